@@ -1,0 +1,137 @@
+"""What bench/rollcall.py measures: CPU time of the processes involved, the servers' own
+commit → hub lag, and the latencies and counts computed from the clients' records."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import _rollcall_setup as setup
+
+
+@dataclass
+class Meter:
+    """CPU seconds of the servers, the load generator, PostgreSQL/Redis and the machine."""
+
+    servers: list[int]
+    load: list[int]
+    services: list[int]
+    ports: list[int] = field(default_factory=list)
+    started: float = 0.0
+    marks: dict[str, float] = field(default_factory=dict)
+    lag_marks: list[dict[float, float]] = field(default_factory=list)
+
+    def _read(self) -> dict[str, float]:
+        busy, total = setup.machine_busy_seconds()
+        return {
+            "server": sum(setup.cpu_seconds(pid) for pid in self.servers),
+            "load": sum(setup.cpu_seconds(pid) for pid in self.load),
+            "services": sum(setup.cpu_seconds(pid) for pid in self.services),
+            "busy": busy,
+            "total": total,
+        }
+
+    def begin(self) -> None:
+        """Start measuring."""
+        self.lag_marks = [setup.fanout_lag_buckets(port) for port in self.ports]
+        self.started = time.monotonic()
+        self.marks = self._read()
+
+    def end(self) -> dict[str, float | None]:
+        """Per cent of one core for each group (the machine: per cent of all its cores)."""
+        wall = time.monotonic() - self.started
+        now = self._read()
+        used = {k: now[k] - self.marks[k] for k in now}
+        lags = [setup.fanout_lag_buckets(port) for port in self.ports]
+        hub_p50, hub_p99 = lag_quantiles(self.lag_marks, lags)
+        return {
+            "hub_lag_p50_ms": hub_p50,
+            "hub_lag_p99_ms": hub_p99,
+            "wall_s": wall,
+            "server_pct": 100 * used["server"] / wall,
+            "load_pct": 100 * used["load"] / wall,
+            "services_pct": 100 * used["services"] / wall,
+            "machine_pct": 100 * used["busy"] / max(used["total"], 1e-9),
+        }
+
+
+def lag_quantiles(
+    before: list[dict[float, float]], after: list[dict[float, float]]
+) -> tuple[float | None, float | None]:
+    """Bucket upper bounds (ms) of the p50 and p99 commit → hub lag between two scrapes."""
+    merged: dict[float, float] = {}
+    for old, new in zip(before, after, strict=True):
+        for bound, count in new.items():
+            merged[bound] = merged.get(bound, 0.0) + count - old.get(bound, 0.0)
+    total = merged.get(math.inf, 0.0)
+    if not total:
+        return None, None
+
+    def bound_of(q: float) -> float:
+        return 1000 * next(b for b in sorted(merged) if merged[b] >= q * total)
+
+    return bound_of(0.5), bound_of(0.99)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The nearest-rank percentile (q in 0..100) of `values`; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def summarize(
+    label: str, invited: int, points: list[dict[str, Any]], boards: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Latencies in ms, counts of what went missing or came twice."""
+    sent = {p["point_id"]: p["sent_at"] for p in points if p["sent_at"] is not None}
+    checkin = [
+        1000 * (p["acked_at"] - p["sent_at"]) for p in points if p["acked_at"] and p["sent_at"]
+    ]
+    live = [b for b in boards if b["failure"] is None]
+    fanout = []
+    for point_id, sent_at in sent.items():
+        seen = [b["seen"].get(point_id) for b in live]
+        if seen and all(s is not None for s in seen):
+            fanout.append(1000 * (max(s for s in seen if s is not None) - sent_at))
+    kinds: dict[str, int] = {}
+    for board in live:
+        for kind, count in board["kinds"].items():
+            kinds[kind] = kinds.get(kind, 0) + count
+    connect = [1000 * p["connect_s"] for p in points if p["connect_s"] is not None]
+    return {
+        "label": label,
+        "points": invited,
+        "connected": len(connect),
+        "boards": len(live),
+        "connect_p50_ms": percentile(connect, 50),
+        "connect_p99_ms": percentile(connect, 99),
+        "sent": len(sent),
+        "acked": len(checkin),
+        "retried": sum(p["retries"] > 0 for p in points),
+        "checkin_p50_ms": percentile(checkin, 50),
+        "checkin_p99_ms": percentile(checkin, 99),
+        "checkin_max_ms": max(checkin, default=None),
+        "fanout_p50_ms": percentile(fanout, 50),
+        "fanout_p99_ms": percentile(fanout, 99),
+        "fanout_max_ms": max(fanout, default=None),
+        "lost": sum(len(sent.keys() - b["seen"].keys()) for b in live),
+        "duplicated": sum(b["duplicates"] + b["repeated_checkins"] for b in live),
+        "gaps": sum(b["gaps"] + b["out_of_order"] for b in live),
+        "resnapshots": sum(b["snapshots"] for b in live),
+        "deltas_per_board": {k: v / max(len(live), 1) for k, v in kinds.items()},
+        "frames_per_board": statistics.mean(b["frames"] for b in live) if live else 0,
+        "client_errors": [e for p in points for e in p["errors"]]
+        + [e for b in live for e in b["errors"]]
+        + [
+            f"closed by the server ({c['close_code']})"
+            for c in [*points, *live]
+            if c["closed_early"]
+        ],
+        "closed_early": sum(p["closed_early"] for p in points)
+        + sum(b["closed_early"] for b in live),
+    }

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Renders confhub.conf.template (beside this script) to standard output, replacing only the
+# NGINX_* placeholders so nginx's own $variables stay as they are. Needs envsubst (Debian:
+# gettext-base).
+#
+#   NGINX_SERVER_NAME=hoinghi.thanhhoa.gov.vn NGINX_APP_ADDRESSES="127.0.0.1:8001 127.0.0.1:8002" \
+#     sh deploy/nginx/render.sh > /etc/nginx/sites-available/confhub
+#
+# NGINX_APP_ADDRESSES lists the confhub processes (host:port, space-separated); the rest have
+# defaults for a Debian server with a Let's Encrypt certificate.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${NGINX_SERVER_NAME:?set NGINX_SERVER_NAME to the public host name}"
+: "${NGINX_APP_ADDRESSES:?set NGINX_APP_ADDRESSES to the confhub processes, e.g. 127.0.0.1:8001 127.0.0.1:8002}"
+: "${NGINX_HTTP_LISTEN:=80}"
+: "${NGINX_HTTPS_LISTEN:=443}"
+: "${NGINX_TLS_CERTIFICATE:=/etc/letsencrypt/live/$NGINX_SERVER_NAME/fullchain.pem}"
+: "${NGINX_TLS_CERTIFICATE_KEY:=/etc/letsencrypt/live/$NGINX_SERVER_NAME/privkey.pem}"
+: "${NGINX_STATIC_ROOT:=/opt/confhub/static}"
+: "${NGINX_MAX_BODY_SIZE:=21m}"
+: "${NGINX_LOG_DIR:=/var/log/nginx}"
+
+NGINX_UPSTREAM_SERVERS=""
+for address in $NGINX_APP_ADDRESSES; do
+  NGINX_UPSTREAM_SERVERS="${NGINX_UPSTREAM_SERVERS}server $address max_fails=1 fail_timeout=10s; "
+done
+export NGINX_SERVER_NAME NGINX_HTTP_LISTEN NGINX_HTTPS_LISTEN NGINX_TLS_CERTIFICATE \
+  NGINX_TLS_CERTIFICATE_KEY NGINX_UPSTREAM_SERVERS NGINX_STATIC_ROOT NGINX_MAX_BODY_SIZE \
+  NGINX_LOG_DIR
+
+envsubst '${NGINX_SERVER_NAME} ${NGINX_HTTP_LISTEN} ${NGINX_HTTPS_LISTEN} ${NGINX_TLS_CERTIFICATE} ${NGINX_TLS_CERTIFICATE_KEY} ${NGINX_UPSTREAM_SERVERS} ${NGINX_STATIC_ROOT} ${NGINX_MAX_BODY_SIZE} ${NGINX_LOG_DIR}' \
+  < "$here/confhub.conf.template"

@@ -1,0 +1,5 @@
+"""Allow `python -m confhub`."""
+
+from confhub.cli import main
+
+main()

@@ -1,0 +1,116 @@
+"""Sign-in and sign-out: the JSON API and the HTML login page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from confhub.accounts.deps import provide_user_service
+from confhub.accounts.guards import provide_required_principal, requires_login
+from confhub.accounts.middleware import SESSION_USER_KEY
+from confhub.accounts.principal import Principal
+from confhub.accounts.schemas import LoginRequest, UserRead
+from confhub.accounts.services import UserService
+from confhub.accounts.sessions import rotate_session_id
+from confhub.core.errors import AuthenticationRequiredError
+from confhub.units.models import Unit
+
+
+async def _sign_in(request: Request[Any, Any, Any], user_id: int) -> None:
+    # A fresh session id on sign-in, so an id planted before sign-in is worthless afterwards.
+    rotate_session_id(request)
+    request.clear_session()
+    request.set_session({SESSION_USER_KEY: user_id})
+
+
+class AuthApiController(Controller):
+    """`/api/v1/auth`: JSON sign-in for scripts and the browser's fetch calls."""
+
+    path = "/api/v1/auth"
+    tags = ["accounts"]
+    dependencies = {"users": Provide(provide_user_service)}
+
+    @post("/login", status_code=HTTP_200_OK, summary="Sign in and receive the session cookie")
+    async def login(
+        self, request: Request[Any, Any, Any], data: LoginRequest, users: UserService
+    ) -> UserRead:
+        """Check the e-mail and password; 401 (without saying which was wrong) otherwise."""
+        user = await users.authenticate(data.email, data.password)
+        await _sign_in(request, user.id)
+        unit_province = None
+        if user.unit_code is not None:
+            unit = await users.repository.session.get(Unit, user.unit_code)
+            unit_province = unit.province_code if unit else None
+        return UserRead.of(Principal.of(user, unit_province))
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the session")
+    async def logout(self, request: Request[Any, Any, Any]) -> None:
+        """Forget the session; harmless when not signed in."""
+        request.clear_session()
+
+    @get(
+        "/me",
+        guards=[requires_login],
+        dependencies={"principal": Provide(provide_required_principal, sync_to_thread=False)},
+        summary="The signed-in user",
+    )
+    async def me(self, principal: Principal) -> UserRead:
+        """Who the session belongs to."""
+        return UserRead.of(principal)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths, so the login form cannot bounce a user to another site.
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+class LoginPageController(Controller):
+    """The HTML sign-in page and the sign-out button's target."""
+
+    include_in_schema = False
+    dependencies = {"users": Provide(provide_user_service)}
+
+    @get("/login", name="login")
+    async def login_page(
+        self, next_url: str | None = Parameter(query="next", default=None)
+    ) -> Template:
+        """Show the sign-in form."""
+        return Template("accounts/login.html", context={"next_url": _safe_next(next_url)})
+
+    @post("/login")
+    async def login_form(
+        self,
+        request: Request[Any, Any, Any],
+        users: UserService,
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template | Redirect:
+        """Sign in from the form; on failure show the form again with one neutral message."""
+        next_url = _safe_next(data.get("next"))
+        try:
+            user = await users.authenticate(data.get("email", ""), data.get("password", ""))
+        except AuthenticationRequiredError:
+            return Template(
+                "accounts/login.html",
+                context={"next_url": next_url, "error": True, "email": data.get("email", "")},
+                status_code=401,
+            )
+        await _sign_in(request, user.id)
+        return Redirect(next_url)
+
+    @post("/logout")
+    async def logout_form(self, request: Request[Any, Any, Any]) -> Redirect:
+        """Sign out and go home."""
+        request.clear_session()
+        return Redirect("/")

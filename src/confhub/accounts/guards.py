@@ -1,0 +1,53 @@
+"""Route guards reused by every domain: signed in, and one of some roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from confhub.accounts.models import Role
+from confhub.accounts.principal import Principal
+from confhub.core.errors import AuthenticationRequiredError, PermissionDeniedError
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """The signed-in principal, or None for an anonymous visitor."""
+    user = connection.scope.get("user")
+    return user if isinstance(user, Principal) else None
+
+
+def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Refuse anonymous callers with 401."""
+    if current_principal(connection) is None:
+        raise AuthenticationRequiredError("Sign in first")
+
+
+def requires_role(*roles: Role) -> Guard:
+    """A guard letting through only the given roles (admins always pass)."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        requires_login(connection, handler)
+        principal = current_principal(connection)
+        assert principal is not None
+        if not (principal.is_admin or principal.role in roles):
+            raise PermissionDeniedError("Your role may not do this")
+
+    return guard
+
+
+def provide_principal(request: Any) -> Principal | None:
+    """Dependency: the signed-in principal or None."""
+    return current_principal(request)
+
+
+def provide_required_principal(request: Any) -> Principal:
+    """Dependency: the signed-in principal; 401 when anonymous."""
+    principal = current_principal(request)
+    if principal is None:
+        raise AuthenticationRequiredError("Sign in first")
+    return principal

@@ -1,0 +1,112 @@
+"""Account rules: creating users with a valid role scope, and checking a sign-in."""
+
+from __future__ import annotations
+
+import re
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import select
+
+from confhub.accounts.models import Role, User
+from confhub.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from confhub.accounts.principal import Principal
+from confhub.core.errors import AuthenticationRequiredError, ConflictError, InvalidInputError
+from confhub.units.models import Province, Unit
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class UserRepository(SQLAlchemyAsyncRepository[User]):
+    """Database access for users."""
+
+    model_type = User
+
+
+class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
+    """Creates accounts and checks sign-ins."""
+
+    repository_type = UserRepository
+
+    async def create_user(
+        self,
+        *,
+        email: str,
+        password: str,
+        role: str,
+        province_code: int | None = None,
+        unit_code: int | None = None,
+        full_name: str = "",
+    ) -> User:
+        """Create an account; the role decides which of province/unit is required."""
+        email = email.strip().lower()
+        if not _EMAIL.match(email):
+            raise InvalidInputError("email", "not an e-mail address")
+        try:
+            role_value = Role(role)
+        except ValueError:
+            allowed = ", ".join(r.value for r in Role)
+            raise InvalidInputError("role", f"must be one of {allowed}") from None
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInputError(
+                "password", f"must be at least {MIN_PASSWORD_LENGTH} characters"
+            )
+        province_code, unit_code = await self._check_scope(role_value, province_code, unit_code)
+        if await self.repository.exists(email=email):
+            raise ConflictError(f"email: an account for {email} already exists")
+        return await self.create(
+            User(
+                email=email,
+                full_name=full_name.strip(),
+                password_hash=hash_password(password),
+                role=role_value.value,
+                province_code=province_code,
+                unit_code=unit_code,
+            )
+        )
+
+    async def _check_scope(
+        self, role: Role, province_code: int | None, unit_code: int | None
+    ) -> tuple[int | None, int | None]:
+        session = self.repository.session
+        if role in (Role.CHAIR, Role.EDITOR):
+            if unit_code is None:
+                raise InvalidInputError("unit", f"a {role.value} needs the code of its unit")
+            unit = await session.get(Unit, unit_code)
+            if unit is None:
+                raise InvalidInputError("unit", f"unknown unit code {unit_code}")
+            if province_code is not None and province_code != unit.province_code:
+                raise InvalidInputError("province", f"unit {unit_code} is not in {province_code}")
+            return unit.province_code, unit_code
+        if unit_code is not None:
+            raise InvalidInputError(
+                "unit", f"only a chair or an editor belongs to a unit, not {role.value}"
+            )
+        if role in (Role.SECRETARIAT, Role.VIEWER):
+            if province_code is None:
+                raise InvalidInputError("province", f"a {role.value} needs a province code")
+            if await session.get(Province, province_code) is None:
+                raise InvalidInputError("province", f"unknown province code {province_code}")
+        return province_code, None
+
+    async def authenticate(self, email: str, password: str) -> User:
+        """The active user with this e-mail and password; one error whichever half is wrong."""
+        user = await self.get_one_or_none(email=email.strip().lower())
+        valid = verify_password(user.password_hash if user else None, password)
+        if user is None or not valid or not user.is_active:
+            raise AuthenticationRequiredError("Wrong e-mail or password")
+        return user
+
+    async def principal(self, user_id: int) -> Principal | None:
+        """The principal of an active user, or None."""
+        session = self.repository.session
+        row = (
+            await session.execute(
+                select(User, Unit.province_code)
+                .outerjoin(Unit, Unit.code == User.unit_code)
+                .where(User.id == user_id, User.is_active.is_(True))
+            )
+        ).first()
+        if row is None:
+            return None
+        return Principal.of(row[0], row[1])

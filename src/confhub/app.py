@@ -1,0 +1,189 @@
+"""The application factory. Every piece of confhub is wired here, in one screen.
+
+`create_app(settings)` returns a Litestar app; `ConfhubPlugin.on_app_init` registers the
+controllers, the database plugin, sessions, CSRF, templates, static files, OpenAPI, the one
+error handler, logging and metrics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.plugins import InitPluginProtocol
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from redis.asyncio import Redis
+
+from confhub import __version__
+from confhub.accounts.controllers import AuthApiController, LoginPageController
+from confhub.accounts.middleware import PrincipalMiddleware
+from confhub.accounts.sessions import RotatingSessionConfig
+from confhub.attendance.controllers import AttendanceApiController
+from confhub.attendance.live import live_socket
+from confhub.attendance.pages import LivePagesController
+from confhub.attendance.runtime import build_live_runtime
+from confhub.calendar.controllers import CalendarFeedController, ProfilePageController
+from confhub.calendar.links import with_calendar_links
+from confhub.core.errors import exception_handlers
+from confhub.core.i18n import LanguageMiddleware
+from confhub.core.templating import resource_dir, template_config
+from confhub.db.engine import sqlalchemy_config
+from confhub.meetings.controllers import (
+    DocumentApiController,
+    InvitationApiController,
+    MeetingApiController,
+)
+from confhub.meetings.pages import PAGE_CONTROLLERS
+from confhub.news.controllers import (
+    ArticleApiController,
+    MinutesApiController,
+    PreviewApiController,
+)
+from confhub.news.pages import NEWS_PAGE_CONTROLLERS
+from confhub.settings import Settings, get_settings
+from confhub.system import metrics
+from confhub.system.controllers import HealthController
+from confhub.system.observer import RequestObserver
+from confhub.system.ratelimit import RATE_LIMIT_STORE, sign_in_rate_limit
+from confhub.units.controllers import UnitApiController
+
+SESSION_COOKIE = "confhub_session"
+
+
+class ConfhubPlugin(InitPluginProtocol):
+    """Registers everything confhub is made of on the Litestar app."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        """Wire controllers, plugins, middleware and configuration."""
+        settings = self.settings
+        secret = settings.require_secret_key()
+        live = build_live_runtime(settings.redis_url)
+        db_config = sqlalchemy_config(settings, publisher=live.hub.publish_committed)
+        live.db_config = db_config
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        session_store: Store = (
+            RedisStore(redis, namespace="confhub:sessions") if redis else MemoryStore()
+        )
+        rate_limit_store: Store = (
+            RedisStore(redis, namespace="confhub:ratelimit") if redis else MemoryStore()
+        )
+        secure = settings.base_url.startswith("https://")
+        session_config = RotatingSessionConfig(
+            key=SESSION_COOKIE,
+            max_age=settings.session_max_age,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+            store="sessions",
+            # Probes, metrics and static files neither need a session nor create one in Redis
+            # (and /readyz must answer 503, not fail, when Redis is down).
+            exclude=["^/healthz$", "^/readyz$", "^/metrics$", "^/static/"],
+        )
+
+        app_config.route_handlers.extend(
+            [
+                HealthController,
+                AuthApiController,
+                LoginPageController,
+                UnitApiController,
+                MeetingApiController,
+                InvitationApiController,
+                DocumentApiController,
+                CalendarFeedController,
+                live_socket,
+                AttendanceApiController,
+                LivePagesController,
+                ProfilePageController,
+                *PAGE_CONTROLLERS,
+                MinutesApiController,
+                ArticleApiController,
+                PreviewApiController,
+                *NEWS_PAGE_CONTROLLERS,
+                create_static_files_router(
+                    path="/static", directories=[resource_dir("static")], name="static"
+                ),
+            ]
+        )
+        app_config.plugins.extend([SQLAlchemyPlugin(config=db_config), live.channels])
+        app_config.stores = {"sessions": session_store, RATE_LIMIT_STORE: rate_limit_store}
+        if settings.login_rate_limit:
+            app_config.middleware.append(sign_in_rate_limit(settings.login_rate_limit).middleware)
+        app_config.middleware.extend(
+            [
+                LanguageMiddleware,
+                session_config.middleware,
+                DefineMiddleware(PrincipalMiddleware, db_config=db_config),
+            ]
+        )
+        # The JSON API is protected by SameSite=Lax session cookies instead of a form token.
+        app_config.csrf_config = CSRFConfig(
+            secret=secret,
+            cookie_name="confhub_csrf",
+            cookie_samesite="lax",
+            cookie_secure=secure,
+            header_name="x-csrftoken",
+            exclude=["/api/"],
+        )
+        # Pages include calendar/_subscribe.html with links from the `calendar_links` global.
+        app_config.template_config = with_calendar_links(template_config(settings), settings)
+        app_config.openapi_config = OpenAPIConfig(
+            title="confhub",
+            version=__version__,
+            description="Province-to-commune online conferences: the JSON API.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        )
+        app_config.exception_handlers.update(exception_handlers)
+        app_config.state = State(
+            {
+                "settings": settings,
+                "db_config": db_config,
+                "redis": redis,
+                "live_hub": live.hub,
+                "presence": live.presence,
+            }
+        )
+        app_config.on_startup.append(live.start)
+        app_config.on_shutdown.append(live.stop)
+        app_config.on_startup.append(lambda: settings.media_dir.mkdir(parents=True, exist_ok=True))
+        app_config.on_startup.append(lambda: metrics.instrument_pool(db_config.get_engine()))
+        if redis is not None:
+            app_config.on_shutdown.append(redis.aclose)
+        # Uploads are refused while streaming once past the limit (413), not after.
+        app_config.request_max_body_size = settings.max_upload_bytes + 64 * 1024
+        app_config.debug = settings.debug
+        # Litestar's logger goes through the process's handlers (JSON or text, masked, with the
+        # request id: see confhub.system.logs); the error handler logs each 5xx once.
+        app_config.logging_config = LoggingConfig(
+            configure_root_logger=False,
+            loggers={"litestar": {"level": "INFO", "handlers": [], "propagate": True}},
+            log_exceptions="never",
+        )
+        return app_config
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the confhub application (settings from the environment when not given)."""
+    app = Litestar(plugins=[ConfhubPlugin(settings or get_settings())])
+    # Around routing itself, so unmatched paths too get a request id, a log line and metrics.
+    app.asgi_handler = RequestObserver(app.asgi_handler)
+    return app
+
+
+def create_app_from_env() -> Any:
+    """Factory for `uvicorn --factory` worker processes: settings from the environment."""
+    return create_app()

@@ -1,0 +1,221 @@
+"""`/api/v1/meetings/{id}/checkins`, `/attendance`, `/rehearsal` and the attendance report.
+
+A check-in is accepted from a signed-in chair or secretariat, or from a check-in link's token
+(`?token=` or the `X-Checkin-Token` header) for that link's own point.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from confhub.accounts.guards import current_principal, provide_required_principal
+from confhub.accounts.principal import Principal
+from confhub.attendance import report as attendance_report
+from confhub.attendance.models import CheckinRecord
+from confhub.attendance.schemas import (
+    AttendanceRead,
+    CheckinRead,
+    CheckinWrite,
+    RehearsalChange,
+    SignalWrite,
+)
+from confhub.attendance.services import (
+    Actor,
+    AttendanceService,
+    CheckinInput,
+    checkin_history,
+    set_rehearsal,
+    snapshot,
+)
+from confhub.core.errors import AuthenticationRequiredError, NotFoundError
+from confhub.core.pagination import Page, PageRequest, provide_page_request
+from confhub.meetings.deps import provide_meeting_service
+from confhub.meetings.models import Invitation, Meeting
+from confhub.meetings.services import MeetingService
+
+TOKEN_HEADER = "x-checkin-token"  # noqa: S105 - a header name, not a secret
+
+
+def checkin_read(record: CheckinRecord) -> CheckinRead:
+    """The API view of a stored answer."""
+    return CheckinRead(
+        id=record.id,
+        point_id=record.point_id,
+        status=record.status,
+        delegates_present=record.delegates_present,
+        reason=record.reason,
+        note=record.note,
+        idempotency_key=record.idempotency_key,
+        source=record.source,
+        version=record.version,
+        created_at=record.created_at,
+    )
+
+
+async def request_actor(
+    request: Request[Any, Any, Any], session: AsyncSession, meeting: Meeting
+) -> Actor:
+    """The check-in link's point, or the signed-in user; 401 when neither."""
+    token = request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
+    if token:
+        point_id = await session.scalar(
+            select(Invitation.point_id).where(
+                Invitation.checkin_token == token, Invitation.meeting_id == meeting.id
+            )
+        )
+        if point_id is None:
+            raise NotFoundError("This check-in link is unknown or has been revoked")
+        return Actor(label=f"link:point:{point_id}", link_point_id=point_id)
+    principal = current_principal(request)
+    if principal is None:
+        raise AuthenticationRequiredError("Sign in, or use the point's check-in link")
+    return Actor(label=principal.email, principal=principal)
+
+
+class AttendanceApiController(Controller):
+    """Roll call and live state of a meeting over plain HTTP."""
+
+    path = "/api/v1/meetings/{meeting_id:int}"
+    tags = ["attendance"]
+    dependencies = {
+        "meetings": Provide(provide_meeting_service),
+        "page": Provide(provide_page_request, sync_to_thread=False),
+    }
+
+    @post("/checkins", status_code=HTTP_201_CREATED, summary="Answer the roll call for a point")
+    async def create_checkin(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        meeting_id: int,
+        data: CheckinWrite,
+    ) -> Response[CheckinRead]:
+        """201 with the stored answer; 200 with the first answer when the key repeats. Stored
+        (committed) before it is answered or broadcast."""
+        meeting = await db_session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise NotFoundError(f"No meeting {meeting_id}")
+        actor = await request_actor(request, db_session, meeting)
+        outcome = await AttendanceService(db_session).record_checkin(
+            meeting,
+            actor,
+            CheckinInput(
+                point_id=data.point_id,
+                status=data.status,
+                idempotency_key=data.idempotency_key,
+                delegates_present=data.delegates_present,
+                reason=data.reason,
+                note=data.note,
+            ),
+        )
+        await db_session.commit()
+        status = HTTP_201_CREATED if outcome.created else HTTP_200_OK
+        return Response(checkin_read(outcome.record), status_code=status)
+
+    @get("/checkins", summary="Every roll-call answer given, oldest first (history)")
+    async def list_checkins(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        page: PageRequest,
+        meeting_id: int,
+        point_id: int | None = Parameter(query="point_id", default=None),
+    ) -> Page[CheckinRead]:
+        """Corrections add answers; nothing is overwritten."""
+        await meetings.get_visible(current_principal(request), meeting_id)
+        records = await checkin_history(meetings.repository.session, meeting_id, point_id)
+        items = [checkin_read(r) for r in records[page.offset : page.offset + page.limit]]
+        return Page(items=items, total=len(records), limit=page.limit, offset=page.offset)
+
+    @post("/signals", status_code=HTTP_200_OK, summary="Report a point's link signal")
+    async def report_signal(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        meeting_id: int,
+        data: SignalWrite,
+    ) -> AttendanceRead:
+        """The technician's report (`test_ok`, `no_audio`, …); answered with the new state."""
+        meeting = await db_session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise NotFoundError(f"No meeting {meeting_id}")
+        actor = await request_actor(request, db_session, meeting)
+        await AttendanceService(db_session).record_signal(
+            meeting, actor, data.point_id, data.signal
+        )
+        await db_session.commit()
+        view = await snapshot(db_session, meeting, frozenset({data.point_id}), with_phones=False)
+        return AttendanceRead(view["version"], view["meeting"], view["totals"], view["points"])
+
+    @get("/attendance", summary="The whole attendance state with its version")
+    async def attendance(
+        self, request: Request[Any, Any, Any], meetings: MeetingService, meeting_id: int
+    ) -> AttendanceRead:
+        """Every invited point's roll call, presence and signal; phones for the secretariat."""
+        principal = current_principal(request)
+        meeting = await meetings.get_visible(principal, meeting_id)
+        assert principal is not None
+        view = await snapshot(
+            meetings.repository.session,
+            meeting,
+            None,
+            with_phones=principal.manages_province(meeting.province_code),
+        )
+        return AttendanceRead(view["version"], view["meeting"], view["totals"], view["points"])
+
+    @post(
+        "/rehearsal",
+        status_code=HTTP_200_OK,
+        summary="Start or end the rehearsal (secretariat)",
+        dependencies={"principal": Provide(provide_required_principal, sync_to_thread=False)},
+    )
+    async def rehearsal(
+        self, meetings: MeetingService, principal: Principal, meeting_id: int, data: RehearsalChange
+    ) -> AttendanceRead:
+        """Starting resets every point's signal to `untested`; the board lists who is not ready."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        session = meetings.repository.session
+        await set_rehearsal(session, meeting, principal, data.action == "start")
+        await session.commit()
+        view = await snapshot(session, meeting, None, with_phones=True)
+        return AttendanceRead(view["version"], view["meeting"], view["totals"], view["points"])
+
+    # Litestar's path parameters are whole segments (`attendance.{fmt}` would only match those
+    # very characters), so each format is a path of its own.
+    @get(
+        ["/attendance.csv", "/attendance.xlsx"],
+        summary="Attendance report (csv or xlsx)",
+        media_type="application/octet-stream",
+    )
+    async def attendance_report(
+        self, request: Request[Any, Any, Any], meetings: MeetingService, meeting_id: int
+    ) -> Response[bytes]:
+        """One row per point with totals and times, for the province's records and the minutes."""
+        fmt = request.url.path.rsplit(".", 1)[-1]
+        principal = current_principal(request)
+        meeting = await meetings.get_visible(principal, meeting_id)
+        points = await AttendanceService(meetings.repository.session).points(meeting_id)
+        built = attendance_report.build_report(
+            meeting.title, points, request.app.state.settings.timezone
+        )
+        if fmt == "csv":
+            body, media = attendance_report.to_csv(built), "text/csv"
+        else:
+            body = attendance_report.to_xlsx(built)
+            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        filename = f"diem-danh-hoi-nghi-{meeting_id}.{fmt}"
+        return Response(
+            body,
+            media_type=media,
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "private, no-store",
+            },
+        )

@@ -1,0 +1,433 @@
+"""`/ws/meetings/{id}`: the live channel of the contract, written by hand (the channels plugin's
+generated handlers take no guards). Accept, then decide: a client that may not watch is closed
+with 1008 so the browser sees why. No database session is held for the socket's lifetime;
+each message opens a short one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from confhub.accounts.guards import current_principal
+from confhub.attendance import events
+from confhub.attendance.hub import MAX_BATCH, AttendanceHub, LiveClient
+from confhub.attendance.models import Presence
+from confhub.attendance.presence import HEARTBEAT_EVERY, PresenceTracker
+from confhub.attendance.services import (
+    Actor,
+    AttendanceService,
+    CheckinInput,
+    one_writer,
+    snapshot,
+)
+from confhub.core.errors import ConfhubError
+from confhub.meetings.models import Invitation, Meeting
+from confhub.points.models import ConnectionPoint
+from confhub.system import metrics
+
+MAX_MESSAGE_BYTES = 4096
+# Token bucket per socket: bursts of 20, 5 a second sustained; 100 refusals close the socket.
+BUCKET_SIZE = 20.0
+BUCKET_RATE = 5.0
+MAX_REFUSALS = 100
+POLICY_VIOLATION = 1008
+# Ids and counts travel as 64-bit integers in the database.
+MAX_WHOLE_NUMBER = 2**63 - 1
+
+logger = logging.getLogger("confhub.live")
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one socket may see and do."""
+
+    actor: Actor
+    point_ids: frozenset[int] | None
+    with_phones: bool
+
+
+def origin_allowed(socket: WebSocket[Any, Any, Any]) -> bool:
+    """Browsers send Origin; it must be this site (CSRF does not cover websockets)."""
+    origin = socket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser: authentication alone decides
+    settings = socket.app.state.settings
+    allowed = {_origin(settings.base_url)}
+    host = socket.headers.get("host")
+    if host:
+        allowed |= {f"http://{host}", f"https://{host}"}
+    return _origin(origin) in allowed
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+async def resolve_access(
+    session: Any, socket: WebSocket[Any, Any, Any], meeting: Meeting
+) -> Access | None:
+    """A check-in link acts for its point; the province's staff watch the board; a chair its
+    unit's points. Anyone else gets None."""
+    token = socket.query_params.get("token")
+    if token:
+        invitation = await session.scalar(
+            select(Invitation).where(
+                Invitation.checkin_token == token, Invitation.meeting_id == meeting.id
+            )
+        )
+        if invitation is None:
+            return None
+        actor = Actor(label=f"link:point:{invitation.point_id}", link_point_id=invitation.point_id)
+        return Access(actor, frozenset({invitation.point_id}), with_phones=False)
+    principal = current_principal(socket)
+    if principal is None:
+        return None
+    actor = Actor(label=principal.email, principal=principal)
+    if principal.reads_province(meeting.province_code):
+        return Access(actor, None, with_phones=principal.manages_province(meeting.province_code))
+    if principal.unit_code is None:
+        return None
+    own = await session.scalars(
+        select(Invitation.point_id)
+        .join(ConnectionPoint, ConnectionPoint.id == Invitation.point_id)
+        .where(
+            Invitation.meeting_id == meeting.id, ConnectionPoint.unit_code == principal.unit_code
+        )
+    )
+    point_ids = frozenset(own)
+    if not point_ids or meeting.status == "draft":
+        return None
+    return Access(actor, point_ids, with_phones=False)
+
+
+@websocket("/ws/meetings/{meeting_id:int}", name="live")
+async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: int) -> None:
+    """The live attendance channel of one meeting."""
+    await socket.accept()
+    state = socket.app.state
+    if not origin_allowed(socket):
+        await socket.close(code=POLICY_VIOLATION, reason="origin not allowed")
+        return
+    async with state.db_config.get_session() as session:
+        meeting = await session.get(Meeting, meeting_id)
+        access = await resolve_access(session, socket, meeting) if meeting else None
+    if meeting is None or access is None:
+        await socket.close(code=POLICY_VIOLATION, reason="not allowed to watch this meeting")
+        return
+    connection = LiveConnection(
+        socket, state.live_hub, state.presence, state.db_config, meeting_id, access
+    )
+    await connection.run()
+
+
+class LiveConnection:
+    """The conversation on one accepted socket."""
+
+    def __init__(
+        self,
+        socket: WebSocket[Any, Any, Any],
+        hub: AttendanceHub,
+        presence: PresenceTracker,
+        db_config: Any,
+        meeting_id: int,
+        access: Access,
+    ) -> None:
+        self.socket = socket
+        self.hub = hub
+        self.presence = presence
+        self.db_config = db_config
+        self.meeting_id = meeting_id
+        self.access = access
+        self.client = LiveClient(
+            meeting_id, socket.send_json, access.point_ids, close_socket=self._close
+        )
+        self.tokens = BUCKET_SIZE
+        self.refill_at = time.monotonic()
+        self.refusals = 0
+        self.send_lock = asyncio.Lock()
+        # Held while deciding which version the client has and sending snapshots or deltas, so
+        # the queue's sender, a resync and a snapshot never interleave or reorder versions.
+        self.delivery_lock = asyncio.Lock()
+        self.closed = False
+
+    async def run(self) -> None:
+        """Snapshot, then deltas out and messages in until the socket closes."""
+        kind = metrics.websocket_kind(self.access.point_ids)
+        metrics.WEBSOCKETS_ACCEPTED.labels(kind=kind).inc()
+        metrics.WEBSOCKETS_OPEN.labels(kind=kind).inc()
+        try:
+            await self._run()
+        finally:
+            metrics.WEBSOCKETS_OPEN.labels(kind=kind).dec()
+
+    async def _run(self) -> None:
+        await self.hub.join(self.client)
+        for point_id in self.access.point_ids or ():
+            self.presence.connected(self.meeting_id, point_id)
+        sender: asyncio.Task[None] | None = None
+        try:
+            # The snapshot goes first; deltas queued meanwhile wait and are sent only when newer.
+            await self._send_snapshot()
+            sender = asyncio.create_task(self._send_forever())
+            await self._receive_forever()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            if sender is not None:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await sender
+            await self.hub.leave(self.client)
+            await self._went_offline()
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        async with self.send_lock:
+            if not self.closed:
+                await self.socket.send_json(message)
+
+    async def _close(self, code: int, reason: str) -> None:
+        """Close from the server's side (e.g. 1012 when this process stops); the receive loop
+        then sees the disconnect and the socket leaves the hub."""
+        async with self.send_lock:
+            if not self.closed and self.socket.connection_state != "disconnect":
+                self.closed = True
+                await self.socket.close(code=code, reason=reason)
+
+    async def _send_snapshot(self) -> None:
+        async with self.delivery_lock:
+            await self._send_snapshot_unlocked()
+
+    async def _send_snapshot_unlocked(self) -> None:
+        async with self.db_config.get_session() as session:
+            meeting = await session.get(Meeting, self.meeting_id)
+            assert meeting is not None
+            view = await snapshot(session, meeting, self.access.point_ids, self.access.with_phones)
+        view["heartbeat_every_ms"] = int(HEARTBEAT_EVERY * 1000)
+        self.client.last_version = view["version"]
+        self.client.needs_snapshot = False
+        await self._send(view)
+
+    async def _send_forever(self) -> None:
+        client = self.client
+        while True:
+            first = await client.queue.get()
+            batch = [first]
+            while not client.queue.empty() and len(batch) < MAX_BATCH:
+                batch.append(client.queue.get_nowait())
+            if client.needs_snapshot:
+                await self._send_snapshot()
+                continue
+            await self._send_deltas([m for m in batch if m is not None])
+
+    async def _send_deltas(self, messages: list[dict[str, Any]]) -> None:
+        async with self.delivery_lock:
+            await self._send_deltas_unlocked(messages)
+
+    async def _send_deltas_unlocked(self, messages: list[dict[str, Any]]) -> None:
+        fresh = [m for m in messages if int(m["version"]) > self.client.last_version]
+        if not fresh:
+            return
+        self.client.last_version = int(fresh[-1]["version"])
+        if len(fresh) == 1:
+            await self._send(fresh[0])
+        else:
+            # Several deltas in one frame when they come faster than one frame each can carry.
+            await self._send(
+                {"type": "batch", "version": self.client.last_version, "messages": fresh}
+            )
+
+    async def _receive_forever(self) -> None:
+        while True:
+            event = await self.socket.receive()
+            if event["type"] == "websocket.disconnect":
+                return
+            text, raw = event.get("text"), event.get("bytes")
+            data = text.encode("utf-8") if isinstance(text, str) else raw
+            if not isinstance(data, bytes):
+                data = b""
+            verdict = await self._admit(data)
+            if verdict is None:
+                return
+            if verdict:
+                await self._handle(data.decode("utf-8", errors="replace"))
+
+    async def _admit(self, data: bytes) -> bool | None:
+        """Rate and size limits: True handles the message, False drops it with an error, None
+        closes the socket (a client that will not slow down)."""
+        now = time.monotonic()
+        self.tokens = min(BUCKET_SIZE, self.tokens + (now - self.refill_at) * BUCKET_RATE)
+        self.refill_at = now
+        if self.tokens < 1:
+            self.refusals += 1
+            if self.refusals >= MAX_REFUSALS:
+                await self.socket.close(code=POLICY_VIOLATION, reason="too many messages")
+                return None
+            await self._error("too many messages; slow down")
+            return False
+        self.tokens -= 1
+        if len(data) > MAX_MESSAGE_BYTES:
+            await self._error(f"message too large (at most {MAX_MESSAGE_BYTES} bytes)")
+            return False
+        return True
+
+    async def _error(self, detail: str, **extra: Any) -> None:
+        await self._send({"type": "error", "detail": detail, **extra})
+
+    async def _handle(self, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            await self._error("not JSON")
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self._error("a message is a JSON object with a type")
+            return
+        handler = {
+            "heartbeat": self._on_heartbeat,
+            "checkin": self._on_checkin,
+            "signal": self._on_signal,
+            "resync": self._on_resync,
+        }.get(message["type"])
+        if handler is None:
+            await self._error(f"unknown message type {message['type'][:40]!r}")
+            return
+        try:
+            await handler(message)
+        except ConfhubError as exc:
+            await self._error(exc.detail, **_key_of(message))
+        except (TypeError, ValueError, KeyError) as exc:
+            await self._error(f"bad message: {exc}", **_key_of(message))
+        except SQLAlchemyError:
+            # Nothing was stored (the transaction rolled back); the client may send it again.
+            logger.exception("live message of meeting %s failed", self.meeting_id)
+            await self._error("could not be stored now; send it again", **_key_of(message))
+
+    async def _on_heartbeat(self, message: dict[str, Any]) -> None:
+        rtt = message.get("rtt_ms")
+        rtt_ms = int(rtt) if isinstance(rtt, int | float) and 0 <= rtt < 600_000 else None
+        for point_id in self.access.point_ids or ():
+            self.presence.beat(self.meeting_id, point_id, rtt_ms)
+        await self._send(
+            {
+                "type": "pong",
+                "sent_at": message.get("sent_at"),
+                "server_time": int(time.time() * 1000),
+            }
+        )
+
+    async def _on_checkin(self, message: dict[str, Any]) -> None:
+        data = CheckinInput(
+            point_id=_whole_number(message.get("point_id"), "point_id"),
+            status=str(message.get("status", "")),
+            idempotency_key=str(message.get("idempotency_key", "")),
+            delegates_present=_optional_int(message.get("delegates_present")),
+            reason=_optional_str(message.get("reason")),
+            note=_optional_str(message.get("note")),
+        )
+        writer = one_writer(self.db_config, self.meeting_id)
+        async with writer, self.db_config.get_session() as session:
+            meeting = await session.get(Meeting, self.meeting_id)
+            assert meeting is not None
+            outcome = await AttendanceService(session).record_checkin(
+                meeting, self.access.actor, data
+            )
+            await session.commit()  # stored before it is acknowledged or broadcast
+        await self._send(
+            {
+                "type": "ack",
+                "idempotency_key": outcome.record.idempotency_key,
+                "version": outcome.record.version,
+                "point_id": outcome.record.point_id,
+                "status": outcome.record.status,
+                "duplicate": not outcome.created,
+            }
+        )
+
+    async def _on_signal(self, message: dict[str, Any]) -> None:
+        point_ids = self.access.point_ids
+        point_id = message.get("point_id")
+        if point_id is None and point_ids is not None and len(point_ids) == 1:
+            point_id = next(iter(point_ids))
+        if point_id is None:
+            await self._error("say which point_id the signal is for")
+            return
+        async with self.db_config.get_session() as session:
+            meeting = await session.get(Meeting, self.meeting_id)
+            assert meeting is not None
+            await AttendanceService(session).record_signal(
+                meeting,
+                self.access.actor,
+                _whole_number(point_id, "point_id"),
+                str(message.get("signal", "")),
+            )
+            await session.commit()
+
+    async def _on_resync(self, message: dict[str, Any]) -> None:
+        """The deltas after `since`, in order; a snapshot when `since` is 0, further behind than
+        the log answers, or ahead of the meeting (the client's state is from elsewhere)."""
+        since = _whole_number(message.get("since", 0), "since")
+        async with self.delivery_lock:
+            async with self.db_config.get_session() as session:
+                latest = await events.current_version(session, self.meeting_id)
+                missed = None
+                if 0 < since <= latest:
+                    missed = await events.since(session, self.meeting_id, since)
+            if missed is None:
+                await self._send_snapshot_unlocked()
+                return
+            self.client.last_version = since
+            await self._send_deltas_unlocked([m for m in missed if self.client.wants(m)])
+            newest = int(missed[-1]["version"]) if missed else since
+            self.client.last_version = max(self.client.last_version, newest)
+
+    async def _went_offline(self) -> None:
+        for point_id in self.access.point_ids or ():
+            if not self.presence.disconnected(self.meeting_id, point_id):
+                continue
+            with contextlib.suppress(Exception):
+                async with self.db_config.get_session() as session:
+                    await AttendanceService(session).record_presence(
+                        self.meeting_id, point_id, Presence.OFFLINE, None
+                    )
+                    await session.commit()
+
+
+def _key_of(message: dict[str, Any]) -> dict[str, Any]:
+    key = message.get("idempotency_key")
+    return {"idempotency_key": key} if isinstance(key, str) else {}
+
+
+def _whole_number(value: Any, name: str) -> int:
+    """A JSON number or numeric string that is a whole number the database can hold."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{name} must be a whole number")
+    try:
+        number = int(value)  # OverflowError: 1e999 is infinity
+    except (ValueError, OverflowError):
+        raise ValueError(f"{name} must be a whole number") from None
+    if (isinstance(value, float) and number != value) or abs(number) > MAX_WHOLE_NUMBER:
+        raise ValueError(f"{name} must be a whole number")
+    return number
+
+
+def _optional_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    return _whole_number(value, "delegates_present")
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)[:2000]

@@ -1,0 +1,118 @@
+"""The attendance report of a meeting: one row per point, then totals, as CSV or XLSX.
+
+The same rows feed the minutes' roll-call section ("Minutes and news").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from confhub.attendance.services import totals
+
+COLUMNS = (
+    "Mã đơn vị",
+    "Đơn vị",
+    "Điểm cầu",
+    "Người chủ trì",
+    "Chức vụ",
+    "Điểm danh",
+    "Số đại biểu",
+    "Lý do vắng",
+    "Thời điểm điểm danh",
+    "Tín hiệu",
+    "Kết nối",
+)
+STATUS_LABELS = {"present": "Có mặt", "absent": "Vắng", "pending": "Chưa điểm danh"}
+
+
+@dataclass(frozen=True)
+class Report:
+    """A meeting's attendance as rows and totals, times in the province's zone."""
+
+    title: str
+    rows: list[list[Any]]
+    totals: dict[str, int]
+
+    def totals_rows(self) -> list[list[Any]]:
+        """The totals as label/value rows under the table."""
+        t = self.totals
+        return [
+            ["Tổng số điểm cầu", t["invited"]],
+            ["Có mặt", t["present"]],
+            ["Vắng", t["absent"]],
+            ["Chưa điểm danh", t["pending"]],
+            ["Tổng số đại biểu", t["delegates"]],
+        ]
+
+
+def build_report(title: str, points: list[dict[str, Any]], timezone: str) -> Report:
+    """Rows from the attendance service's `points()`."""
+    zone = ZoneInfo(timezone)
+    rows = []
+    for point in points:
+        answered = point["answered_at"]
+        local = (
+            datetime.fromisoformat(answered).astimezone(zone).strftime("%d/%m/%Y %H:%M:%S")
+            if answered
+            else ""
+        )
+        rows.append(
+            [
+                point["unit_code"] or "",
+                point["unit_name"] or "",
+                point["name"],
+                point["chair"] or "",
+                point["chair_title"] or "",
+                STATUS_LABELS.get(point["status"], point["status"]),
+                point["delegates_present"] if point["delegates_present"] is not None else "",
+                point["reason"] or "",
+                local,
+                point["signal"],
+                point["presence"],
+            ]
+        )
+    return Report(title=title, rows=rows, totals=totals(points))
+
+
+def to_csv(report: Report) -> bytes:
+    """UTF-8 with a BOM, so spreadsheet programs open the Vietnamese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    writer.writerows(report.rows)
+    writer.writerow([])
+    writer.writerows(report.totals_rows())
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: Report) -> bytes:
+    """One sheet: a title line, the table with a bold header, then the totals."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Điểm danh"
+    sheet.append([report.title])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append(list(COLUMNS))
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in report.rows:
+        sheet.append(row)
+    sheet.append([])
+    for row in report.totals_rows():
+        sheet.append(row)
+    for column, width in zip(
+        "ABCDEFGHIJK", (10, 24, 32, 24, 30, 16, 12, 30, 20, 14, 10), strict=True
+    ):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

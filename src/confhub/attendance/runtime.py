@@ -1,0 +1,129 @@
+"""The live machinery of one app: the channels plugin (memory, or Redis when configured), the
+hub that fans deltas out to this process's sockets, and the presence loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+from redis.asyncio import Redis
+from redis.asyncio.connection import parse_url
+
+from confhub.attendance.hub import AttendanceHub
+from confhub.attendance.presence import PresenceTracker
+from confhub.attendance.services import AttendanceService, is_sqlite, one_writer
+
+logger = logging.getLogger("confhub.live")
+
+PRESENCE_EVERY = 2.0
+# Presence changes stored per transaction: few enough to keep check-ins waiting briefly.
+PRESENCE_CHUNK = 50
+TOUCH_EVERY = 20.0
+# Points left online by a process that died are marked offline this often, once stale
+# (services.PRESENCE_STALE_AFTER without a heartbeat in any process).
+SWEEP_EVERY = 10.0
+
+
+@dataclass
+class LiveRuntime:
+    """Everything the live channel needs, started and stopped with the app."""
+
+    channels: ChannelsPlugin
+    hub: AttendanceHub
+    presence: PresenceTracker
+    # Set by the app once its database config exists (the config needs the hub's publisher).
+    db_config: Any = None
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    async def start(self) -> None:
+        """Start the hub's safety nets and the presence loop."""
+        await self.hub.start()
+        self._task = asyncio.create_task(self._presence_forever(), name="confhub-presence")
+
+    async def stop(self) -> None:
+        """Stop background work."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.hub.stop()
+
+    async def _presence_forever(self) -> None:
+        since_touch = since_sweep = 0.0
+        while True:
+            await asyncio.sleep(PRESENCE_EVERY)
+            since_touch += PRESENCE_EVERY
+            since_sweep += PRESENCE_EVERY
+            try:
+                await self.publish_presence()
+                if since_touch >= TOUCH_EVERY:
+                    since_touch = 0.0
+                    await self.touch_alive()
+                if since_sweep >= SWEEP_EVERY:
+                    since_sweep = 0.0
+                    await self.sweep_stale()
+            except Exception:  # a database hiccup must not end presence tracking
+                logger.exception("presence update failed")
+
+    async def publish_presence(self) -> None:
+        """Store (and so broadcast) every point whose presence changed, queued with the
+        check-ins. On SQLite, PRESENCE_CHUNK points per transaction: one commit and one fan-out
+        batch instead of one per point. On PostgreSQL one point per transaction: with several,
+        a point's row would be locked after the meeting's, the other way round from a check-in
+        (a deadlock)."""
+        due = self.presence.due()
+        size = PRESENCE_CHUNK if is_sqlite(self.db_config) else 1
+        for start in range(0, len(due), size):
+            chunk = due[start : start + size]
+            writer = one_writer(self.db_config, chunk[0][0])
+            async with writer, self.db_config.get_session() as session:
+                service = AttendanceService(session)
+                for meeting_id, point_id, presence, pulse in chunk:
+                    await service.record_presence(meeting_id, point_id, presence, pulse.rtt_ms)
+                await session.commit()
+            for _meeting_id, _point_id, presence, pulse in chunk:
+                pulse.mark_reported(presence)
+
+    async def sweep_stale(self) -> None:
+        """Mark offline, for every board, the points whose process died while they were
+        connected (points heartbeating here are kept fresh by `touch_alive`)."""
+        async with self.db_config.get_session() as session:
+            await AttendanceService(session).sweep_stale_presence()
+            await session.commit()
+
+    async def touch_alive(self) -> None:
+        """Keep `seen_at` fresh for points heartbeating here, so snapshots anywhere trust it."""
+        for meeting_id, rtts in self.presence.alive().items():
+            async with self.db_config.get_session() as session:
+                await AttendanceService(session).touch(meeting_id, rtts)
+                await session.commit()
+
+
+def live_namespace(redis_url: str) -> str:
+    """The prefix of a deployment's live channels: Redis pub/sub is one space for the whole
+    server, whatever database a client selected, while meeting ids repeat across deployments."""
+    return f"confhub:live:{parse_url(redis_url).get('db', 0)}:"
+
+
+def build_live_runtime(redis_url: str | None) -> LiveRuntime:
+    """Memory fan-out in one process; Redis pub/sub shared by every process when configured."""
+    if redis_url:
+        # Its own connection, checked every 10 s, so a dead pub/sub link is noticed.
+        pubsub_redis = Redis.from_url(redis_url, health_check_interval=10, socket_keepalive=True)
+        backend: Any = RedisChannelsPubSubBackend(redis=pubsub_redis, key_prefix="confhub:live")
+    else:
+        backend = MemoryChannelsBackend()
+    channels = ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
+    runtime = LiveRuntime(channels=channels, hub=None, presence=PresenceTracker())  # type: ignore[arg-type]
+    runtime.hub = AttendanceHub(
+        channels,
+        lambda: runtime.db_config.get_session(),
+        namespace=live_namespace(redis_url) if redis_url else "",
+    )
+    return runtime

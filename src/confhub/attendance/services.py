@@ -1,0 +1,616 @@
+"""Roll-call rules: who may answer for a point, idempotent check-ins, signals, presence, and the
+snapshot every live client starts from."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from confhub.accounts.models import Role
+from confhub.accounts.principal import Principal
+from confhub.attendance import events
+from confhub.attendance.fanout import queue_delta
+from confhub.attendance.models import (
+    CheckinRecord,
+    EventType,
+    PointAttendance,
+    Presence,
+    RollCallStatus,
+    Signal,
+)
+from confhub.core.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from confhub.db import DbSession
+from confhub.meetings import audit
+from confhub.meetings.audit import AuditAction
+from confhub.meetings.models import Invitation, Meeting, MeetingStatus
+from confhub.points.models import ConnectionPoint
+from confhub.units.models import Unit
+
+# A point whose client has not been seen for this long reads as offline, whatever was stored:
+# the process that held its socket may have died without saying so.
+PRESENCE_STALE_AFTER = timedelta(seconds=60)
+MAX_DELEGATES = 100_000
+ANSWERING_STATUSES = frozenset({MeetingStatus.SCHEDULED.value, MeetingStatus.LIVE.value})
+
+
+# A meeting's versions are taken one transaction at a time: its row stays locked until commit
+# on PostgreSQL, and SQLite has one writer for the whole database. This process's attendance
+# writers queue here, in order, instead of each holding a pooled connection while it waits: in a
+# burst of check-ins those take every connection (the hub then cannot fill gaps, its reader
+# dies and boards stop hearing anything), and on SQLite they poll the lock with busy_timeout's
+# backoff (up to 100 ms between tries), starving some for seconds.
+_writers: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakValueDictionary[int, asyncio.Lock]
+] = weakref.WeakKeyDictionary()
+
+
+def is_sqlite(db_config: Any) -> bool:
+    """Whether the app's database is the embedded SQLite file."""
+    return str(db_config.connection_string or "").startswith("sqlite")
+
+
+def one_writer(db_config: Any, meeting_id: int) -> asyncio.Lock:
+    """Hold around a whole write transaction on a meeting's attendance: the queue of that
+    meeting in this process (of the whole database on SQLite)."""
+    key = 0 if is_sqlite(db_config) else meeting_id
+    locks = _writers.setdefault(asyncio.get_running_loop(), weakref.WeakValueDictionary())
+    lock = locks.get(key)
+    if lock is None:
+        lock = locks[key] = asyncio.Lock()
+    return lock
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts on a point: a check-in link (bound to one point) or a signed-in user."""
+
+    label: str
+    principal: Principal | None = None
+    link_point_id: int | None = None
+
+    @property
+    def source(self) -> str:
+        """How the answer came in, kept with each check-in record."""
+        if self.principal is None:
+            return "link"
+        return "secretariat" if self.principal.role in (Role.ADMIN, Role.SECRETARIAT) else "chair"
+
+
+@dataclass(frozen=True)
+class CheckinInput:
+    """A roll-call answer as sent over HTTP or the websocket."""
+
+    point_id: int
+    status: str
+    idempotency_key: str
+    delegates_present: int | None = None
+    reason: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckinOutcome:
+    """The stored record, whether this call created it, and the delta to broadcast."""
+
+    record: CheckinRecord
+    created: bool
+    message: dict[str, Any] | None
+
+
+def may_act_for_point(actor: Actor, meeting: Meeting, point: ConnectionPoint) -> bool:
+    """A link acts for its own point; a chair for its unit's points; the secretariat for any."""
+    if actor.principal is None:
+        return actor.link_point_id == point.id
+    principal = actor.principal
+    if principal.manages_province(meeting.province_code):
+        return True
+    return principal.role is Role.CHAIR and principal.unit_code == point.unit_code
+
+
+def _check_input(data: CheckinInput) -> tuple[RollCallStatus, int | None, str | None]:
+    try:
+        status = RollCallStatus(data.status)
+    except ValueError:
+        raise InvalidInputError("status", "must be present or absent") from None
+    if status is RollCallStatus.PENDING:
+        raise InvalidInputError("status", "must be present or absent")
+    key = data.idempotency_key.strip()
+    if not key or len(key) > 100:
+        raise InvalidInputError("idempotency_key", "must be 1 to 100 characters")
+    reason = (data.reason or "").strip() or None
+    delegates = data.delegates_present
+    if status is RollCallStatus.PRESENT:
+        if delegates is None or not 0 <= delegates <= MAX_DELEGATES:
+            raise InvalidInputError(
+                "delegates_present", f"a number from 0 to {MAX_DELEGATES} is required"
+            )
+        return status, delegates, reason
+    if reason is None:
+        raise InvalidInputError("reason", "say why the point is absent")
+    return status, None, reason
+
+
+def live_presence(stored: str, seen_at: datetime | None, now: datetime) -> str:
+    """The stored presence, unless the point has not been seen for too long (offline)."""
+    if seen_at is None or now - seen_at > PRESENCE_STALE_AFTER:
+        return Presence.OFFLINE.value
+    return stored
+
+
+def point_state(attendance: PointAttendance | None, now: datetime) -> dict[str, Any]:
+    """The roll-call, signal and presence fields of one point as clients see them."""
+    if attendance is None:
+        return {
+            "status": RollCallStatus.PENDING.value,
+            "delegates_present": None,
+            "reason": None,
+            "answered_at": None,
+            "signal": Signal.UNTESTED.value,
+            "presence": Presence.OFFLINE.value,
+            "rtt_ms": None,
+        }
+    presence = live_presence(attendance.presence, attendance.seen_at, now)
+    return {
+        "status": attendance.status,
+        "delegates_present": attendance.delegates_present,
+        "reason": attendance.reason,
+        "answered_at": attendance.answered_at.isoformat() if attendance.answered_at else None,
+        "signal": attendance.signal,
+        "presence": presence,
+        "rtt_ms": attendance.rtt_ms if presence != Presence.OFFLINE.value else None,
+    }
+
+
+class AttendanceService:
+    """Reads and changes the attendance of meetings; every change appends an event."""
+
+    def __init__(self, session: DbSession) -> None:
+        self.session = session
+
+    async def _invited_point(self, meeting: Meeting, point_id: int) -> ConnectionPoint:
+        point = await self.session.scalar(
+            select(ConnectionPoint)
+            .join(Invitation, Invitation.point_id == ConnectionPoint.id)
+            .where(Invitation.meeting_id == meeting.id, ConnectionPoint.id == point_id)
+        )
+        if point is None:
+            raise InvalidInputError("point_id", f"point {point_id} is not invited to this meeting")
+        return point
+
+    async def _row(self, meeting_id: int, point_id: int) -> PointAttendance:
+        row = await self.session.scalar(
+            select(PointAttendance).where(
+                PointAttendance.meeting_id == meeting_id, PointAttendance.point_id == point_id
+            )
+        )
+        if row is None:
+            row = PointAttendance(
+                meeting_id=meeting_id,
+                point_id=point_id,
+                status=RollCallStatus.PENDING.value,
+                signal=Signal.UNTESTED.value,
+                presence=Presence.OFFLINE.value,
+            )
+            self.session.add(row)
+        return row
+
+    async def find_checkin(self, meeting_id: int, key: str) -> CheckinRecord | None:
+        """The check-in stored under an idempotency key, if any."""
+        return await self.session.scalar(
+            select(CheckinRecord).where(
+                CheckinRecord.meeting_id == meeting_id,
+                CheckinRecord.idempotency_key == key.strip(),
+            )
+        )
+
+    async def record_checkin(
+        self, meeting: Meeting, actor: Actor, data: CheckinInput
+    ) -> CheckinOutcome:
+        """Store a roll-call answer once per idempotency key; a repeat returns the first."""
+        existing = await self.find_checkin(meeting.id, data.idempotency_key)
+        if existing is not None:
+            # A repeat is answered only to someone who may answer for that point.
+            if not may_act_for_point(
+                actor, meeting, await self._invited_point(meeting, existing.point_id)
+            ):
+                raise PermissionDeniedError("You may only answer for your own connection point")
+            return CheckinOutcome(existing, created=False, message=None)
+        status, delegates, reason = _check_input(data)
+        point = await self._invited_point(meeting, data.point_id)
+        if not may_act_for_point(actor, meeting, point):
+            raise PermissionDeniedError("You may only answer for your own connection point")
+        by_secretariat = actor.source == "secretariat"
+        if meeting.status not in ANSWERING_STATUSES and not (
+            by_secretariat and meeting.status == MeetingStatus.ENDED.value
+        ):
+            raise ConflictError(f"The meeting is {meeting.status}; the roll call is closed")
+        await self._claim_writer(meeting.id)
+        try:
+            async with self.session.begin_nested():
+                outcome = await self._store_checkin(meeting, actor, data, status, delegates, reason)
+        except IntegrityError:
+            # The same key arrived twice at once (two tabs, a retry racing the first try).
+            existing = await self.find_checkin(meeting.id, data.idempotency_key)
+            if existing is None:
+                raise
+            return CheckinOutcome(existing, created=False, message=None)
+        assert outcome.message is not None
+        queue_delta(self.session, meeting.id, outcome.message)
+        if by_secretariat and actor.principal is not None:
+            audit.record(
+                self.session,
+                meeting.id,
+                actor.principal,
+                AuditAction.ROLL_CALL,
+                point_id=point.id,
+                point=point.name,
+                status=status.value,
+                delegates_present=delegates,
+                reason=reason,
+            )
+        return outcome
+
+    async def _claim_writer(self, meeting_id: int) -> None:
+        """On SQLite, hold the write lock before the savepoint's reads.
+
+        A SAVEPOINT opens a deferred transaction; its first SELECT pins a read snapshot, and a
+        write after another connection committed then fails at once with "database is locked"
+        (SQLITE_BUSY_SNAPSHOT, which busy_timeout cannot retry). A no-op UPDATE as the first
+        statement waits for the lock under busy_timeout instead. PostgreSQL needs nothing.
+        """
+        if self.session.get_bind().dialect.name != "sqlite":
+            return
+        await self.session.execute(
+            update(Meeting)
+            .where(Meeting.id == meeting_id)
+            .values(attendance_version=Meeting.attendance_version)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _store_checkin(
+        self,
+        meeting: Meeting,
+        actor: Actor,
+        data: CheckinInput,
+        status: RollCallStatus,
+        delegates: int | None,
+        reason: str | None,
+    ) -> CheckinOutcome:
+        now = datetime.now(UTC)
+        row = await self._row(meeting.id, data.point_id)
+        row.status = status.value
+        row.delegates_present = delegates
+        row.reason = reason
+        row.note = (data.note or "").strip() or None
+        row.answered_at = now
+        await self.session.flush()
+        message = await events.append(
+            self.session,
+            meeting.id,
+            EventType.CHECKIN,
+            {"point_id": data.point_id, **point_state(row, now)},
+            point_id=data.point_id,
+            broadcast=False,  # queued by the caller once the savepoint holds
+        )
+        record = CheckinRecord(
+            meeting_id=meeting.id,
+            point_id=data.point_id,
+            idempotency_key=data.idempotency_key.strip(),
+            status=status.value,
+            delegates_present=delegates,
+            reason=reason,
+            note=row.note,
+            source=actor.source,
+            actor_id=actor.principal.id if actor.principal else None,
+            actor_label=actor.label,
+            version=message["version"],
+        )
+        self.session.add(record)
+        await self.session.flush()
+        return CheckinOutcome(record, created=True, message=message)
+
+    async def record_signal(
+        self, meeting: Meeting, actor: Actor, point_id: int, signal: str
+    ) -> dict[str, Any] | None:
+        """Store the technician's report of the link; returns the delta (None if unchanged)."""
+        try:
+            value = Signal(signal)
+        except ValueError:
+            allowed = ", ".join(s.value for s in Signal)
+            raise InvalidInputError("signal", f"must be one of {allowed}") from None
+        point = await self._invited_point(meeting, point_id)
+        if not may_act_for_point(actor, meeting, point):
+            raise PermissionDeniedError("You may only report for your own connection point")
+        if meeting.status not in ANSWERING_STATUSES:
+            raise ConflictError(f"The meeting is {meeting.status}")
+        now = datetime.now(UTC)
+        row = await self._row(meeting.id, point_id)
+        if row.signal == value.value:
+            return None
+        row.signal, row.signal_at = value.value, now
+        await self.session.flush()
+        return await events.append(
+            self.session,
+            meeting.id,
+            EventType.SIGNAL,
+            {"point_id": point_id, "signal": value.value},
+            point_id=point_id,
+        )
+
+    async def record_presence(
+        self, meeting_id: int, point_id: int, presence: Presence, rtt_ms: int | None
+    ) -> dict[str, Any] | None:
+        """Store a change of presence (the hub calls this only when it changes)."""
+        now = datetime.now(UTC)
+        row = await self._row(meeting_id, point_id)
+        stored = point_state(row, now)
+        row.seen_at = now if presence is not Presence.OFFLINE else row.seen_at
+        unchanged = stored["presence"] == presence.value and row.presence == presence.value
+        if unchanged and row.rtt_ms == rtt_ms:
+            await self.session.flush()
+            return None
+        # A new round-trip time is published too: the tracker asks only when it moved enough.
+        row.rtt_ms = rtt_ms
+        row.presence = presence.value
+        await self.session.flush()
+        return await events.append(
+            self.session,
+            meeting_id,
+            EventType.PRESENCE,
+            {"point_id": point_id, "presence": presence.value, "rtt_ms": rtt_ms},
+            point_id=point_id,
+        )
+
+    async def touch(self, meeting_id: int, rtts: dict[int, int | None]) -> None:
+        """Mark points as still seen (no event: presence did not change)."""
+        if not rtts:
+            return
+        now = datetime.now(UTC)
+        rows = await self.session.scalars(
+            select(PointAttendance).where(
+                PointAttendance.meeting_id == meeting_id,
+                PointAttendance.point_id.in_(list(rtts)),
+            )
+        )
+        for row in rows:
+            row.seen_at = now
+            row.rtt_ms = rtts[row.point_id]
+        await self.session.flush()
+
+    async def sweep_stale_presence(self) -> list[dict[str, Any]]:
+        """Points still stored online or degraded that no process has seen for a while (the
+        process holding their socket died, so nobody said goodbye): store them offline, with a
+        delta, so boards everywhere learn it instead of showing them online until reloaded.
+
+        Rows locked by another process's sweep are skipped; it records them."""
+        stale_before = datetime.now(UTC) - PRESENCE_STALE_AFTER
+        rows = await self.session.scalars(
+            select(PointAttendance)
+            .where(
+                PointAttendance.presence != Presence.OFFLINE.value,
+                or_(PointAttendance.seen_at.is_(None), PointAttendance.seen_at < stale_before),
+            )
+            .order_by(PointAttendance.meeting_id, PointAttendance.point_id)
+            .with_for_update(skip_locked=True)
+        )
+        messages = []
+        for row in rows:
+            row.presence, row.rtt_ms = Presence.OFFLINE.value, None
+            await self.session.flush()
+            messages.append(
+                await events.append(
+                    self.session,
+                    row.meeting_id,
+                    EventType.PRESENCE,
+                    {"point_id": row.point_id, "presence": Presence.OFFLINE.value, "rtt_ms": None},
+                    point_id=row.point_id,
+                )
+            )
+        return messages
+
+    async def points(
+        self, meeting_id: int, point_ids: frozenset[int] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every invited point (or those of `point_ids`) with its unit, chair and attendance,
+        ordered by unit name."""
+        now = datetime.now(UTC)
+        query = (
+            select(Invitation, ConnectionPoint, Unit, PointAttendance)
+            .join(ConnectionPoint, ConnectionPoint.id == Invitation.point_id)
+            .outerjoin(Unit, Unit.code == ConnectionPoint.unit_code)
+            .outerjoin(
+                PointAttendance,
+                (PointAttendance.meeting_id == Invitation.meeting_id)
+                & (PointAttendance.point_id == Invitation.point_id),
+            )
+            .where(Invitation.meeting_id == meeting_id)
+        )
+        if point_ids is not None:
+            query = query.where(Invitation.point_id.in_(point_ids))
+        rows = await self.session.execute(query)
+        points = [
+            {
+                "point_id": point.id,
+                "unit_code": point.unit_code,
+                "unit_name": unit.name if unit else None,
+                "name": point.name,
+                "chair": invitation.chair_name,
+                "chair_title": invitation.chair_title,
+                "chair_phone": invitation.chair_phone,
+                **point_state(attendance, now),
+            }
+            for invitation, point, unit, attendance in rows
+        ]
+        return sorted(points, key=lambda p: (p["unit_code"] is not None, p["unit_name"] or ""))
+
+    async def counts(self, meeting_id: int) -> dict[str, int]:
+        """`totals()` of every invited point, counted by the database (a point's own snapshot
+        needs the meeting's totals, not every point's row)."""
+        stale_before = datetime.now(UTC) - PRESENCE_STALE_AFTER
+        unseen = or_(PointAttendance.seen_at.is_(None), PointAttendance.seen_at < stale_before)
+        rows = await self.session.execute(
+            select(
+                PointAttendance.status,
+                PointAttendance.presence,
+                PointAttendance.signal,
+                func.count(),
+                func.sum(case((unseen, 1), else_=0)),
+                func.sum(PointAttendance.delegates_present),
+            )
+            .select_from(Invitation)
+            .outerjoin(
+                PointAttendance,
+                (PointAttendance.meeting_id == Invitation.meeting_id)
+                & (PointAttendance.point_id == Invitation.point_id),
+            )
+            .where(Invitation.meeting_id == meeting_id)
+            .group_by(PointAttendance.status, PointAttendance.presence, PointAttendance.signal)
+        )
+        groups: list[tuple[str, str, str, int, int]] = []
+        for status, presence, signal, number, stale, delegates in rows:
+            if status is None:  # invited points nobody has answered for or seen yet
+                groups.append(
+                    (
+                        RollCallStatus.PENDING.value,
+                        Presence.OFFLINE.value,
+                        Signal.UNTESTED.value,
+                        int(number),
+                        0,
+                    )
+                )
+                continue
+            fresh = int(number) - int(stale)
+            groups.append((status, presence, signal, fresh, int(delegates or 0)))
+            groups.append((status, Presence.OFFLINE.value, signal, int(stale), 0))
+        return _tally(groups)
+
+
+READY_SIGNALS = frozenset({Signal.TEST_OK.value, Signal.CONNECTED.value})
+
+
+def totals(points: list[dict[str, Any]]) -> dict[str, int]:
+    """The counts a province reports: points present / absent / pending, delegates, readiness."""
+    return _tally(
+        (p["status"], p["presence"], p["signal"], 1, p["delegates_present"] or 0) for p in points
+    )
+
+
+def _tally(groups: Iterable[tuple[str, str, str, int, int]]) -> dict[str, int]:
+    """`totals()` from (status, presence, signal, number of points, delegates) groups."""
+    counts = {
+        "invited": 0,
+        "present": 0,
+        "absent": 0,
+        "pending": 0,
+        "delegates": 0,
+        "online": 0,
+        "degraded": 0,
+        "offline": 0,
+        "ready": 0,
+    }
+    for status, presence, signal, number, delegates in groups:
+        counts["invited"] += number
+        counts[status] += number
+        counts[presence] += number
+        counts["delegates"] += delegates
+        if signal in READY_SIGNALS:
+            counts["ready"] += number
+    counts["not_ready"] = counts["invited"] - counts["ready"]
+    return counts
+
+
+def meeting_summary(meeting: Meeting) -> dict[str, Any]:
+    """The meeting fields a live client shows."""
+    return {
+        "id": meeting.id,
+        "title": meeting.title,
+        "status": meeting.status,
+        "starts_at": meeting.starts_at.isoformat(),
+        "ends_at": meeting.ends_at.isoformat(),
+        "rehearsal": meeting.rehearsal_started_at is not None,
+    }
+
+
+async def snapshot(
+    session: DbSession,
+    meeting: Meeting,
+    point_ids: frozenset[int] | None,
+    with_phones: bool,
+) -> dict[str, Any]:
+    """The whole state a client starts from, at one version (read in one transaction)."""
+    version = await events.current_version(session, meeting.id)
+    service = AttendanceService(session)
+    if point_ids is None:
+        shown = await service.points(meeting.id)
+        counted = totals(shown)
+    else:  # a point's client: its own points, and the meeting's totals counted cheaply
+        shown = await service.points(meeting.id, point_ids)
+        counted = await service.counts(meeting.id)
+    fields = (
+        "point_id",
+        "unit_code",
+        "name",
+        "chair",
+        "chair_title",
+        "status",
+        "delegates_present",
+        "reason",
+        "presence",
+        "rtt_ms",
+        "signal",
+    )
+    points = []
+    for point in shown:
+        view = {key: point[key] for key in fields}
+        if with_phones:
+            view["chair_phone"] = point["chair_phone"]
+        points.append(view)
+    return {
+        "type": "snapshot",
+        "version": version,
+        "meeting": meeting_summary(meeting),
+        "totals": counted,
+        "points": points,
+    }
+
+
+async def set_rehearsal(
+    session: DbSession, meeting: Meeting, actor: Principal, running: bool
+) -> dict[str, Any]:
+    """Start a test run (every point's signal goes back to `untested`) or end it."""
+    if meeting.status not in ANSWERING_STATUSES:
+        raise ConflictError(f"The meeting is {meeting.status}; no rehearsal now")
+    if running:
+        meeting.rehearsal_started_at = datetime.now(UTC)
+        rows = await session.scalars(
+            select(PointAttendance).where(PointAttendance.meeting_id == meeting.id)
+        )
+        for row in rows:
+            row.signal, row.signal_at = Signal.UNTESTED.value, None
+    else:
+        meeting.rehearsal_started_at = None
+    audit.record(session, meeting.id, actor, AuditAction.REHEARSAL, running=running)
+    await session.flush()
+    return await events.append(
+        session,
+        meeting.id,
+        EventType.MEETING,
+        {"meeting": {"rehearsal": running, "signals_reset": running}},
+    )
+
+
+async def checkin_history(
+    session: DbSession, meeting_id: int, point_id: int | None = None
+) -> list[CheckinRecord]:
+    """Every roll-call answer given for a meeting (or one point), oldest first."""
+    query = select(CheckinRecord).where(CheckinRecord.meeting_id == meeting_id)
+    if point_id is not None:
+        query = query.where(CheckinRecord.point_id == point_id)
+    return list(await session.scalars(query.order_by(CheckinRecord.version)))

@@ -1,0 +1,211 @@
+"""The calendar feeds' routes (`/calendar/...`) and the profile page with the private feed.
+
+Each feed answers a conditional GET from its version alone (one aggregate query, remembered for a
+second): a `304` never loads or builds the calendar. Otherwise the calendar is built once per
+version, in a worker thread so a large feed does not hold up the event loop (and the live boards
+on it), and kept for the next client that asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from email.utils import format_datetime
+from typing import Any, TypeVar, cast
+from urllib.parse import urlencode
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_304_NOT_MODIFIED
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from confhub.accounts.guards import current_principal
+from confhub.calendar.builder import IcsExporter, serialize
+from confhub.calendar.links import CalendarLinkFactory
+from confhub.calendar.services import CalendarService, Feed, FeedKind, FeedPolicy
+from confhub.calendar.tokens import CalendarTokenService
+from confhub.calendar.versions import BodyMemory, FeedVersion, VersionMemory
+from confhub.core.errors import AuthenticationRequiredError, NotFoundError
+from confhub.core.i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, gettext, language_of
+from confhub.meetings.qr import qr_svg
+
+# Litestar adds "; charset=utf-8" to text types.
+CALENDAR_MEDIA_TYPE = "text/calendar"
+# Public feeds may be kept by caches for a few minutes; private ones are revalidated every time.
+PUBLIC_CACHE = "public, max-age=300"
+PRIVATE_CACHE = "private, no-cache"
+_MAX_KEY_DIGITS = 18  # beyond any id or code; keeps PostgreSQL's BIGINT from overflowing
+T = TypeVar("T")
+
+
+_VERSIONS_KEY = "calendar_versions"
+_BODIES_KEY = "calendar_bodies"
+
+
+def _remembered(request: Request[Any, Any, Any], key: str, make: Callable[[], T]) -> T:
+    """A per-app memory (one per app: the app's database), made on first use."""
+    state = request.app.state
+    memory: Any = state.get(key)
+    if memory is None:
+        memory = state.setdefault(key, make())
+    return cast("T", memory)
+
+
+async def provide_calendar_service(
+    db_session: AsyncSession, request: Request[Any, Any, Any]
+) -> CalendarService:
+    """Dependency: the calendar service on the request's session, remembering versions."""
+    memory: VersionMemory[Any] = _remembered(request, _VERSIONS_KEY, VersionMemory)
+    return CalendarService(db_session, FeedPolicy.of(request.app.state.settings), memory=memory)
+
+
+async def provide_token_service(db_session: AsyncSession) -> CalendarTokenService:
+    """Dependency: the private-feed token service on the request's session."""
+    return CalendarTokenService(db_session)
+
+
+def _stem(filename: str) -> str:
+    stem, dot, extension = filename.rpartition(".")
+    if not dot or extension != "ics" or not stem:
+        raise NotFoundError("Calendar feeds end in .ics")
+    return stem
+
+
+def _number(filename: str) -> int:
+    stem = _stem(filename)
+    if not stem.isascii() or not stem.isdigit() or len(stem) > _MAX_KEY_DIGITS:
+        raise NotFoundError(f"No calendar {filename}")
+    return int(stem)
+
+
+def _feed_language(request: Request[Any, Any, Any]) -> str:
+    """Only an explicit `?lang=`: a feed's text must not depend on a cookie or the client."""
+    language = request.query_params.get("lang")
+    return language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _headers(version: FeedVersion) -> dict[str, str]:
+    return {
+        "ETag": version.etag,
+        "Last-Modified": format_datetime(version.last_modified, usegmt=True),
+        "Cache-Control": PRIVATE_CACHE if version.private else PUBLIC_CACHE,
+    }
+
+
+async def respond(
+    request: Request[Any, Any, Any], feeds: CalendarService, feed: Feed, filename: str
+) -> Response[bytes]:
+    """The feed, or `304 Not Modified` when the client's copy is current."""
+    version = await feeds.version(feed)
+    headers = _headers(version)
+    if version.not_modified(
+        request.headers.get("if-none-match"), request.headers.get("if-modified-since")
+    ):
+        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+
+    async def build() -> bytes:
+        info = await feeds.feed_info(feed, version)
+        events = await feeds.events(feed)
+        exporter = IcsExporter(info)
+        return await anyio.to_thread.run_sync(
+            lambda: serialize(exporter.build(events, method="PUBLISH"))
+        )
+
+    bodies = _remembered(request, _BODIES_KEY, BodyMemory)
+    body = await bodies.get_or_build(version.etag, build)
+    headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return Response(body, media_type=CALENDAR_MEDIA_TYPE, headers=headers)
+
+
+class CalendarFeedController(Controller):
+    """`/calendar/...`: the four feeds of the contract."""
+
+    path = "/calendar"
+    include_in_schema = False
+    # Calendar apps send no cookies and keep none: feeds skip the session (none is stored per
+    # poll), sign-in and CSRF; a private feed is authorised by its token alone.
+    opt = {"skip_session": True, "exclude_from_auth": True, "exclude_from_csrf": True}
+    dependencies = {"feeds": Provide(provide_calendar_service)}
+
+    @get("/provinces/{filename:str}", name="calendar:province")
+    async def province_feed(
+        self, request: Request[Any, Any, Any], feeds: CalendarService, filename: str
+    ) -> Response[bytes]:
+        """Every non-draft meeting convened by the province."""
+        feed = Feed(FeedKind.PROVINCE, _number(filename), _feed_language(request))
+        return await respond(request, feeds, feed, f"province-{feed.key}.ics")
+
+    @get("/units/{filename:str}", name="calendar:unit")
+    async def unit_feed(
+        self, request: Request[Any, Any, Any], feeds: CalendarService, filename: str
+    ) -> Response[bytes]:
+        """Every non-draft meeting one of the unit's points is invited to, at its own point."""
+        code = _number(filename)
+        feed = Feed(FeedKind.UNIT, code, _feed_language(request), own_unit_code=code)
+        return await respond(request, feeds, feed, f"unit-{code}.ics")
+
+    @get("/meetings/{filename:str}", name="calendar:meeting")
+    async def meeting_feed(
+        self, request: Request[Any, Any, Any], feeds: CalendarService, filename: str
+    ) -> Response[bytes]:
+        """One meeting, unless it is a draft (a draft is in its secretariat's private feed)."""
+        feed = Feed(FeedKind.MEETING, _number(filename), _feed_language(request))
+        return await respond(request, feeds, feed, f"meeting-{feed.key}.ics")
+
+    @get("/private/{filename:str}", name="calendar:private")
+    async def private_feed(
+        self, request: Request[Any, Any, Any], feeds: CalendarService, filename: str
+    ) -> Response[bytes]:
+        """One person's meetings, drafts they may see included; 404 once the token is reset."""
+        feed = await feeds.private_feed(_stem(filename), _feed_language(request))
+        return await respond(request, feeds, feed, "confhub.ics")
+
+
+class ProfilePageController(Controller):
+    """`/profile`: the signed-in user's private calendar address, its QR code and its reset."""
+
+    include_in_schema = False
+    dependencies = {"tokens": Provide(provide_token_service)}
+
+    @get("/profile", name="profile")
+    async def profile(
+        self,
+        request: Request[Any, Any, Any],
+        tokens: CalendarTokenService,
+        reset: bool = Parameter(query="reset", default=False),
+    ) -> Template | Redirect:
+        """Show the private feed's address (made on the first visit), as links and a QR code."""
+        principal = current_principal(request)
+        if principal is None:
+            return Redirect(f"/login?{urlencode({'next': '/profile'})}")
+        token = await tokens.calendar_token(principal.id)
+        name = gettext(
+            language_of(request),
+            "My online conferences (%(name)s)",
+            name=principal.full_name or principal.email,
+        )
+        policy = FeedPolicy.of(request.app.state.settings)
+        links = CalendarLinkFactory(policy).private(token, name)
+        context = {
+            "links": links,
+            "qr": Markup(qr_svg(links.webcal)),  # noqa: S704 - segno's SVG, no user text in it
+            "reset": reset,
+            "principal": principal,
+        }
+        return Template("calendar/profile.html", context=context)
+
+    @post("/profile/calendar-token", name="profile:calendar-token")
+    async def reset_token(
+        self, request: Request[Any, Any, Any], tokens: CalendarTokenService
+    ) -> Redirect:
+        """Replace the private feed's token: every old address stops working at once."""
+        principal = current_principal(request)
+        if principal is None:
+            raise AuthenticationRequiredError("Sign in first")
+        await tokens.reset_calendar_token(principal.id)
+        # The session is committed here: the autocommit handler leaves redirects uncommitted.
+        await tokens.session.commit()
+        return Redirect("/profile?reset=1", status_code=HTTP_303_SEE_OTHER)

@@ -1,0 +1,290 @@
+"""The `confhub` command: demo, serve, database migrations, unit loading and accounts.
+
+Every subcommand reads the same settings (`CONFHUB_*`); a bad value stops it with one line
+naming the variable and exit code 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from confhub.db import migrate
+from confhub.db.engine import create_engine, session_maker
+from confhub.settings import Settings, SettingsError
+
+T = TypeVar("T")
+
+
+class _OneLineError(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"confhub: {self.format_message()}", err=True)
+
+
+def _fail(message: str) -> None:
+    raise _OneLineError(message)
+
+
+async def _with_session(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    engine = create_engine(database_url)
+    try:
+        async with session_maker(engine)() as session, session.begin():
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def _run(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    return asyncio.run(_with_session(database_url, work))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="confhub")
+def main() -> None:
+    """confhub: schedule province-to-commune online conferences, take the roll call live,
+    and publish the minutes as news.
+
+    Configuration comes from CONFHUB_* environment variables (see the README).
+    Start with `confhub demo`.
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--db",
+    "db_path",
+    default="confhub-demo.sqlite3",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file to build afresh (any existing file there is replaced).",
+)
+def demo(host: str, port: int, db_path: Path) -> None:
+    """Build a fresh SQLite database with every unit, seed Thanh Hóa's conferences, and serve.
+
+    Prints the organizer's login and the Xã Cẩm Tú check-in link before serving.
+    """
+    from confhub.demo import seed_thanh_hoa
+    from confhub.units.loader import load_units
+
+    db_path = db_path.resolve()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    base_url = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}"  # noqa: S104
+    try:
+        settings = Settings.from_env(
+            {
+                "CONFHUB_DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
+                "CONFHUB_SECRET_KEY": secrets.token_urlsafe(48),
+                "CONFHUB_BASE_URL": base_url,
+                "CONFHUB_DEFAULT_PROVINCE": "38",
+                "CONFHUB_MEDIA_DIR": str(db_path.parent / "demo-media"),
+            }
+        )
+    except SettingsError as exc:
+        _fail(str(exc))
+    click.echo(f"Building the demo database at {db_path} …")
+    migrate.upgrade(settings.database_url)
+
+    async def build(session: AsyncSession) -> Any:
+        report = await load_units(session)
+        click.echo(f"Loaded {report.provinces} provinces and {report.units} units.")
+        return await seed_thanh_hoa(session)
+
+    seed = _run(settings.database_url, build)
+    click.echo(f"Organizer login: {seed.organizer_email} {seed.organizer_password}")
+    click.echo(f"Check-in link (Xã Cẩm Tú): {settings.base_url}/checkin/{seed.cam_tu_token}")
+    click.echo(f"Chair login (Xã Cẩm Tú): {seed.chair_email} {seed.chair_password}")
+    click.echo(f"Serving on {settings.base_url} (Ctrl+C stops)", err=False)
+    sys.stdout.flush()
+    _serve(settings, host=host, port=port, workers=1)
+
+
+def _serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    from confhub.system.serving import serve
+
+    serve(settings, host=host, port=port, workers=workers)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (share live updates through CONFHUB_REDIS_URL).",
+)
+@click.option("--no-migrate", is_flag=True, help="Do not run database migrations first.")
+def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
+    """Serve confhub with the configuration from the environment (migrates first).
+
+    SIGTERM stops it gracefully: no new connections, websockets closed with code 1012 so live
+    clients reconnect to another process, in-flight requests finished (for up to
+    CONFHUB_SHUTDOWN_TIMEOUT seconds).
+    """
+    settings = _settings_or_fail()
+    try:
+        settings.require_secret_key()
+    except SettingsError as exc:
+        _fail(str(exc))
+    if workers > 1 and not settings.redis_url:
+        _fail(
+            f"CONFHUB_REDIS_URL: required with --workers {workers}; sessions and live updates "
+            "are shared between processes through Redis"
+        )
+    if not no_migrate:
+        migrate.upgrade(settings.database_url)
+    _serve(settings, host=host, port=port, workers=workers)
+
+
+def _settings_or_fail() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail raises
+
+
+@main.group()
+def db() -> None:
+    """Database migrations (Alembic), backups and restores."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    migrate.upgrade(_settings_or_fail().database_url, revision)
+    click.echo(f"Database upgraded to {revision}.")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (`base` removes every table)."""
+    migrate.downgrade(_settings_or_fail().database_url, revision)
+    click.echo(f"Database downgraded to {revision}.")
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def db_backup(path: Path, force: bool) -> None:
+    """Copy the whole database to the file PATH, while confhub keeps serving.
+
+    SQLite: its online backup API. PostgreSQL: pg_dump's custom format (restore it with
+    `confhub db restore` or pg_restore).
+    """
+    from confhub.system.backup import BackupError, backup
+
+    try:
+        report = backup(_settings_or_fail().database_url, path, force=force)
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"Backed up to {report.path} ({report.size} bytes, revision {report.revision}).")
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds tables.")
+def db_restore(path: Path, force: bool) -> None:
+    """Replace the database with the backup in PATH (stop confhub first).
+
+    The backup is checked first (integrity, a known migration revision); a database that
+    already holds tables is only replaced with --force.
+    """
+    from confhub.system.backup import BackupError, restore
+
+    try:
+        report = restore(_settings_or_fail().database_url, path, force=force)
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"Restored {report.path} (revision {report.revision}).")
+    if report.needs_upgrade:
+        click.echo(f"The backup predates revision {report.head}: run `confhub db upgrade`.")
+
+
+@main.group()
+def units() -> None:
+    """Administrative units (provinces, communes, wards, special zones)."""
+
+
+@units.command("load")
+@click.option("--province", type=int, default=None, help="Only this province's code, e.g. 38.")
+def units_load(province: int | None) -> None:
+    """Load or refresh the official units and their default connection points (idempotent)."""
+    from confhub.core.errors import ConfhubError
+    from confhub.units.loader import load_units
+
+    settings = _settings_or_fail()
+    try:
+        report = _run(settings.database_url, lambda s: load_units(s, province))
+    except ConfhubError as exc:
+        _fail(exc.detail)
+        return
+    click.echo(
+        f"{report.provinces} provinces, {report.units} units from vietnam-provinces "
+        f"{report.package_version}: {report.created} created, {report.updated} updated, "
+        f"{report.points_created} connection points created."
+    )
+
+
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True, help="Sign-in e-mail address.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "secretariat", "chair", "viewer", "editor"]),
+)
+@click.option("--province", type=int, default=None, help="Province code (secretariat, viewer).")
+@click.option("--unit", type=int, default=None, help="Unit code (chair, editor).")
+@click.option("--name", "full_name", default="", help="The person's full name.")
+def users_create(
+    email: str, role: str, province: int | None, unit: int | None, full_name: str
+) -> None:
+    """Create an account. The password is read from standard input (one line)."""
+    from confhub.accounts.services import UserService
+    from confhub.core.errors import ConfhubError
+
+    settings = _settings_or_fail()
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+
+    async def create(session: AsyncSession) -> int:
+        user = await UserService(session=session).create_user(
+            email=email,
+            password=password,
+            role=role,
+            province_code=province,
+            unit_code=unit,
+            full_name=full_name,
+        )
+        return user.id
+
+    try:
+        user_id = _run(settings.database_url, create)
+    except ConfhubError as exc:
+        _fail(exc.detail)
+        return
+    click.echo(f"Created {role} {email.strip().lower()} (id {user_id}).")

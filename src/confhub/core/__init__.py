@@ -1,0 +1,1 @@
+"""Pieces every domain shares: errors, pagination, i18n, templating, time formatting."""

@@ -1,0 +1,111 @@
+"""One exception hierarchy for confhub, mapped to HTTP once (in :mod:`confhub.app`).
+
+Services raise these; controllers never build error responses by hand. JSON clients get
+`{"status_code", "detail"}` (plus `extra` naming the field for bad input); browsers get a page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.exceptions import NotFoundError as RepositoryNotFoundError
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+
+class ConfhubError(Exception):
+    """Base of every error a user can cause; `status_code` is its HTTP meaning."""
+
+    status_code = 400
+
+    def __init__(self, detail: str, *, extra: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidInputError(ConfhubError):
+    """A value the caller sent is wrong; `field` names it."""
+
+    status_code = 400
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", extra=[{"key": field, "message": message}])
+        self.field = field
+
+
+class AuthenticationRequiredError(ConfhubError):
+    """The caller is not signed in, or the credentials are wrong."""
+
+    status_code = 401
+
+
+class PermissionDeniedError(ConfhubError):
+    """The caller is signed in but may not do this."""
+
+    status_code = 403
+
+
+class NotFoundError(ConfhubError):
+    """The thing asked for does not exist (or the caller may not know it exists)."""
+
+    status_code = 404
+
+
+class ConflictError(ConfhubError):
+    """The request is well-formed but impossible in the current state (e.g. a status step)."""
+
+    status_code = 409
+
+
+class PayloadTooLargeError(ConfhubError):
+    """An upload is larger than the configured limit."""
+
+    status_code = 413
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/schema", "/calendar/", "/ws/")):
+        return True
+    accept = request.headers.get("accept", "")
+    return "text/html" not in accept
+
+
+def _error_parts(exc: Exception) -> tuple[int, str, Any]:
+    if isinstance(exc, ConfhubError):
+        return exc.status_code, exc.detail, exc.extra
+    if isinstance(exc, RepositoryNotFoundError):
+        return 404, "Not found", None
+    if isinstance(exc, HTTPException):
+        return exc.status_code, exc.detail, exc.extra
+    return HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error", None
+
+
+def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Render any exception as the contract's JSON error or, for a browser, an error page."""
+    status_code, detail, extra = _error_parts(exc)
+    if status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
+        request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    headers = getattr(exc, "headers", None) or None
+    if _wants_json(request):
+        body: dict[str, Any] = {"status_code": status_code, "detail": detail}
+        if extra:
+            body["extra"] = extra
+        return Response(body, status_code=status_code, media_type=MediaType.JSON, headers=headers)
+    return Template(
+        template_name="error.html",
+        context={"status_code": status_code, "detail": detail},
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+exception_handlers: dict[type[Exception] | int, Any] = {
+    ConfhubError: error_response,
+    RepositoryNotFoundError: error_response,
+    HTTPException: error_response,
+    HTTP_500_INTERNAL_SERVER_ERROR: error_response,
+}

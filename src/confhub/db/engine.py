@@ -1,0 +1,66 @@
+"""The one database configuration: engine, session provider and SQLite pragmas.
+
+Every request gets its session from the Advanced Alchemy plugin (`db_session`); the CLI and the
+websocket handlers open short-lived sessions from :func:`session_maker`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    EngineConfig,
+    SQLAlchemyAsyncConfig,
+)
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from confhub.attendance import fanout
+from confhub.settings import Settings
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite leaves foreign keys off by default; WAL lets readers work while a check-in writes.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """Create the async engine for `url`, with SQLite's pragmas where it applies."""
+    if url.startswith("sqlite"):
+        kwargs.pop("pool_size", None)
+        kwargs.pop("max_overflow", None)
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def sqlalchemy_config(
+    settings: Settings, publisher: Callable[[int, list[dict[str, Any]]], None] | None = None
+) -> SQLAlchemyAsyncConfig:
+    """The Advanced Alchemy config behind the app's `db_session` dependency.
+
+    `publisher` receives the live deltas of each committed transaction (see attendance.fanout).
+    """
+    fanout.install()
+    engine_config = EngineConfig(pool_pre_ping=not settings.is_sqlite)
+    info = {fanout.PUBLISHER_KEY: publisher} if publisher else {}
+    return SQLAlchemyAsyncConfig(
+        connection_string=settings.database_url,
+        create_engine_callable=create_engine,
+        engine_config=engine_config,
+        # Commit on 2xx and on redirects: the web forms answer a POST with 303 (Post/Redirect/Get).
+        before_send_handler="autocommit_include_redirects",
+        session_config=AsyncSessionConfig(expire_on_commit=False, info=info),
+    )
+
+
+def session_maker(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    """A session factory for work outside a request (CLI, websockets, seeding)."""
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,31 @@
+"""Imports every domain's models so the metadata Alembic compares against is complete."""
+
+from confhub.accounts.models import User
+from confhub.attendance.models import AttendanceEvent, CheckinRecord, PointAttendance
+from confhub.db.base import metadata
+from confhub.meetings.models import AgendaItem, AuditEntry, Invitation, Meeting, MeetingDocument
+from confhub.news.models import Article, Minutes, MinutesRevision, NewsPhoto, SiteVisitDay
+from confhub.points.models import ConnectionPoint
+from confhub.units.models import Province, Unit, UnitDataset
+
+__all__ = [
+    "AgendaItem",
+    "Article",
+    "AttendanceEvent",
+    "AuditEntry",
+    "CheckinRecord",
+    "ConnectionPoint",
+    "Invitation",
+    "Meeting",
+    "MeetingDocument",
+    "Minutes",
+    "MinutesRevision",
+    "NewsPhoto",
+    "PointAttendance",
+    "Province",
+    "SiteVisitDay",
+    "Unit",
+    "UnitDataset",
+    "User",
+    "metadata",
+]

@@ -1,0 +1,1 @@
+"""Meetings: scheduling, agenda, invitations of connection points and their chairs."""

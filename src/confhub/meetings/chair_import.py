@@ -1,0 +1,509 @@
+"""Bulk assignment of chairs from an uploaded sheet (CSV or XLSX): parse, preview, apply.
+
+A province's office collects chairs from 166 communes in a spreadsheet: one row per unit with the
+chair's name, title and phone. :func:`parse_sheet` reads the file whatever its format and header
+language, :func:`preview` says what each row would do (and what is wrong with it), and
+:func:`apply` writes every chair at once, or nothing when any row is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from itertools import islice
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from confhub.accounts.principal import Principal
+from confhub.core.errors import InvalidInputError, PermissionDeniedError
+from confhub.db import DbSession
+from confhub.meetings import audit
+from confhub.meetings.audit import AuditAction
+from confhub.meetings.invitations import apply_chair, require_editable
+from confhub.meetings.models import Invitation, Meeting
+from confhub.meetings.services import ChairAssignment
+from confhub.points.models import ConnectionPoint
+from confhub.units.matching import UnitIndex, UnitMatch, fold, unit_index
+from confhub.units.models import Province, Unit
+
+MAX_ROWS = 5000
+# Only the first columns matter; a sheet with thousands of columns is not a chair list.
+MAX_COLUMNS = 40
+# A title row or two ("DANH SÁCH CHỦ TRÌ CÁC ĐIỂM CẦU") often sits above the header.
+HEADER_SCAN_ROWS = 10
+MAX_NAME = 200  # invitation.chair_name
+MAX_TITLE = 300  # invitation.chair_title
+MAX_PHONE = 40  # invitation.chair_phone
+
+XLSX_MAGIC = b"PK\x03\x04"
+_PHONE = re.compile(r"[0-9+ .\-()]+")
+
+# Header names, folded (no case, no diacritics, punctuation as spaces). A unit code column wins
+# over a unit name column when a sheet has both.
+_UNIT_CODE_HEADERS = frozenset(
+    {"ma don vi", "ma dv", "ma xa", "ma xa phuong", "ma dvhc", "unit code", "code", "ma"}
+)
+_UNIT_NAME_HEADERS = frozenset(
+    {
+        "don vi",
+        "ten don vi",
+        "xa",
+        "ten xa",
+        "phuong",
+        "ten phuong",
+        "xa phuong",
+        "ten xa phuong",
+        "xa phuong dac khu",
+        "unit",
+        "unit name",
+    }
+)
+_FIELD_HEADERS: dict[str, frozenset[str]] = {
+    "name": frozenset(
+        {
+            "ho ten",
+            "ho va ten",
+            "chu tri",
+            "nguoi chu tri",
+            "ho ten nguoi chu tri",
+            "ho va ten nguoi chu tri",
+            "ho ten chu tri",
+            "chair",
+            "chair name",
+            "name",
+        }
+    ),
+    "title": frozenset({"chuc vu", "chuc danh", "title", "chair title"}),
+    "phone": frozenset(
+        {"dien thoai", "so dien thoai", "sdt", "so dt", "dt", "phone", "chair phone", "mobile"}
+    ),
+}
+
+# Binary files that are sometimes uploaded by mistake, named so the message helps.
+_KNOWN_BINARY: tuple[tuple[bytes, str], ...] = (
+    (b"\xd0\xcf\x11\xe0", "an old Excel 97-2003 (.xls) file; save it as .xlsx or CSV"),
+    (b"%PDF-", "a PDF file; upload the CSV or XLSX sheet"),
+    (b"\x89PNG", "an image; upload the CSV or XLSX sheet"),
+    (b"\xff\xd8\xff", "an image; upload the CSV or XLSX sheet"),
+)
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One data row of the sheet; `row_number` is the row as the spreadsheet shows it."""
+
+    row_number: int
+    unit_entry: str
+    chair_name: str
+    chair_title: str
+    chair_phone: str
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """What one row would do: the unit and point it names, or why it cannot be imported."""
+
+    row_number: int
+    unit_entry: str
+    unit_code: int | None
+    unit_name: str | None
+    point_id: int | None
+    chair_name: str
+    chair_title: str
+    chair_phone: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """Every row of a sheet, checked; it can be applied only when `ok`."""
+
+    rows: list[PreviewRow]
+
+    @property
+    def error_count(self) -> int:
+        """How many rows cannot be imported."""
+        return sum(1 for row in self.rows if row.error)
+
+    @property
+    def ok(self) -> bool:
+        """No row has an error."""
+        return self.error_count == 0
+
+
+# --- Reading the file ---------------------------------------------------------------------------
+
+
+def parse_sheet(data: bytes) -> list[SheetRow]:
+    """The non-blank data rows of a CSV or XLSX chair sheet (the format is told by content).
+
+    Raises :class:`InvalidInputError` (field "file") for an unreadable file, a sheet without
+    rows, or one with more than :data:`MAX_ROWS` rows.
+    """
+    if not data:
+        raise InvalidInputError("file", "the file is empty")
+    # The content decides, not the file name: people rename files freely.
+    raw_rows = _xlsx_rows(data) if data.startswith(XLSX_MAGIC) else _csv_rows(data)
+    rows = _sheet_rows(raw_rows)
+    if not rows:
+        raise InvalidInputError("file", "the sheet has no rows")
+    return rows
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as the text a person sees; whole numbers lose the ".0" Excel gives them."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    text = unicodedata.normalize("NFC", str(value))
+    # Control characters are never meant; any run of whitespace (line breaks in a cell, the
+    # non-breaking spaces of text copied from the web) is one space.
+    text = "".join(c for c in text if c >= " " or c in "\t\r\n")
+    return " ".join(text.split())
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of the first worksheet of an XLSX file."""
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # zipfile, XML and openpyxl's own errors: all mean "broken file"
+        raise InvalidInputError("file", "not a readable XLSX file") from exc
+    return _xlsx_iter(workbook)
+
+
+def _xlsx_iter(workbook: Any) -> Iterator[tuple[int, list[str]]]:
+    try:
+        if not workbook.worksheets:
+            raise InvalidInputError("file", "the workbook has no worksheet")
+        sheet = workbook.worksheets[0]
+        # Some generators write a wrong <dimension>; without it every row is read.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True)
+        # Missing rows come back empty, so the count matches the row numbers Excel shows.
+        for number, values in enumerate(rows, start=1):
+            yield number, [_cell_text(v) for v in values]
+    except InvalidInputError:
+        raise
+    except Exception as exc:  # a damaged sheet fails while being read, not when opened
+        raise InvalidInputError("file", "not a readable XLSX file") from exc
+    finally:
+        workbook.close()
+
+
+def _decode(data: bytes) -> str:
+    for magic, what in _KNOWN_BINARY:
+        if data.startswith(magic):
+            raise InvalidInputError("file", f"this is {what}")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode Text" export: UTF-16 with a byte order mark.
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InvalidInputError("file", "not a CSV or XLSX file") from None
+    else:
+        text = ""
+        for encoding in ("utf-8-sig", "cp1258", "latin-1"):
+            # UTF-8 first: a sheet that decodes as UTF-8 is UTF-8; cp1258 is the old
+            # Vietnamese Windows code page; latin-1 never fails, hence last.
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+    if not _looks_like_text(text):
+        raise InvalidInputError("file", "not a CSV or XLSX file")
+    # cp1258 spells tones as combining marks; NFC makes them the characters units are named with.
+    return unicodedata.normalize("NFC", text)
+
+
+def _looks_like_text(text: str) -> bool:
+    """Binary data decoded as latin-1 is full of control characters; a sheet has almost none."""
+    if "\x00" in text:
+        return False
+    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\x0b\x0c")
+    return controls <= max(2, len(text) // 100)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """`,`, `;` or tab: the one that splits the first rows into the most regular columns."""
+    best, best_score = ",", (-1, -1)
+    for delimiter in (",", ";", "\t"):
+        try:
+            sample = list(islice(csv.reader(io.StringIO(text), delimiter=delimiter), 50))
+        except csv.Error:
+            continue
+        widths = [len(row) for row in sample if row]
+        if not widths:
+            continue
+        mode = max(set(widths), key=widths.count)
+        # Rows that agree on a width above one, then the width itself.
+        score = (widths.count(mode) if mode > 1 else 0, mode)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of a CSV file; each record is one row, as a spreadsheet shows it."""
+    text = _decode(data)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    return _csv_iter(reader)
+
+
+def _csv_iter(reader: Iterable[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    try:
+        for number, cells in enumerate(reader, start=1):
+            yield number, [_cell_text(c) for c in cells[:MAX_COLUMNS]]
+    except csv.Error as exc:
+        raise InvalidInputError("file", f"not a readable CSV file: {exc}") from exc
+
+
+def _header_key(cell: str) -> str:
+    """ "Xã, Phường (*)" → "xa phuong"."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", fold(cell)).split())
+
+
+@dataclass(frozen=True)
+class _Columns:
+    unit: tuple[int, ...]  # in order of preference: codes, then names
+    name: int
+    title: int | None
+    phone: int | None
+
+
+POSITIONAL = _Columns(unit=(0,), name=1, title=2, phone=3)
+
+
+def _header_columns(cells: Sequence[str]) -> _Columns | None:
+    """The columns a header row names, or None when the row is not a header."""
+    codes: list[int] = []
+    names: list[int] = []
+    found: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        key = _header_key(cell)
+        if key in _UNIT_CODE_HEADERS:
+            codes.append(index)
+        elif key in _UNIT_NAME_HEADERS:
+            names.append(index)
+        else:
+            for field, aliases in _FIELD_HEADERS.items():
+                if key in aliases and field not in found:
+                    found[field] = index
+    if not (codes or names) or "name" not in found:
+        return None
+    return _Columns(
+        unit=tuple(codes + names),
+        name=found["name"],
+        title=found.get("title"),
+        phone=found.get("phone"),
+    )
+
+
+def _sheet_rows(raw_rows: Iterable[tuple[int, list[str]]]) -> list[SheetRow]:
+    """Find the header (or read the columns by position) and keep the non-blank data rows."""
+    rows_iter = iter(raw_rows)
+    head: list[tuple[int, list[str]]] = []
+    columns: _Columns | None = None
+    # Look for a header among the first rows; everything above it (titles) is skipped.
+    for number, cells in rows_iter:
+        head.append((number, cells))
+        columns = _header_columns(cells)
+        if columns is not None:
+            head = []
+            break
+        if len(head) >= HEADER_SCAN_ROWS:
+            break
+    if columns is None:
+        columns = POSITIONAL
+
+    def cell(cells: list[str], index: int | None) -> str:
+        return cells[index] if index is not None and index < len(cells) else ""
+
+    result: list[SheetRow] = []
+    for number, cells in [*head, *rows_iter]:
+        if not any(cells):
+            continue
+        if len(result) >= MAX_ROWS:
+            raise InvalidInputError("file", f"the sheet has more than {MAX_ROWS} rows")
+        unit_entry = next((cells[i] for i in columns.unit if cell(cells, i)), "")
+        result.append(
+            SheetRow(
+                row_number=number,
+                unit_entry=unit_entry,
+                chair_name=cell(cells, columns.name),
+                chair_title=cell(cells, columns.title),
+                chair_phone=cell(cells, columns.phone),
+            )
+        )
+    return result
+
+
+# --- Checking and applying ----------------------------------------------------------------------
+
+
+class _Resolver:
+    """Unit lookup for one meeting and actor, with messages naming another province's units."""
+
+    def __init__(self, session: DbSession, meeting: Meeting, actor: Principal) -> None:
+        self.session = session
+        self.scope = None if actor.is_admin else meeting.province_code
+        self._index: UnitIndex | None = None
+        self._national: UnitIndex | None = None
+        self._provinces: dict[int, str] | None = None
+
+    async def match(self, entry: str) -> UnitMatch:
+        if self._index is None:
+            self._index = await unit_index(self.session, self.scope)
+        match = self._index.match(entry)
+        if match.unit is not None or self.scope is None or not entry.strip():
+            return match
+        # Not in the meeting's province: say where it is, if it is anywhere.
+        if self._national is None:
+            self._national = await unit_index(self.session, None)
+        elsewhere = self._national.match(entry)
+        if elsewhere.unit is None or elsewhere.unit.province_code == self.scope:
+            return match
+        here = await self._province_name(self.scope)
+        there = await self._province_name(elsewhere.unit.province_code)
+        unit = elsewhere.unit
+        return UnitMatch(entry, None, f"{unit.name} ({unit.code}) is in {there}, not in {here}")
+
+    async def _province_name(self, code: int) -> str:
+        if self._provinces is None:
+            rows = await self.session.execute(select(Province.code, Province.name))
+            self._provinces = dict(rows.tuples().all())
+        return self._provinces.get(code, f"province {code}")
+
+
+async def _invited_points(session: DbSession, meeting_id: int) -> dict[int, int]:
+    """unit code → the invited point to name the chair of (the unit's own point when invited)."""
+    rows = await session.execute(
+        select(ConnectionPoint.unit_code, ConnectionPoint.id, ConnectionPoint.default_key)
+        .join(Invitation, Invitation.point_id == ConnectionPoint.id)
+        .where(Invitation.meeting_id == meeting_id, ConnectionPoint.unit_code.is_not(None))
+        .order_by(ConnectionPoint.id)
+    )
+    points: dict[int, int] = {}
+    for unit_code, point_id, default_key in rows.tuples():
+        assert unit_code is not None
+        # A unit may have several points; its default point is the one the sheet means.
+        if unit_code not in points or default_key == f"unit:{unit_code}":
+            points[unit_code] = point_id
+    return points
+
+
+def _chair_errors(row: SheetRow) -> list[str]:
+    errors = []
+    if not row.chair_name:
+        errors.append("the chair's name is empty")
+    elif len(row.chair_name) > MAX_NAME:
+        errors.append(f"the chair's name is longer than {MAX_NAME} characters")
+    if len(row.chair_title) > MAX_TITLE:
+        errors.append(f"the title is longer than {MAX_TITLE} characters")
+    phone = row.chair_phone
+    if phone and (not _PHONE.fullmatch(phone) or not any(c.isdigit() for c in phone)):
+        errors.append(f"not a phone number: {phone!r}")
+    elif len(phone) > MAX_PHONE:
+        errors.append(f"the phone number is longer than {MAX_PHONE} characters")
+    return errors
+
+
+async def preview(
+    session: DbSession, meeting: Meeting, actor: Principal, rows: Sequence[SheetRow]
+) -> ImportPreview:
+    """Check every row: its unit (in the actor's reach and invited), its chair, duplicates."""
+    if not actor.manages_province(meeting.province_code):
+        raise PermissionDeniedError("Only the province's secretariat may assign chairs")
+    resolver = _Resolver(session, meeting, actor)
+    invited = await _invited_points(session, meeting.id)
+    checked: list[tuple[SheetRow, Unit | None, int | None, list[str]]] = []
+    rows_of_unit: dict[int, list[int]] = {}
+    for row in rows:
+        errors: list[str] = []
+        point_id: int | None = None
+        match = await resolver.match(row.unit_entry)
+        unit = match.unit
+        if not row.unit_entry:
+            errors.append("the unit is empty")
+        elif unit is None:
+            errors.append(match.error or f"unknown unit {row.unit_entry!r}")
+        else:
+            point_id = invited.get(unit.code)
+            if point_id is None:
+                errors.append(f"{unit.name} ({unit.code}) is not invited to this meeting")
+            rows_of_unit.setdefault(unit.code, []).append(row.row_number)
+        errors.extend(_chair_errors(row))
+        checked.append((row, unit, point_id, errors))
+
+    result = []
+    for row, unit, point_id, errors in checked:
+        if unit is not None and len(rows_of_unit[unit.code]) > 1:
+            others = ", ".join(str(n) for n in rows_of_unit[unit.code] if n != row.row_number)
+            # Which of the two chairs is right is for a person to say; both rows are refused.
+            errors.insert(0, f"duplicate: {unit.name} ({unit.code}) is also on row {others}")
+        result.append(
+            PreviewRow(
+                row_number=row.row_number,
+                unit_entry=row.unit_entry,
+                unit_code=unit.code if unit else None,
+                unit_name=unit.name if unit else None,
+                point_id=point_id,
+                chair_name=row.chair_name,
+                chair_title=row.chair_title,
+                chair_phone=row.chair_phone,
+                error="; ".join(errors) or None,
+            )
+        )
+    return ImportPreview(rows=result)
+
+
+async def apply(
+    session: DbSession, meeting: Meeting, actor: Principal, rows: Sequence[SheetRow]
+) -> int:
+    """Assign the chair of every row, or (when any row is wrong) none; returns the count.
+
+    The error for a wrong sheet carries one `extra` entry per bad row (`{"key": "row N",
+    "message": ...}`) after the usual one for the "file" field.
+    """
+    require_editable(meeting)
+    if not rows:
+        raise InvalidInputError("file", "the sheet has no rows")
+    checked = await preview(session, meeting, actor, rows)
+    if not checked.ok:
+        # Every row is checked before any is written: a half-imported sheet is worse than none.
+        message = f"{checked.error_count} rows have errors; nothing was imported"
+        error = InvalidInputError("file", message)
+        error.extra = [
+            {"key": "file", "message": message},
+            *({"key": f"row {r.row_number}", "message": r.error} for r in checked.rows if r.error),
+        ]
+        raise error
+    by_point = {r.point_id: r for r in checked.rows}
+    invitations = await session.scalars(
+        select(Invitation).where(
+            Invitation.meeting_id == meeting.id, Invitation.point_id.in_(list(by_point))
+        )
+    )
+    count = 0
+    for invitation in invitations:
+        row = by_point[invitation.point_id]
+        apply_chair(
+            invitation,
+            ChairAssignment(name=row.chair_name, title=row.chair_title, phone=row.chair_phone),
+        )
+        count += 1
+    audit.record(session, meeting.id, actor, AuditAction.CHAIRS_IMPORTED, count=count)
+    await session.flush()
+    return count

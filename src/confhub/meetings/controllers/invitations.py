@@ -1,0 +1,278 @@
+"""`/api/v1/meetings/{id}/points` and `/invitations`: invited points, chairs, check-in links."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from confhub.accounts.guards import provide_required_principal, requires_login
+from confhub.accounts.principal import Principal
+from confhub.core.errors import NotFoundError
+from confhub.core.pagination import Page, PageRequest, provide_page_request
+from confhub.meetings import chair_import, qr
+from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
+from confhub.meetings.invitations import InvitationService, InvitedPoint
+from confhub.meetings.schemas import (
+    ChairWrite,
+    ImportResult,
+    ImportRowRead,
+    InvitationRequest,
+    InvitationResult,
+    InvitedPointRead,
+)
+from confhub.meetings.services import ChairAssignment, MeetingService
+from confhub.settings import Settings
+
+
+def point_read(point: InvitedPoint, settings: Settings, manager: bool) -> InvitedPointRead:
+    """The API view of an invited point; phone and link only for those who manage the meeting."""
+    return InvitedPointRead(
+        point_id=point.point_id,
+        point_name=point.point_name,
+        unit_code=point.unit_code,
+        unit_name=point.unit_name,
+        unit_type=point.unit_type,
+        chair_name=point.chair_name,
+        chair_title=point.chair_title,
+        chair_is_sample=point.chair_is_sample,
+        has_chair=point.has_chair,
+        chair_phone=point.chair_phone if manager else None,
+        checkin_url=qr.checkin_url(settings, point.checkin_token)
+        if manager and point.checkin_token
+        else None,
+    )
+
+
+def import_result(preview: chair_import.ImportPreview, applied: bool) -> ImportResult:
+    """The API view of a chair sheet preview."""
+    return ImportResult(
+        ok=preview.ok,
+        applied=applied,
+        error_count=preview.error_count,
+        rows=[
+            ImportRowRead(
+                row_number=r.row_number,
+                unit_entry=r.unit_entry,
+                unit_code=r.unit_code,
+                unit_name=r.unit_name,
+                chair_name=r.chair_name,
+                chair_title=r.chair_title,
+                chair_phone=r.chair_phone,
+                error=r.error,
+            )
+            for r in preview.rows
+        ],
+    )
+
+
+class InvitationApiController(Controller):
+    """Who is invited to a meeting, who chairs each point, and the points' check-in links."""
+
+    path = "/api/v1/meetings/{meeting_id:int}"
+    tags = ["invitations"]
+    guards = [requires_login]
+    dependencies = {
+        "meetings": Provide(provide_meeting_service),
+        "invitations": Provide(provide_invitation_service),
+        "page": Provide(provide_page_request, sync_to_thread=False),
+        "principal": Provide(provide_required_principal, sync_to_thread=False),
+    }
+
+    @get("/points", summary="The invited points with their chairs")
+    async def list_points(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        page: PageRequest,
+        meeting_id: int,
+        without_chair: bool = Parameter(query="without_chair", default=False),
+    ) -> Page[InvitedPointRead]:
+        """Every invited point; the secretariat also sees phones and `checkin_url`."""
+        meeting = await meetings.get_visible(principal, meeting_id)
+        manager = principal.manages_province(meeting.province_code)
+        points = await invitations.invited_points(meeting_id)
+        if without_chair:
+            points = [p for p in points if not p.has_chair]
+        settings = request.app.state.settings
+        items = [
+            point_read(p, settings, manager) for p in points[page.offset : page.offset + page.limit]
+        ]
+        return Page(items=items, total=len(points), limit=page.limit, offset=page.offset)
+
+    @post("/invitations", status_code=HTTP_200_OK, summary="Invite points")
+    async def invite(
+        self,
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        meeting_id: int,
+        data: InvitationRequest,
+    ) -> InvitationResult:
+        """`{"all_units": true}`, `{"unit_types": ["phường"]}`, `{"unit_codes": [15148, "Xã Cẩm
+        Tú"]}` (codes or names) or `{"point_ids": [...]}`; one bad entry invites nothing."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        result = await invitations.invite(
+            meeting,
+            principal,
+            all_units=data.all_units,
+            unit_types=data.unit_types,
+            unit_codes=data.unit_codes,
+            point_ids=data.point_ids,
+        )
+        counts = await meetings.invited_counts([meeting_id])
+        return InvitationResult(
+            added=result.added,
+            already_invited=result.already_invited,
+            invited_count=counts.get(meeting_id, 0),
+        )
+
+    @delete("/points/{point_id:int}", status_code=HTTP_204_NO_CONTENT, summary="Uninvite a point")
+    async def remove_point(
+        self,
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        meeting_id: int,
+        point_id: int,
+    ) -> None:
+        """Withdraw the invitation; its check-in link stops working."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        await invitations.remove(meeting, principal, point_id)
+
+    @put("/points/{point_id:int}/chair", summary="Name the chair of a point")
+    async def set_chair(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        meeting_id: int,
+        point_id: int,
+        data: ChairWrite,
+    ) -> InvitedPointRead:
+        """Set the chair's name, title and phone."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        chair = ChairAssignment(name=data.name, title=data.title, phone=data.phone)
+        await invitations.set_chair(meeting, principal, point_id, chair)
+        return await self._point(request, invitations, meeting_id, point_id)
+
+    @delete("/points/{point_id:int}/chair", status_code=HTTP_204_NO_CONTENT, summary="Clear chair")
+    async def clear_chair(
+        self,
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        meeting_id: int,
+        point_id: int,
+    ) -> None:
+        """Remove the chair of a point (it is flagged as without chair again)."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        await invitations.set_chair(meeting, principal, point_id, None)
+
+    @post(
+        "/points/{point_id:int}/checkin-link/revoke",
+        status_code=HTTP_200_OK,
+        summary="Revoke a point's check-in link",
+    )
+    async def revoke_link(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        meeting_id: int,
+        point_id: int,
+    ) -> InvitedPointRead:
+        """The link stops working at once; re-issue gives a new one."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        await invitations.revoke_token(meeting, principal, point_id)
+        return await self._point(request, invitations, meeting_id, point_id)
+
+    @post(
+        "/points/{point_id:int}/checkin-link/reissue",
+        status_code=HTTP_200_OK,
+        summary="Issue a new check-in link",
+    )
+    async def reissue_link(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        meeting_id: int,
+        point_id: int,
+    ) -> InvitedPointRead:
+        """A new unguessable link; the previous one stops working."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        await invitations.reissue_token(meeting, principal, point_id)
+        return await self._point(request, invitations, meeting_id, point_id)
+
+    @get(
+        "/points/{point_id:int}/qr.svg",
+        media_type="image/svg+xml",
+        summary="QR code of a point's check-in link",
+    )
+    async def qr_code(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        meeting_id: int,
+        point_id: int,
+    ) -> Response[bytes]:
+        """An SVG of the check-in link, to print or show on a screen; 404 when revoked."""
+        await meetings.get_managed(principal, meeting_id)
+        invitation = await invitations.invitation(meeting_id, point_id)
+        if invitation.checkin_token is None:
+            raise NotFoundError("This point's check-in link is revoked; issue a new one")
+        url = qr.checkin_url(request.app.state.settings, invitation.checkin_token)
+        return Response(
+            qr.qr_svg_document(url),
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "private, no-store"},
+        )
+
+    @post(
+        "/chairs/import",
+        status_code=HTTP_200_OK,
+        summary="Assign chairs from a CSV or XLSX sheet (dry_run previews)",
+    )
+    async def import_chairs(
+        self,
+        meetings: MeetingService,
+        principal: Principal,
+        meeting_id: int,
+        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        dry_run: bool = Parameter(query="dry_run", default=False),
+    ) -> ImportResult:
+        """Columns: unit code or name, chair's name, title, phone. Every row is checked first;
+        with any bad row nothing is saved (400 naming the rows)."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        session = meetings.repository.session
+        rows = chair_import.parse_sheet(await data.read())
+        if dry_run:
+            preview = await chair_import.preview(session, meeting, principal, rows)
+            return import_result(preview, applied=False)
+        await chair_import.apply(session, meeting, principal, rows)
+        preview = await chair_import.preview(session, meeting, principal, rows)
+        return import_result(preview, applied=True)
+
+    async def _point(
+        self,
+        request: Request[Any, Any, Any],
+        invitations: InvitationService,
+        meeting_id: int,
+        point_id: int,
+    ) -> InvitedPointRead:
+        points = await invitations.invited_points(meeting_id)
+        point = next(p for p in points if p.point_id == point_id)
+        return point_read(point, request.app.state.settings, manager=True)

@@ -1,0 +1,138 @@
+"""A meeting, its agenda and the connection points invited to it (each with its chair)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from confhub.db.base import BigIntAuditBase, DateTimeUTC
+from confhub.points.models import ConnectionPoint
+from confhub.units.models import Province
+
+
+class MeetingStatus(enum.StrEnum):
+    """`draft → scheduled → live → ended`, or `cancelled`."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+class Meeting(BigIntAuditBase):
+    """One scheduled online conference (hội nghị / phiên họp) convened by a province."""
+
+    __tablename__ = "meeting"
+
+    province_code: Mapped[int] = mapped_column(ForeignKey("province.code"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    convening_body: Mapped[str] = mapped_column(String(300), default="")
+    presiding_official: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    ends_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.DRAFT.value, index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    host_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connection_point.id", ondelete="SET NULL")
+    )
+    # Grows on every change a calendar subscriber would see (RFC 5545 SEQUENCE).
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    copied_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting.id", ondelete="SET NULL")
+    )
+    # The attendance event log's counter: the version of the latest roll-call/presence delta.
+    attendance_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rehearsal_started_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    province: Mapped[Province] = relationship(lazy="raise")
+    host_point: Mapped[ConnectionPoint | None] = relationship(lazy="raise")
+    agenda_items: Mapped[list[AgendaItem]] = relationship(
+        back_populates="meeting",
+        cascade="all, delete-orphan",
+        order_by="AgendaItem.position",
+        lazy="raise",
+    )
+    invitations: Mapped[list[Invitation]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class AgendaItem(BigIntAuditBase):
+    """A timed item of a meeting's agenda, with its presenter."""
+
+    __tablename__ = "agenda_item"
+
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    title: Mapped[str] = mapped_column(String(500))
+    presenter: Mapped[str] = mapped_column(String(300), default="")
+
+    meeting: Mapped[Meeting] = relationship(back_populates="agenda_items", lazy="raise")
+
+
+class Invitation(BigIntAuditBase):
+    """A connection point invited to a meeting, with the chair presiding there."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("meeting_id", "point_id"),)
+
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    point_id: Mapped[int] = mapped_column(ForeignKey("connection_point.id"), index=True)
+    chair_name: Mapped[str | None] = mapped_column(String(200))
+    chair_title: Mapped[str | None] = mapped_column(String(300))
+    chair_phone: Mapped[str | None] = mapped_column(String(40))
+    # True when the chair was generated for the demo, so pages can mark it as sample data.
+    chair_is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The secret of the chair's check-in link; NULL once revoked, replaced when re-issued.
+    checkin_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="invitations", lazy="raise")
+    point: Mapped[ConnectionPoint] = relationship(lazy="raise")
+
+
+class AuditEntry(BigIntAuditBase):
+    """One change to a meeting: who, when (`created_at`), what (`action` and `details`)."""
+
+    __tablename__ = "meeting_audit"
+
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Kept even when the account is deleted, so the log still says who it was.
+    actor_label: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class MeetingDocument(BigIntAuditBase):
+    """A file attached to a meeting (agenda papers, reports); stored under the media folder."""
+
+    __tablename__ = "meeting_document"
+
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # A random name on disk: the uploaded name never reaches the file system.
+    storage_name: Mapped[str] = mapped_column(String(80), unique=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )

@@ -1,0 +1,95 @@
+"""Attaching documents to a meeting from its page, and removing them (the secretariat's).
+
+Downloads use the API's route (`/api/v1/meetings/{id}/documents/{doc}`), which serves the file to
+everyone who may see the meeting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, post
+from litestar.datastructures import UploadFile
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+
+from confhub.accounts.guards import provide_required_principal, requires_login
+from confhub.accounts.principal import Principal
+from confhub.core.errors import ConflictError, InvalidInputError, PayloadTooLargeError
+from confhub.meetings import documents
+from confhub.meetings.controllers.documents import upload_chunks
+from confhub.meetings.deps import provide_meeting_service
+from confhub.meetings.pages.messages import raw_message
+from confhub.meetings.pages.views import render_meeting, see_other, settings_of
+from confhub.meetings.services import MeetingService
+
+
+class DocumentPagesController(Controller):
+    """`/meetings/{id}/documents…` forms."""
+
+    include_in_schema = False
+    guards = [requires_login]
+    dependencies = {
+        "meetings": Provide(provide_meeting_service),
+        "principal": Provide(provide_required_principal, sync_to_thread=False),
+    }
+
+    @post("/meetings/{meeting_id:int}/documents")
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        principal: Principal,
+        meeting_id: int,
+    ) -> Template | Redirect:
+        """Attach the uploaded file (PDF, DOCX, XLSX or an image, told by its content)."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        upload = (await request.form()).get("file")
+        try:
+            if not isinstance(upload, UploadFile):
+                raise InvalidInputError("file", "the file is empty")
+            await documents.store_document(
+                meetings.repository.session,
+                settings_of(request),
+                meeting,
+                principal,
+                upload.filename,
+                upload.content_type,
+                upload_chunks(upload),
+            )
+        except (InvalidInputError, ConflictError, PayloadTooLargeError) as error:
+            await meetings.repository.session.rollback()
+            return await render_meeting(
+                request,
+                meetings,
+                meeting_id,
+                errors={"document": raw_message(error)},
+                status_code=error.status_code,
+            )
+        return see_other(f"/meetings/{meeting_id}", "document_added", anchor="documents")
+
+    @post("/meetings/{meeting_id:int}/documents/{document_id:int}/delete")
+    async def delete(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        principal: Principal,
+        meeting_id: int,
+        document_id: int,
+    ) -> Template | Redirect:
+        """Remove a document and its file."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        try:
+            await documents.delete_document(
+                meetings.repository.session, settings_of(request), meeting, principal, document_id
+            )
+        except ConflictError as error:
+            await meetings.repository.session.rollback()
+            return await render_meeting(
+                request,
+                meetings,
+                meeting_id,
+                errors={"document": raw_message(error)},
+                status_code=error.status_code,
+            )
+        return see_other(f"/meetings/{meeting_id}", "document_removed", anchor="documents")

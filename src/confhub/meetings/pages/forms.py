@@ -1,0 +1,205 @@
+"""The web forms of the meetings pages: what was typed, checked at the edge (as the API's schemas
+do for JSON).
+
+A form keeps every value as typed (so a page shown again with an error keeps it) and collects one
+error per field; times are entered in the province's zone with `<input type="datetime-local">`
+and turned into UTC here. The rules about meetings themselves stay in the services.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar.datastructures import FormMultiDict
+
+from confhub.core.errors import InvalidInputError
+from confhub.meetings.services import AgendaEntry, ChairAssignment, MeetingChanges
+
+MAX_TITLE = 500
+MAX_SHORT = 300
+MAX_DESCRIPTION = 20_000
+MAX_AGENDA_ROWS = 100
+EMPTY_AGENDA_ROWS = 3
+MAX_CHAIR_NAME = 200
+MAX_PHONE = 40
+_AGENDA_KEY = re.compile(r"agenda-(\d{1,4})-(title|presenter|time)")
+_PHONE = re.compile(r"[0-9+ .\-()]*")
+
+
+def form_text(form: FormMultiDict, name: str) -> str:
+    """A text field of a submitted form, stripped; '' when absent or a file."""
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def parse_local_datetime(value: str, timezone: str, field_name: str) -> datetime:
+    """A datetime-local value ("2025-09-10T14:00") in the province's zone, as UTC."""
+    if not value:
+        raise InvalidInputError(field_name, "must carry a UTC offset")
+    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"):
+        try:
+            naive = datetime.strptime(value, pattern)  # noqa: DTZ007 - the zone is added below
+        except ValueError:
+            continue
+        return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+    raise InvalidInputError(field_name, "must carry a UTC offset")
+
+
+def parse_local_date(value: str, field_name: str) -> date | None:
+    """A date input's value ("2025-09-10"); None when empty."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(field_name, "must be a date (YYYY-MM-DD)") from None
+
+
+@dataclass
+class AgendaRow:
+    """One agenda row as typed: a time of day (on the meeting's first day), title, presenter."""
+
+    time: str = ""
+    title: str = ""
+    presenter: str = ""
+
+    @property
+    def empty(self) -> bool:
+        """A row left blank is ignored."""
+        return not (self.time or self.title or self.presenter)
+
+
+@dataclass
+class MeetingForm:
+    """The create/edit form of a meeting, as typed, with its errors by field."""
+
+    title: str = ""
+    convening_body: str = ""
+    presiding_official: str = ""
+    description: str = ""
+    starts_at: str = ""
+    ends_at: str = ""
+    host_point_id: str = ""
+    province_code: str = ""
+    agenda: list[AgendaRow] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_form(cls, form: FormMultiDict) -> MeetingForm:
+        """Read the submitted fields (agenda rows by their index, in order)."""
+        rows: dict[int, AgendaRow] = {}
+        for key in form:
+            match = _AGENDA_KEY.fullmatch(key)
+            if match and len(rows) < MAX_AGENDA_ROWS:
+                row = rows.setdefault(int(match.group(1)), AgendaRow())
+                setattr(row, match.group(2), form_text(form, key))
+        return cls(
+            title=form_text(form, "title"),
+            convening_body=form_text(form, "convening_body"),
+            presiding_official=form_text(form, "presiding_official"),
+            description=form_text(form, "description"),
+            starts_at=form_text(form, "starts_at"),
+            ends_at=form_text(form, "ends_at"),
+            host_point_id=form_text(form, "host_point_id"),
+            province_code=form_text(form, "province_code"),
+            agenda=[rows[i] for i in sorted(rows) if not rows[i].empty],
+        )
+
+    def display_rows(self) -> list[AgendaRow]:
+        """The rows to show: the typed ones and a few empty ones to fill in."""
+        return [*self.agenda, *(AgendaRow() for _ in range(EMPTY_AGENDA_ROWS))]
+
+    def _check_length(self, name: str, limit: int, required: bool = False) -> None:
+        value = getattr(self, name)
+        if required and not value:
+            self.errors.setdefault(name, "must not be empty")
+        elif len(value) > limit:
+            self.errors.setdefault(name, f"must be at most {limit} characters")
+
+    def _time(self, name: str, timezone: str) -> datetime | None:
+        try:
+            return parse_local_datetime(getattr(self, name), timezone, name)
+        except InvalidInputError as error:
+            self.errors.setdefault(name, str(error.extra[0]["message"]) if error.extra else "")
+            return None
+
+    def _agenda(self, starts_at: datetime | None, timezone: str) -> list[AgendaEntry]:
+        zone = ZoneInfo(timezone)
+        day = starts_at.astimezone(zone).date() if starts_at else None
+        entries = []
+        for number, row in enumerate(self.agenda, start=1):
+            if not row.title:
+                self.errors.setdefault("agenda", f"item {number} has no title")
+            elif len(row.title) > MAX_TITLE or len(row.presenter) > MAX_SHORT:
+                self.errors.setdefault("agenda", f"item {number} is too long")
+            at: datetime | None = None
+            if row.time and day is not None:
+                try:
+                    clock = time.fromisoformat(row.time)
+                except ValueError:
+                    self.errors.setdefault("agenda", f"item {number}: not a time of day")
+                    continue
+                at = datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
+            entries.append(AgendaEntry(row.title, row.presenter, at))
+        return entries
+
+    def changes(self, timezone: str) -> MeetingChanges:
+        """The checked values as a full update; raises nothing, fills `errors` instead."""
+        self._check_length("title", MAX_TITLE, required=True)
+        for name in ("convening_body", "presiding_official"):
+            self._check_length(name, MAX_SHORT)
+        self._check_length("description", MAX_DESCRIPTION)
+        starts_at = self._time("starts_at", timezone)
+        ends_at = self._time("ends_at", timezone)
+        host: int | None = None
+        if self.host_point_id:
+            if self.host_point_id.isdigit() and len(self.host_point_id) < 10:
+                host = int(self.host_point_id)
+            else:
+                self.errors.setdefault("host_point_id", f"unknown point {self.host_point_id}")
+        return MeetingChanges(
+            title=self.title,
+            convening_body=self.convening_body,
+            presiding_official=self.presiding_official,
+            description=self.description,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            host_point_id=host,
+            agenda=self._agenda(starts_at, timezone),
+        )
+
+    def add_error(self, error: InvalidInputError) -> None:
+        """Record a service's complaint about one field (unknown fields go to the top)."""
+        known = {"title", "starts_at", "ends_at", "host_point_id", "province_code", "agenda"}
+        name = error.field if error.field in known else "_form"
+        self.errors.setdefault(name, str(error.extra[0]["message"]) if error.extra else "")
+
+
+def chair_from_form(form: FormMultiDict) -> tuple[ChairAssignment, dict[str, str]]:
+    """A chair's name, title and phone as typed, with the errors of each field."""
+    chair = ChairAssignment(
+        name=form_text(form, "chair_name"),
+        title=form_text(form, "chair_title"),
+        phone=form_text(form, "chair_phone"),
+    )
+    errors: dict[str, str] = {}
+    if not chair.name:
+        errors["chair_name"] = "must not be empty"
+    elif len(chair.name) > MAX_CHAIR_NAME:
+        errors["chair_name"] = f"must be at most {MAX_CHAIR_NAME} characters"
+    if len(chair.title) > MAX_SHORT:
+        errors["chair_title"] = f"must be at most {MAX_SHORT} characters"
+    if len(chair.phone) > MAX_PHONE:
+        errors["chair_phone"] = f"must be at most {MAX_PHONE} characters"
+    elif not _PHONE.fullmatch(chair.phone):
+        errors["chair_phone"] = f"not a phone number: {chair.phone!r}"
+    return chair, errors
+
+
+def form_values(form: FormMultiDict, *names: str) -> dict[str, Any]:
+    """Some fields as typed, to show again."""
+    return {name: form_text(form, name) for name in names}

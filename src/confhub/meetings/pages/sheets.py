@@ -1,0 +1,233 @@
+"""Sheets of a meeting's points: the chair sheet (download, upload with a preview, confirm) and
+the printable A4 sheet of every point's check-in QR code.
+
+An uploaded chair sheet is never saved at upload: the preview shows every row and what is wrong
+with it; only a sheet without errors offers "confirm", which sends the rows back (a hidden JSON
+field) and `chair_import.apply` checks them all again before writing any.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict
+from functools import lru_cache, partial
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict, UploadFile
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+
+from confhub.accounts.guards import provide_required_principal, requires_login
+from confhub.accounts.principal import Principal
+from confhub.core.errors import ConflictError, InvalidInputError
+from confhub.core.i18n import language_of
+from confhub.meetings import chair_import, qr
+from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
+from confhub.meetings.invitations import EDITABLE_STATUSES, InvitationService
+from confhub.meetings.models import Meeting
+from confhub.meetings.pages import messages
+from confhub.meetings.pages.forms import form_text
+from confhub.meetings.pages.messages import raw_message
+from confhub.meetings.pages.points import render_points
+from confhub.meetings.pages.views import see_other, settings_of, translated
+from confhub.meetings.services import MeetingService
+
+QR_PER_PAGE = 12  # 3 columns × 4 rows on A4
+SHEET_HEADER = ("Mã đơn vị", "Đơn vị", "Họ và tên", "Chức vụ", "Điện thoại")
+
+
+@lru_cache(maxsize=2048)
+def _qr_svg(link: str) -> str:
+    """A point's QR code, kept: a sheet of 166 codes is drawn again each time it is printed."""
+    return qr.qr_svg(link, fit=True)
+
+
+def _rows_from_json(raw: str) -> list[chair_import.SheetRow]:
+    """The rows a preview page carried in its hidden field, checked for shape."""
+    try:
+        rows = msgspec.json.decode(raw.encode(), type=list[chair_import.SheetRow])
+    except msgspec.ValidationError:
+        raise InvalidInputError("file", "not a readable CSV file") from None
+    except msgspec.DecodeError:
+        raise InvalidInputError("file", "not a readable CSV file") from None
+    if len(rows) > chair_import.MAX_ROWS:
+        raise InvalidInputError("file", f"the sheet has more than {chair_import.MAX_ROWS} rows")
+    return rows
+
+
+def _preview_page(
+    request: Request[Any, Any, Any],
+    meeting: Meeting,
+    preview: chair_import.ImportPreview,
+    rows: list[chair_import.SheetRow],
+    *,
+    filename: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    context = {
+        "meeting": meeting,
+        "preview": preview,
+        "rows_json": msgspec.json.encode([asdict(r) for r in rows]).decode(),
+        "filename": filename,
+        "open": meeting.status in EDITABLE_STATUSES,
+        "errors": translated(request, {"_form": error} if error else None),
+        "translate_error": partial(messages.translate, language_of(request)),
+    }
+    return Template("meetings/chair_preview.html", context=context, status_code=status_code)
+
+
+class SheetPagesController(Controller):
+    """`/meetings/{id}/chairs…` and `/meetings/{id}/qr-sheet` (the secretariat's)."""
+
+    include_in_schema = False
+    guards = [requires_login]
+    dependencies = {
+        "meetings": Provide(provide_meeting_service),
+        "invitations": Provide(provide_invitation_service),
+        "principal": Provide(provide_required_principal, sync_to_thread=False),
+    }
+
+    @post("/meetings/{meeting_id:int}/chairs/preview")
+    async def preview(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        principal: Principal,
+        meeting_id: int,
+    ) -> Template:
+        """Read the uploaded sheet and show what every row would do; nothing is saved."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        upload = (await request.form()).get("file")
+        filename = upload.filename if isinstance(upload, UploadFile) else ""
+        session = meetings.repository.session
+        try:
+            data = await upload.read() if isinstance(upload, UploadFile) else b""
+            rows = chair_import.parse_sheet(data)
+            checked = await chair_import.preview(session, meeting, principal, rows)
+        except InvalidInputError as error:
+            return await render_points(
+                request,
+                meetings,
+                principal,
+                meeting_id,
+                errors={"chair_file": raw_message(error)},
+                status_code=400,
+            )
+        return _preview_page(request, meeting, checked, rows, filename=filename)
+
+    @post("/meetings/{meeting_id:int}/chairs/import")
+    async def confirm(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        principal: Principal,
+        meeting_id: int,
+    ) -> Template | Redirect:
+        """Assign every row's chair, or (when any row is now wrong) none."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        form = await request.form()
+        session = meetings.repository.session
+        try:
+            rows = _rows_from_json(form_text(form, "rows"))
+            count = await chair_import.apply(session, meeting, principal, rows)
+        except (InvalidInputError, ConflictError) as error:
+            await session.rollback()
+            return await self._refused(request, meetings, principal, meeting_id, form, error)
+        return see_other(f"/meetings/{meeting_id}/points", "chairs_imported", n=count)
+
+    async def _refused(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        principal: Principal,
+        meeting_id: int,
+        form: FormMultiDict,
+        error: InvalidInputError | ConflictError,
+    ) -> Template:
+        """The preview again with what is now wrong, or the table when the sheet is unusable."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        try:
+            rows = _rows_from_json(form_text(form, "rows"))
+        except InvalidInputError:
+            rows = []
+        if isinstance(error, ConflictError) or not rows:
+            return await render_points(
+                request,
+                meetings,
+                principal,
+                meeting_id,
+                errors={"chair_file": raw_message(error)},
+                status_code=error.status_code,
+            )
+        session = meetings.repository.session
+        checked = await chair_import.preview(session, meeting, principal, rows)
+        return _preview_page(
+            request, meeting, checked, rows, error=raw_message(error), status_code=400
+        )
+
+    @get("/meetings/{meeting_id:int}/chairs.csv", name="chair_sheet")
+    async def chair_sheet(
+        self,
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        meeting_id: int,
+    ) -> Response[bytes]:
+        """The invited units and their chairs as a CSV to fill in and upload again."""
+        await meetings.get_managed(principal, meeting_id)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(SHEET_HEADER)
+        for point in await invitations.invited_points(meeting_id):
+            if point.unit_code is None:
+                continue  # the province's own point has no unit to name in a sheet
+            writer.writerow(
+                (
+                    point.unit_code,
+                    point.unit_name or "",
+                    point.chair_name or "",
+                    point.chair_title or "",
+                    point.chair_phone or "",
+                )
+            )
+        # A byte order mark, so Excel opens the Vietnamese names as UTF-8.
+        body = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="chairs-{meeting_id}.csv"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @get("/meetings/{meeting_id:int}/qr-sheet", name="qr_sheet")
+    async def qr_sheet(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        meeting_id: int,
+    ) -> Template:
+        """Every point's QR code with its unit, point, chair and link: 12 to an A4 page."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        settings = settings_of(request)
+        cells = []
+        revoked = 0
+        for point in await invitations.invited_points(meeting_id):
+            if not point.checkin_token:
+                revoked += 1
+                continue
+            link = qr.checkin_url(settings, point.checkin_token)
+            cells.append({"point": point, "link": link, "svg": _qr_svg(link)})
+        pages = [cells[i : i + QR_PER_PAGE] for i in range(0, len(cells), QR_PER_PAGE)]
+        return Template(
+            "meetings/qr_sheet.html",
+            context={"meeting": meeting, "pages": pages, "count": len(cells), "revoked": revoked},
+            headers={"Cache-Control": "private, no-store"},
+        )

@@ -1,0 +1,179 @@
+"""What the meetings API takes and returns (msgspec structs: validated at the edge)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+Title = Annotated[str, Meta(min_length=1, max_length=500)]
+ShortText = Annotated[str, Meta(max_length=300)]
+LongText = Annotated[str, Meta(max_length=20_000)]
+PersonName = Annotated[str, Meta(min_length=1, max_length=200)]
+Phone = Annotated[str, Meta(max_length=40, pattern=r"^[0-9+ .\-()]*$")]
+
+
+class AgendaItemRead(msgspec.Struct):
+    """One timed item of the agenda."""
+
+    position: int
+    title: str
+    presenter: str
+    starts_at: datetime | None
+
+
+class AgendaItemWrite(msgspec.Struct):
+    """An agenda item as sent by the client."""
+
+    title: Title
+    presenter: ShortText = ""
+    starts_at: datetime | None = None
+
+
+class MeetingRead(msgspec.Struct):
+    """A meeting as the API shows it."""
+
+    id: int
+    title: str
+    province_code: int
+    convening_body: str
+    presiding_official: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    status_reason: str | None
+    host_point_id: int | None
+    invited_count: int
+    sequence: int
+    copied_from_id: int | None
+    agenda: list[AgendaItemRead] = msgspec.field(default_factory=list)
+
+
+class MeetingCreate(msgspec.Struct):
+    """A new meeting; times are ISO 8601 with an offset, e.g. `2025-09-10T14:00:00+07:00`."""
+
+    title: Title
+    province_code: int
+    starts_at: datetime
+    ends_at: datetime
+    convening_body: ShortText = ""
+    presiding_official: ShortText = ""
+    description: LongText = ""
+    host_point_id: int | None = None
+    status: Literal["draft", "scheduled"] = "draft"
+    agenda: list[AgendaItemWrite] = msgspec.field(default_factory=list)
+
+
+class MeetingUpdate(msgspec.Struct, omit_defaults=True):
+    """A partial update; a reschedule sends only `starts_at` and/or `ends_at`."""
+
+    title: Title | UnsetType = UNSET
+    convening_body: ShortText | UnsetType = UNSET
+    presiding_official: ShortText | UnsetType = UNSET
+    description: LongText | UnsetType = UNSET
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    host_point_id: int | UnsetType = UNSET
+    agenda: list[AgendaItemWrite] | UnsetType = UNSET
+
+
+class StatusChange(msgspec.Struct):
+    """A step of the meeting's life; `cancelled` needs a `reason`."""
+
+    status: Literal["draft", "scheduled", "live", "ended", "cancelled"]
+    reason: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class MeetingCopy(msgspec.Struct):
+    """Copy a meeting to a new date (same invitations and chairs)."""
+
+    starts_at: datetime
+    ends_at: datetime | None = None
+    title: Title | None = None
+
+
+class InvitationRequest(msgspec.Struct):
+    """Which points to invite: any mix of the ways below; at least one."""
+
+    all_units: bool = False
+    unit_types: list[Literal["xã", "phường", "đặc khu"]] = msgspec.field(default_factory=list)
+    unit_codes: list[int | str] = msgspec.field(default_factory=list)
+    point_ids: list[int] = msgspec.field(default_factory=list)
+
+
+class InvitationResult(msgspec.Struct):
+    """What an invitation request did."""
+
+    added: int
+    already_invited: int
+    invited_count: int
+
+
+class ChairWrite(msgspec.Struct):
+    """The chair presiding at one point."""
+
+    name: PersonName
+    title: ShortText = ""
+    phone: Phone = ""
+
+
+class InvitedPointRead(msgspec.Struct, omit_defaults=True):
+    """An invited point; `chair_phone` and `checkin_url` only for the secretariat."""
+
+    point_id: int
+    point_name: str
+    unit_code: int | None
+    unit_name: str | None
+    unit_type: str | None
+    chair_name: str | None
+    chair_title: str | None
+    chair_is_sample: bool
+    has_chair: bool
+    chair_phone: str | None = None
+    checkin_url: str | None = None
+
+
+class ImportRowRead(msgspec.Struct):
+    """One row of a chair sheet as the import understood it."""
+
+    row_number: int
+    unit_entry: str
+    unit_code: int | None
+    unit_name: str | None
+    chair_name: str
+    chair_title: str
+    chair_phone: str
+    error: str | None
+
+
+class ImportResult(msgspec.Struct):
+    """A chair sheet's preview (`dry_run`) or the outcome of importing it."""
+
+    ok: bool
+    applied: bool
+    error_count: int
+    rows: list[ImportRowRead]
+
+
+class AuditEntryRead(msgspec.Struct):
+    """One change in a meeting's audit log."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    details: dict[str, Any]
+
+
+class DocumentRead(msgspec.Struct):
+    """A document attached to a meeting."""
+
+    id: int
+    filename: str
+    content_type: str
+    size_bytes: int
+    uploaded_at: datetime
+    url: str

@@ -1,0 +1,234 @@
+"""Articles: listing what a caller may read, editing and publishing (by the site's editors),
+and what the public pages show beside an article (featured and related ones)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from confhub.accounts.principal import Principal
+from confhub.core.errors import (
+    AuthenticationRequiredError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from confhub.core.pagination import Page, PageRequest
+from confhub.db import DbSession
+from confhub.news.models import Article, ArticleStatus
+from confhub.news.sites import Site, may_edit_article, visible_clause
+from confhub.units.models import Province, Unit
+
+MAX_TITLE = 500
+MAX_LEAD = 2_000
+MAX_BODY = 200_000
+
+
+@dataclass(frozen=True)
+class ArticleFilters:
+    """What an article list may be narrowed by."""
+
+    province_code: int | None = None
+    unit_code: int | None = None
+    meeting_id: int | None = None
+    status: ArticleStatus | None = None
+    province_only: bool = False
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        """Add these filters to an article query."""
+        if self.province_code is not None:
+            query = query.where(Article.province_code == self.province_code)
+        if self.unit_code is not None:
+            query = query.where(Article.unit_code == self.unit_code)
+        elif self.province_only:
+            query = query.where(Article.unit_code.is_(None))
+        if self.meeting_id is not None:
+            query = query.where(Article.meeting_id == self.meeting_id)
+        if self.status is not None:
+            query = query.where(Article.status == self.status.value)
+        return query
+
+
+@dataclass(frozen=True)
+class ArticleChanges:
+    """An edit of an article: None leaves a field as it is."""
+
+    title: str | None = None
+    lead: str | None = None
+    body: str | None = None
+    featured: bool | None = None
+
+
+def _text(field: str, value: str, limit: int, *, one_line: bool = False) -> str:
+    text = " ".join(value.split()) if one_line else value.replace("\r\n", "\n").strip()
+    if len(text) > limit:
+        raise InvalidInputError(field, f"at most {limit} characters")
+    return text
+
+
+def newest_first(query: Select[Any]) -> Select[Any]:
+    """Published ones by publication time, newest first; drafts after them."""
+    return query.order_by(
+        Article.published_at.is_(None),
+        Article.published_at.desc(),
+        Article.id.desc(),
+    )
+
+
+class ArticleService:
+    """Reads, edits and publishes articles."""
+
+    def __init__(self, session: DbSession) -> None:
+        self.session = session
+
+    async def list_page(
+        self, principal: Principal | None, filters: ArticleFilters, page: PageRequest
+    ) -> Page[Article]:
+        """Published articles, and the drafts the caller may edit, newest first."""
+        query = filters.apply(select(Article).where(visible_clause(principal)))
+        total = (
+            await self.session.execute(select(func.count()).select_from(query.subquery()))
+        ).scalar_one()
+        rows = await self.session.scalars(newest_first(query).limit(page.limit).offset(page.offset))
+        return Page(items=list(rows), total=total, limit=page.limit, offset=page.offset)
+
+    async def get(self, article_id: int) -> Article:
+        """One article, or 404."""
+        article = await self.session.get(Article, article_id)
+        if article is None:
+            raise NotFoundError(f"No article {article_id}")
+        return article
+
+    async def get_visible(self, principal: Principal | None, article_id: int) -> Article:
+        """A published article, or a draft its editors ask for (401/403 for the others)."""
+        article = await self.get(article_id)
+        if article.status != ArticleStatus.PUBLISHED.value:
+            self._check_editor(principal, article)
+        return article
+
+    async def get_editable(self, principal: Principal | None, article_id: int) -> Article:
+        """An article the caller edits: its site's editor or its province's secretariat."""
+        article = await self.get(article_id)
+        self._check_editor(principal, article)
+        return article
+
+    @staticmethod
+    def _check_editor(principal: Principal | None, article: Article) -> None:
+        if principal is None:
+            raise AuthenticationRequiredError("Sign in first")
+        if not may_edit_article(principal, article):
+            raise PermissionDeniedError("Only this site's editors may do this")
+
+    async def update(self, article: Article, actor: Principal, changes: ArticleChanges) -> Article:
+        """Edit the text; a published article shows it was updated, and when."""
+        before = (article.title, article.lead, article.body)
+        if changes.title is not None:
+            title = _text("title", changes.title, MAX_TITLE, one_line=True)
+            if not title:
+                raise InvalidInputError("title", "must not be empty")
+            article.title = title
+        if changes.lead is not None:
+            article.lead = _text("lead", changes.lead, MAX_LEAD, one_line=True)
+        if changes.body is not None:
+            article.body = _text("body", changes.body, MAX_BODY)
+        if changes.featured is not None:
+            article.featured = changes.featured
+        if (article.title, article.lead, article.body) != before:
+            now = datetime.now(UTC)
+            article.edited_at = now
+            article.edited_by_label = actor.full_name or actor.email
+            article.content_updated_at = now
+            if article.status == ArticleStatus.PUBLISHED.value:
+                article.revised_at = now
+        await self.session.flush()
+        return article
+
+    async def publish(self, article: Article, now: datetime | None = None) -> Article:
+        """Publish a draft (publishing a published article changes nothing)."""
+        if article.status == ArticleStatus.PUBLISHED.value:
+            return article
+        now = now or datetime.now(UTC)
+        article.status = ArticleStatus.PUBLISHED.value
+        if article.published_at is None:
+            article.published_at = now
+        else:
+            article.revised_at = now
+        article.content_updated_at = now
+        await self.session.flush()
+        return article
+
+    # --- what the public pages show ---------------------------------------------------------
+
+    async def published_page(self, site: Site, page: PageRequest) -> Page[Article]:
+        """A site's published articles, newest first."""
+        filters = ArticleFilters(
+            province_code=site.province_code,
+            unit_code=site.unit_code,
+            province_only=site.unit_code is None,
+            status=ArticleStatus.PUBLISHED,
+        )
+        return await self.list_page(None, filters, page)
+
+    async def by_slug(self, site: Site, slug: str) -> Article:
+        """A site's published article by its slug, or 404."""
+        article = await self.session.scalar(
+            select(Article).where(
+                Article.site == site.key,
+                Article.slug == slug,
+                Article.status == ArticleStatus.PUBLISHED.value,
+            )
+        )
+        if article is None:
+            raise NotFoundError(f"No article {slug}")
+        return article
+
+    async def featured(
+        self, site: Site, limit: int = 5, exclude: int | None = None
+    ) -> list[Article]:
+        """ "Tin nổi bật": the site's featured articles first, then its latest."""
+        query = select(Article).where(
+            Article.site == site.key, Article.status == ArticleStatus.PUBLISHED.value
+        )
+        if exclude is not None:
+            query = query.where(Article.id != exclude)
+        rows = await self.session.scalars(
+            query.order_by(
+                Article.featured.desc(), Article.published_at.desc(), Article.id.desc()
+            ).limit(limit)
+        )
+        return list(rows)
+
+    async def related(self, article: Article, limit: int = 4) -> list[tuple[Article, str]]:
+        """Other published articles about the same meeting, each with its site's name: the
+        province's first."""
+        if article.meeting_id is None:
+            return []
+        rows = await self.session.execute(
+            select(Article, Unit.name, Province.division_type, Province.name)
+            .join(Province, Province.code == Article.province_code)
+            .outerjoin(Unit, Unit.code == Article.unit_code)
+            .where(
+                Article.meeting_id == article.meeting_id,
+                Article.id != article.id,
+                Article.status == ArticleStatus.PUBLISHED.value,
+            )
+            .order_by(Article.unit_code.is_not(None), Article.published_at.desc())
+            .limit(limit)
+        )
+        return [
+            (item, unit_name or f"{kind.capitalize()} {province_name}")
+            for item, unit_name, kind, province_name in rows
+        ]
+
+    async def drafts_of(self, site: Site) -> list[Article]:
+        """A site's drafts (for its editors), newest first."""
+        rows = await self.session.scalars(
+            select(Article)
+            .where(Article.site == site.key, Article.status == ArticleStatus.DRAFT.value)
+            .order_by(Article.id.desc())
+            .limit(50)
+        )
+        return list(rows)

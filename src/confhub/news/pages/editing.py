@@ -1,0 +1,388 @@
+"""The signed-in pages of news: the secretariat writes the minutes (live preview, photos,
+revisions, lock, publish) and sees the articles of a meeting; a site's editors edit and publish
+an article. Forms answer with 303 (Post/Redirect/Get) or the page again with the error."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+from sqlalchemy import func, select
+
+from confhub.accounts.guards import provide_required_principal, requires_login
+from confhub.accounts.principal import Principal
+from confhub.core.errors import ConfhubError, ConflictError, InvalidInputError, PayloadTooLargeError
+from confhub.core.i18n import language_of
+from confhub.meetings.controllers.documents import upload_chunks
+from confhub.meetings.deps import provide_meeting_service
+from confhub.meetings.services import MeetingService
+from confhub.news.articles import ArticleChanges, ArticleService
+from confhub.news.deps import provide_article_service, provide_minutes_service
+from confhub.news.markdown import render_markdown
+from confhub.news.minutes import MinutesService
+from confhub.news.models import Article, ArticleStatus, Minutes
+from confhub.news.pages.messages import page_message
+from confhub.news.publishing import Publisher
+from confhub.news.sites import article_path
+from confhub.units.models import Unit
+
+FORM_ERRORS = (InvalidInputError, ConflictError, PayloadTooLargeError)
+
+
+def see_other(path: str, done: str, **params: Any) -> Redirect:
+    """The answer to a successful form: back to `path`, saying what was done."""
+    return Redirect(f"{path}?{urlencode({'done': done, **params})}", status_code=303)
+
+
+def _form_text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def _minutes_page(
+    request: Request[Any, Any, Any],
+    meetings: MeetingService,
+    minutes_service: MinutesService,
+    principal: Principal,
+    meeting_id: int,
+    *,
+    error: ConfhubError | None = None,
+    markdown: str | None = None,
+) -> Template:
+    meeting = await meetings.get_managed(principal, meeting_id)
+    minutes = await minutes_service.get_or_new(meeting)
+    header = await minutes_service.header(meeting, minutes)
+    session = minutes_service.session
+    counts = dict(
+        (
+            await session.execute(
+                select(Article.status, func.count())
+                .where(Article.meeting_id == meeting.id)
+                .group_by(Article.status)
+            )
+        ).all()
+    )
+    context = {
+        "meeting": meeting,
+        "minutes": minutes,
+        "header_html": render_markdown(header),
+        "text": minutes.markdown if markdown is None else markdown,
+        "preview_html": render_markdown(minutes.markdown if markdown is None else markdown),
+        "revisions": await minutes_service.revisions(minutes),
+        "photos": await minutes_service.photos(meeting.id),
+        "article_counts": counts,
+        "error": page_message(language_of(request), error) if error else None,
+    }
+    return Template(
+        "news/minutes.html", context=context, status_code=error.status_code if error else 200
+    )
+
+
+class MinutesPagesController(Controller):
+    """`/meetings/{id}/minutes…` and `/meetings/{id}/articles…`: the secretariat's pages."""
+
+    include_in_schema = False
+    guards = [requires_login]
+    dependencies = {
+        "meetings": Provide(provide_meeting_service),
+        "minutes_service": Provide(provide_minutes_service),
+        "principal": Provide(provide_required_principal, sync_to_thread=False),
+    }
+
+    @get("/meetings/{meeting_id:int}/minutes", name="minutes")
+    async def minutes_page(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        minutes_service: MinutesService,
+        principal: Principal,
+        meeting_id: int,
+    ) -> Template:
+        """The minutes editor: header from the meeting, text with live preview, photos."""
+        return await _minutes_page(request, meetings, minutes_service, principal, meeting_id)
+
+    @post("/meetings/{meeting_id:int}/minutes")
+    async def save_minutes(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        minutes_service: MinutesService,
+        principal: Principal,
+        meeting_id: int,
+    ) -> Template | Redirect:
+        """Save the text as a new revision."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        text = _form_text(await request.form(), "markdown").replace("\r\n", "\n")
+        try:
+            await minutes_service.save(meeting, principal, text)
+        except FORM_ERRORS as error:
+            await minutes_service.session.rollback()
+            return await _minutes_page(
+                request,
+                meetings,
+                minutes_service,
+                principal,
+                meeting_id,
+                error=error,
+                markdown=text,
+            )
+        return see_other(f"/meetings/{meeting_id}/minutes", "saved")
+
+    @post("/meetings/{meeting_id:int}/minutes/photos")
+    async def upload_photo(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        minutes_service: MinutesService,
+        principal: Principal,
+        meeting_id: int,
+    ) -> Template | Redirect:
+        """Attach a photo with its caption (checked by content, re-encoded)."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        form = await request.form()
+        upload = form.get("file")
+        try:
+            if not isinstance(upload, UploadFile):
+                raise InvalidInputError("file", "the file is empty")
+            await minutes_service.add_photo(
+                meeting, principal, _form_text(form, "caption"), upload_chunks(upload)
+            )
+        except FORM_ERRORS as error:
+            await minutes_service.session.rollback()
+            return await _minutes_page(
+                request, meetings, minutes_service, principal, meeting_id, error=error
+            )
+        return see_other(f"/meetings/{meeting_id}/minutes", "photo_added")
+
+    @post("/meetings/{meeting_id:int}/minutes/photos/{photo_id:int}/caption")
+    async def caption_photo(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        minutes_service: MinutesService,
+        principal: Principal,
+        meeting_id: int,
+        photo_id: int,
+    ) -> Template | Redirect:
+        """Change a photo's caption."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        caption = _form_text(await request.form(), "caption")
+        try:
+            await minutes_service.set_caption(meeting, photo_id, caption)
+        except FORM_ERRORS as error:
+            await minutes_service.session.rollback()
+            return await _minutes_page(
+                request, meetings, minutes_service, principal, meeting_id, error=error
+            )
+        return see_other(f"/meetings/{meeting_id}/minutes", "caption_saved")
+
+    @post("/meetings/{meeting_id:int}/minutes/photos/{photo_id:int}/remove")
+    async def remove_photo(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        minutes_service: MinutesService,
+        principal: Principal,
+        meeting_id: int,
+        photo_id: int,
+    ) -> Template | Redirect:
+        """Take a photo out of the minutes."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        try:
+            await minutes_service.remove_photo(meeting, photo_id)
+        except FORM_ERRORS as error:
+            await minutes_service.session.rollback()
+            return await _minutes_page(
+                request, meetings, minutes_service, principal, meeting_id, error=error
+            )
+        return see_other(f"/meetings/{meeting_id}/minutes", "photo_removed")
+
+    @post("/meetings/{meeting_id:int}/minutes/lock")
+    async def lock_minutes(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        minutes_service: MinutesService,
+        principal: Principal,
+        meeting_id: int,
+    ) -> Template | Redirect:
+        """Lock the approved minutes."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        try:
+            await minutes_service.lock(meeting, principal)
+        except FORM_ERRORS as error:
+            await minutes_service.session.rollback()
+            return await _minutes_page(
+                request, meetings, minutes_service, principal, meeting_id, error=error
+            )
+        return see_other(f"/meetings/{meeting_id}/minutes", "locked")
+
+    @post("/meetings/{meeting_id:int}/minutes/publish")
+    async def publish_minutes(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        minutes_service: MinutesService,
+        principal: Principal,
+        meeting_id: int,
+    ) -> Template | Redirect:
+        """Publish the province's article and write the units' drafts."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        try:
+            outcome = await Publisher(minutes_service).publish(meeting)
+        except FORM_ERRORS as error:
+            await minutes_service.session.rollback()
+            return await _minutes_page(
+                request, meetings, minutes_service, principal, meeting_id, error=error
+            )
+        return see_other(
+            f"/meetings/{meeting_id}/articles",
+            "minutes_published",
+            n=outcome.created,
+            regenerated=outcome.regenerated,
+            kept=outcome.kept,
+        )
+
+    @get("/meetings/{meeting_id:int}/articles", name="meeting_articles")
+    async def meeting_articles(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        minutes_service: MinutesService,
+        principal: Principal,
+        meeting_id: int,
+    ) -> Template:
+        """The articles written from the meeting's minutes: the province's and each unit's."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        session = minutes_service.session
+        rows = (
+            await session.execute(
+                select(Article, Unit.name)
+                .outerjoin(Unit, Unit.code == Article.unit_code)
+                .where(Article.meeting_id == meeting.id)
+                .order_by(Article.unit_code.is_not(None), Unit.name)
+            )
+        ).all()
+        minutes = await minutes_service.find(meeting.id)
+        default = request.app.state.settings.default_province
+        context = {
+            "meeting": meeting,
+            "minutes": minutes,
+            "rows": rows,
+            "drafts": sum(1 for a, _ in rows if a.status == ArticleStatus.DRAFT.value),
+            "path_of": lambda article: article_path(article, default),
+        }
+        return Template("news/meeting_articles.html", context=context)
+
+    @post("/meetings/{meeting_id:int}/articles/publish-drafts")
+    async def publish_drafts(
+        self,
+        meetings: MeetingService,
+        minutes_service: MinutesService,
+        principal: Principal,
+        meeting_id: int,
+    ) -> Redirect:
+        """Publish every unit draft of the meeting at once."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        count = await Publisher(minutes_service).publish_drafts(meeting)
+        return see_other(f"/meetings/{meeting_id}/articles", "drafts_published", n=count)
+
+
+async def _edit_page(
+    request: Request[Any, Any, Any],
+    articles: ArticleService,
+    article: Article,
+    *,
+    error: ConfhubError | None = None,
+    values: dict[str, str] | None = None,
+) -> Template:
+    session = articles.session
+    unit = await session.get(Unit, article.unit_code) if article.unit_code else None
+    minutes_revision = None
+    if article.meeting_id is not None:
+        minutes_revision = await session.scalar(
+            select(Minutes.published_revision).where(Minutes.meeting_id == article.meeting_id)
+        )
+    default = request.app.state.settings.default_province
+    text = values or {"title": article.title, "lead": article.lead, "body": article.body}
+    context = {
+        "article": article,
+        "unit": unit,
+        "values": text,
+        "preview_html": render_markdown(text["body"]),
+        "stale": bool(
+            minutes_revision
+            and article.minutes_revision
+            and article.minutes_revision < minutes_revision
+        ),
+        "public_path": article_path(article, default),
+        "error": page_message(language_of(request), error) if error else None,
+    }
+    return Template(
+        "news/article_edit.html", context=context, status_code=error.status_code if error else 200
+    )
+
+
+class ArticleEditPagesController(Controller):
+    """`/articles/{id}/edit`: a site's editor reviews, edits and publishes an article."""
+
+    include_in_schema = False
+    guards = [requires_login]
+    dependencies = {
+        "articles": Provide(provide_article_service),
+        "principal": Provide(provide_required_principal, sync_to_thread=False),
+    }
+
+    @get("/articles/{article_id:int}/edit", name="article_edit")
+    async def edit_page(
+        self,
+        request: Request[Any, Any, Any],
+        articles: ArticleService,
+        principal: Principal,
+        article_id: int,
+    ) -> Template:
+        """The article's editor with a live preview."""
+        article = await articles.get_editable(principal, article_id)
+        return await _edit_page(request, articles, article)
+
+    @post("/articles/{article_id:int}/edit")
+    async def save(
+        self,
+        request: Request[Any, Any, Any],
+        articles: ArticleService,
+        principal: Principal,
+        article_id: int,
+    ) -> Template | Redirect:
+        """Save the text (and publish it too when "Save and publish" was pressed)."""
+        article = await articles.get_editable(principal, article_id)
+        form = await request.form()
+        values = {name: _form_text(form, name) for name in ("title", "lead", "body")}
+        changes = ArticleChanges(
+            title=values["title"],
+            lead=values["lead"],
+            body=values["body"],
+            featured=form.get("featured") == "on",
+        )
+        try:
+            await articles.update(article, principal, changes)
+            if _form_text(form, "action") == "publish":
+                await articles.publish(article)
+        except FORM_ERRORS as error:
+            await articles.session.rollback()
+            article = await articles.get_editable(principal, article_id)
+            return await _edit_page(request, articles, article, error=error, values=values)
+        done = "article_published" if _form_text(form, "action") == "publish" else "article_saved"
+        return see_other(f"/articles/{article_id}/edit", done)
+
+    @post("/articles/{article_id:int}/publish")
+    async def publish(
+        self, articles: ArticleService, principal: Principal, article_id: int
+    ) -> Redirect:
+        """Publish the article as it is."""
+        article = await articles.get_editable(principal, article_id)
+        await articles.publish(article)
+        return see_other(f"/articles/{article_id}/edit", "article_published")

@@ -1,0 +1,135 @@
+"""What the minutes and articles API takes and returns (msgspec structs: validated at the edge)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from confhub.news.minutes import MAX_CAPTION_LENGTH, MAX_MINUTES_LENGTH
+
+MinutesText = Annotated[str, Meta(max_length=MAX_MINUTES_LENGTH)]
+Caption = Annotated[str, Meta(max_length=MAX_CAPTION_LENGTH)]
+
+
+class MinutesWrite(msgspec.Struct):
+    """The minutes' text (Markdown); each PUT is a new revision."""
+
+    markdown: MinutesText
+
+
+class PreviewWrite(msgspec.Struct):
+    """Markdown to render as the public pages would."""
+
+    markdown: MinutesText
+
+
+class PreviewRead(msgspec.Struct):
+    """The sanitised HTML of the Markdown sent."""
+
+    html: str
+
+
+class RevisionRead(msgspec.Struct):
+    """One revision of the minutes (its text only when asked for by number)."""
+
+    number: int
+    author: str
+    created_at: datetime
+    length: int
+    markdown: str | None = None
+
+
+class PhotoRead(msgspec.Struct):
+    """A photo of the minutes, re-encoded: its URLs, caption and size."""
+
+    id: int
+    caption: str
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+
+
+class CaptionWrite(msgspec.Struct):
+    """A photo's new caption."""
+
+    caption: Caption
+
+
+class MinutesRead(msgspec.Struct):
+    """The minutes of a meeting: header, text, state, revisions and photos."""
+
+    meeting_id: int
+    revision: int
+    markdown: str
+    header_markdown: str
+    html: str
+    locked: bool
+    locked_at: datetime | None
+    locked_by: str | None
+    published_revision: int | None
+    published_at: datetime | None
+    revisions: list[RevisionRead]
+    photos: list[PhotoRead]
+
+
+class FigureRead(msgspec.Struct):
+    """A photo as an article shows it."""
+
+    url: str
+    thumbnail_url: str
+    caption: str
+    width: int
+    height: int
+
+
+class ArticleRead(msgspec.Struct):
+    """An article; `url` is its public page once published."""
+
+    id: int
+    site: str
+    province_code: int
+    unit_code: int | None
+    meeting_id: int | None
+    status: str
+    title: str
+    slug: str
+    lead: str
+    body: str
+    html: str
+    figures: list[FigureRead]
+    featured: bool
+    url: str | None
+    published_at: datetime | None
+    revised_at: datetime | None
+    updated: datetime
+    edited_at: datetime | None
+    minutes_revision: int | None
+
+
+class ArticleUpdate(msgspec.Struct):
+    """An edit of an article; fields left out are kept."""
+
+    title: Annotated[str, Meta(min_length=1, max_length=500)] | UnsetType = UNSET
+    lead: Annotated[str, Meta(max_length=2_000)] | UnsetType = UNSET
+    body: Annotated[str, Meta(max_length=200_000)] | UnsetType = UNSET
+    featured: bool | UnsetType = UNSET
+
+
+class PublishRead(msgspec.Struct):
+    """What publishing the minutes did: the province's article and the unit drafts."""
+
+    province_article: ArticleRead
+    drafts_created: int
+    drafts_regenerated: int
+    articles_kept: int
+    drafts_total: int
+
+
+class PublishDraftsRead(msgspec.Struct):
+    """How many unit drafts were published at once."""
+
+    published: int

@@ -1,0 +1,164 @@
+"""The visitor counter of each news site: online now, today, this week, total.
+
+Nothing that identifies a person is stored. A visitor is recognised within one day by a keyed
+hash of their address and browser, whose key is random, lives only in memory (or in Redis with
+a two-day expiry, when configured, so processes agree) and changes every day; the hashes
+themselves are kept only in memory/Redis, for at most a day. The database holds only counts per
+site and day. Crawlers announcing themselves are not counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from confhub.core.timefmt import local_time
+from confhub.db import DbSession
+from confhub.news.models import SiteVisitDay
+
+ONLINE_WINDOW = 300  # seconds: "online now" is the last five minutes
+_BOTS = ("bot", "spider", "crawl", "slurp", "facebookexternalhit", "preview")
+
+
+@dataclass(frozen=True)
+class VisitStats:
+    """What the counter box shows."""
+
+    online: int
+    today: int
+    week: int
+    total: int
+
+
+def is_crawler(user_agent: str) -> bool:
+    """Whether the browser says it is a crawler or a link previewer."""
+    agent = user_agent.lower()
+    return not agent or any(word in agent for word in _BOTS)
+
+
+class VisitCounter:
+    """Counts visits per site; one per application (see :func:`visit_counter`)."""
+
+    def __init__(self, redis: Redis | None = None) -> None:
+        self.redis = redis
+        self._day: date | None = None
+        self._salt = b""
+        self._seen: dict[str, set[str]] = {}
+        self._online: dict[str, dict[str, float]] = {}
+
+    async def _visitor(self, day: date, address: str, user_agent: str) -> str:
+        """The visitor's hash for `day` (the key changes with the day)."""
+        if self.redis is not None:
+            key = f"confhub:visits:salt:{day.isoformat()}"
+            await self.redis.set(key, secrets.token_hex(32), nx=True, ex=2 * 86400)
+            salt = bytes(await self.redis.get(key) or b"")
+        else:
+            if self._day != day:
+                self._day, self._salt, self._seen = day, secrets.token_bytes(32), {}
+            salt = self._salt
+        message = f"{address}\n{user_agent}".encode()
+        return hmac.new(salt, message, hashlib.sha256).hexdigest()[:24]
+
+    async def _first_today(self, site: str, day: date, visitor: str) -> bool:
+        if self.redis is not None:
+            key = f"confhub:visits:seen:{site}:{day.isoformat()}"
+            added = await cast("Awaitable[int]", self.redis.sadd(key, visitor))
+            await self.redis.expire(key, 2 * 86400)
+            return added == 1
+        seen = self._seen.setdefault(site, set())
+        if visitor in seen:
+            return False
+        seen.add(visitor)
+        return True
+
+    async def _mark_online(self, site: str, visitor: str, now: float) -> None:
+        if self.redis is not None:
+            key = f"confhub:visits:online:{site}"
+            await self.redis.zadd(key, {visitor: now})
+            await self.redis.zremrangebyscore(key, 0, now - ONLINE_WINDOW)
+            await self.redis.expire(key, ONLINE_WINDOW * 2)
+            return
+        online = self._online.setdefault(site, {})
+        online[visitor] = now
+        if len(online) > 64:  # prune now and then, not on every hit
+            for stale in [v for v, seen in online.items() if seen < now - ONLINE_WINDOW]:
+                del online[stale]
+
+    async def online(self, site: str) -> int:
+        """Distinct visitors of the site in the last five minutes."""
+        now = time.time()
+        if self.redis is not None:
+            return int(
+                await self.redis.zcount(f"confhub:visits:online:{site}", now - ONLINE_WINDOW, now)
+            )
+        return sum(1 for seen in self._online.get(site, {}).values() if seen >= now - ONLINE_WINDOW)
+
+    async def hit(
+        self,
+        session: DbSession,
+        site: str,
+        day: date,
+        address: str,
+        user_agent: str,
+    ) -> None:
+        """Count one page view of `site` (and a visitor, the first time today)."""
+        if is_crawler(user_agent):
+            return
+        visitor = await self._visitor(day, address, user_agent)
+        await self._mark_online(site, visitor, time.time())
+        new = await self._first_today(site, day, visitor)
+        await _add(session, site, day, views=1, visitors=1 if new else 0)
+
+    async def stats(self, session: DbSession, site: str, day: date) -> VisitStats:
+        """The counts shown on the site's pages (the week starts on Monday)."""
+        week_start = day - timedelta(days=day.weekday())
+        visitors = SiteVisitDay.visitors
+        row = (
+            await session.execute(
+                select(
+                    func.sum(case((SiteVisitDay.day == day, visitors), else_=0)),
+                    func.sum(case((SiteVisitDay.day >= week_start, visitors), else_=0)),
+                    func.sum(visitors),
+                ).where(SiteVisitDay.site == site)
+            )
+        ).one()
+        return VisitStats(
+            online=await self.online(site),
+            today=int(row[0] or 0),
+            week=int(row[1] or 0),
+            total=int(row[2] or 0),
+        )
+
+
+async def _add(session: DbSession, site: str, day: date, *, views: int, visitors: int) -> None:
+    """Add to the day's counts in one statement (insert, or update the existing row)."""
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = datetime.now(UTC)
+    statement = insert(SiteVisitDay).values(
+        site=site, day=day, views=views, visitors=visitors, created_at=now, updated_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[SiteVisitDay.site, SiteVisitDay.day],
+        set_={
+            "views": SiteVisitDay.views + views,
+            "visitors": SiteVisitDay.visitors + visitors,
+            "updated_at": now,
+        },
+    )
+    await session.execute(statement)
+
+
+def local_day(now: datetime, timezone: str) -> date:
+    """Today in the province's zone."""
+    return local_time(now, timezone).date()

@@ -1,0 +1,1 @@
+"""Connection points (điểm cầu): where a unit, or the province itself, joins a meeting."""

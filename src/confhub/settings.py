@@ -1,0 +1,244 @@
+"""The one settings object of confhub, read from `CONFHUB_*` environment variables once.
+
+Every bad value fails at start with a single line naming the variable, so an operator sees
+exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import SplitResult, urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+SUPPORTED_DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+MIN_SECRET_LENGTH = 32
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+DEFAULT_TRUSTED_PROXIES = ("127.0.0.1", "::1")
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration; build it with :meth:`from_env` (tests use :meth:`with_overrides`)."""
+
+    database_url: str
+    redis_url: str | None = None
+    secret_key: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    media_dir: Path = field(default_factory=lambda: Path.cwd() / "media")
+    timezone: str = "Asia/Ho_Chi_Minh"
+    default_province: int | None = None
+    debug: bool = False
+    session_max_age: int = 60 * 60 * 12
+    max_upload_mb: int = 20
+    # How long past meetings stay in calendar feeds, in days.
+    calendar_past_days: int = 90
+    # Addresses (or networks) whose X-Forwarded-For/-Proto headers are believed: the proxies.
+    trusted_proxies: tuple[str, ...] = DEFAULT_TRUSTED_PROXIES
+    log_format: str = "text"
+    log_level: str = "info"
+    # Seconds `serve` waits for in-flight requests after SIGTERM before cancelling them.
+    shutdown_timeout: int = 20
+    # Sign-in attempts allowed per client address and minute (0: no limit).
+    login_rate_limit: int = 0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every `CONFHUB_*` variable; a bad one raises :class:`SettingsError`."""
+        env = os.environ if environ is None else environ
+        default_db = f"sqlite+aiosqlite:///{Path.cwd() / 'confhub.sqlite3'}"
+        return cls(
+            database_url=_database_url(env.get("CONFHUB_DATABASE_URL") or default_db),
+            redis_url=_redis_url(env.get("CONFHUB_REDIS_URL") or None),
+            secret_key=_secret_key(env.get("CONFHUB_SECRET_KEY") or None),
+            base_url=_base_url(env.get("CONFHUB_BASE_URL") or "http://127.0.0.1:8000"),
+            media_dir=_media_dir(env.get("CONFHUB_MEDIA_DIR")),
+            timezone=_timezone(env.get("CONFHUB_TIMEZONE") or "Asia/Ho_Chi_Minh"),
+            default_province=_int_or_none("CONFHUB_DEFAULT_PROVINCE", env),
+            debug=_bool("CONFHUB_DEBUG", env),
+            session_max_age=_positive_int("CONFHUB_SESSION_MAX_AGE", env, 60 * 60 * 12),
+            max_upload_mb=_positive_int("CONFHUB_MAX_UPLOAD_MB", env, 20),
+            calendar_past_days=_positive_int("CONFHUB_CALENDAR_PAST_DAYS", env, 90),
+            trusted_proxies=_trusted_proxies(env.get("CONFHUB_TRUSTED_PROXIES") or None),
+            log_format=_choice("CONFHUB_LOG_FORMAT", env, LOG_FORMATS, "text"),
+            log_level=_choice("CONFHUB_LOG_LEVEL", env, LOG_LEVELS, "info"),
+            shutdown_timeout=_positive_int("CONFHUB_SHUTDOWN_TIMEOUT", env, 20),
+            login_rate_limit=_non_negative_int("CONFHUB_LOGIN_RATE_LIMIT", env, 0),
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """Return a copy with some fields changed (used by the CLI and tests)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The largest accepted upload, in bytes."""
+        return self.max_upload_mb * 1024 * 1024
+
+    def require_secret_key(self) -> str:
+        """The secret key, or a :class:`SettingsError` saying it is needed."""
+        if not self.secret_key:
+            raise SettingsError(
+                "CONFHUB_SECRET_KEY: required to serve; set it to a random string of at least "
+                f"{MIN_SECRET_LENGTH} characters (e.g. `python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)"
+            )
+        return self.secret_key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings.from_env()
+
+
+def _database_url(value: str) -> str:
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise SettingsError(f"CONFHUB_DATABASE_URL: not a database URL: {value!r}") from None
+    if url.drivername not in SUPPORTED_DATABASE_DRIVERS:
+        raise SettingsError(
+            "CONFHUB_DATABASE_URL: the driver must be one of "
+            f"{', '.join(SUPPORTED_DATABASE_DRIVERS)}, got {url.drivername!r}"
+        )
+    return value
+
+
+def _redis_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = _split_url(value)
+    if (
+        parts is None
+        or parts.scheme not in ("redis", "rediss", "unix")
+        or not (parts.hostname or parts.path)
+    ):
+        raise SettingsError(f"CONFHUB_REDIS_URL: expected redis://host:port/db, got {value!r}")
+    return value
+
+
+def _secret_key(value: str | None) -> str | None:
+    if value is not None and len(value) < MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"CONFHUB_SECRET_KEY: must be at least {MIN_SECRET_LENGTH} characters long"
+        )
+    return value
+
+
+def _base_url(value: str) -> str:
+    parts = _split_url(value)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"CONFHUB_BASE_URL: expected http(s)://host[:port], got {value!r}")
+    return value.rstrip("/")
+
+
+def _media_dir(value: str | None) -> Path:
+    path = Path(value) if value else Path.cwd() / "media"
+    try:
+        is_file = path.exists() and not path.is_dir()
+    except OSError as exc:  # e.g. a parent folder the process may not enter
+        raise SettingsError(f"CONFHUB_MEDIA_DIR: {str(path)!r} cannot be used: {exc}") from None
+    if is_file:
+        raise SettingsError(f"CONFHUB_MEDIA_DIR: {str(path)!r} exists and is not a directory")
+    return path
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Asia" is a folder
+        raise SettingsError(f"CONFHUB_TIMEZONE: unknown time zone {value!r}") from None
+    return value
+
+
+def _trusted_proxies(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_TRUSTED_PROXIES
+    entries = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not entries:
+        return DEFAULT_TRUSTED_PROXIES
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(
+                "CONFHUB_TRUSTED_PROXIES: expected comma-separated addresses or networks "
+                f"(e.g. 127.0.0.1,10.0.0.0/24), got {entry!r}"
+            ) from None
+    return entries
+
+
+def _choice(name: str, env: Mapping[str, str], choices: tuple[str, ...], default: str) -> str:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise SettingsError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+def _split_url(value: str) -> SplitResult | None:
+    """The parts of a URL, or None when it cannot be parsed (bad IPv6 host, bad port)."""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # parsed lazily; raises ValueError for "host:notaport" or 99999
+    except ValueError:
+        return None
+    return parts
+
+
+def _int_or_none(name: str, env: Mapping[str, str]) -> int | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+
+
+def _positive_int(name: str, env: Mapping[str, str], default: int) -> int:
+    value = _int_or_none(name, env)
+    if value is None:
+        return default
+    if value <= 0:
+        raise SettingsError(f"{name}: must be greater than 0, got {value}")
+    return value
+
+
+def _non_negative_int(name: str, env: Mapping[str, str], default: int) -> int:
+    value = _int_or_none(name, env)
+    if value is None:
+        return default
+    if value < 0:
+        raise SettingsError(f"{name}: must be 0 or more, got {value}")
+    return value
+
+
+def _bool(name: str, env: Mapping[str, str]) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name}: expected true or false, got {raw!r}")

@@ -1,0 +1,114 @@
+"""Prometheus metrics of one confhub process, served at `/metrics` (prometheus_client).
+
+Each `confhub serve` process answers for itself, and Prometheus scrapes every process on its own
+port (the deployment in docs/deploy.md). `confhub serve --workers N` shares one port between
+workers, so it turns on prometheus_client's multiprocess mode (`PROMETHEUS_MULTIPROC_DIR`): the
+metrics live in files every worker writes and any worker's `/metrics` sums them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# The classic text format every Prometheus version reads (the web layer adds the charset).
+CONTENT_TYPE = "text/plain; version=0.0.4"
+UNMATCHED_ROUTE = "<unmatched>"
+
+HTTP_REQUESTS = Counter(
+    "confhub_http_requests",
+    "HTTP requests answered, by method, route (the path template) and status code.",
+    ["method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "confhub_http_request_duration_seconds",
+    "Time from a request's arrival to the end of its response, by method and route.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+HTTP_IN_PROGRESS = Gauge(
+    "confhub_http_requests_in_progress",
+    "HTTP requests being answered now.",
+    multiprocess_mode="livesum",
+)
+WEBSOCKETS_OPEN = Gauge(
+    "confhub_websockets_open",
+    "Live-channel websockets open now: boards (every point) and points' clients.",
+    ["kind"],
+    multiprocess_mode="livesum",
+)
+WEBSOCKETS_ACCEPTED = Counter(
+    "confhub_websockets_accepted",
+    "Live-channel websockets let in, by kind.",
+    ["kind"],
+)
+CHECKINS = Counter(
+    "confhub_checkins",
+    "Roll-call answers committed (the first of each idempotency key), by status.",
+    ["status"],
+)
+LIVE_DELTAS = Counter(
+    "confhub_live_deltas_delivered",
+    "Attendance deltas this process handed to its websockets' queues.",
+)
+FANOUT_LAG = Histogram(
+    "confhub_live_fanout_lag_seconds",
+    "Time from a delta's commit (in any process) to its delivery to this process's websockets.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+DB_POOL_CHECKED_OUT = Gauge(
+    "confhub_db_pool_checked_out",
+    "Database connections lent out by the pool now.",
+    multiprocess_mode="livesum",
+)
+DB_POOL_SIZE = Gauge(
+    "confhub_db_pool_size",
+    "Connections the pool keeps open (its size; overflow comes on top).",
+    multiprocess_mode="livesum",
+)
+
+
+def websocket_kind(point_ids: frozenset[int] | None) -> str:
+    """`board` for a socket that sees every point, `point` for a point's own client."""
+    return "board" if point_ids is None else "point"
+
+
+def checkins_committed(messages: list[dict[str, Any]]) -> None:
+    """Count the check-in deltas of a committed transaction."""
+    for message in messages:
+        if message.get("type") == "checkin":
+            CHECKINS.labels(status=str(message.get("status", "unknown"))).inc()
+
+
+def instrument_pool(engine: AsyncEngine) -> None:
+    """Follow the engine's pool: connections lent out now, and the pool's size."""
+    target: Any = engine.sync_engine
+    size = getattr(target.pool, "size", None)
+    DB_POOL_SIZE.set(size() if callable(size) else 0)
+    if getattr(target, "_confhub_instrumented", False):
+        return
+    target._confhub_instrumented = True
+    event.listen(target, "checkout", lambda *_: DB_POOL_CHECKED_OUT.inc())
+    event.listen(target, "checkin", lambda *_: DB_POOL_CHECKED_OUT.dec())
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text exposition of every metric, and its content type."""
+    registry: Any = REGISTRY
+    if os.environ.get(MULTIPROCESS_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry), CONTENT_TYPE

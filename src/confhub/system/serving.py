@@ -1,0 +1,78 @@
+"""How `confhub serve` runs uvicorn: proxy headers from the trusted proxies only, confhub's logs,
+and a graceful stop.
+
+On SIGTERM uvicorn stops accepting connections, closes every websocket with 1012 (service
+restart, so live clients reconnect through the balancer to another process), lets in-flight
+requests finish for up to `CONFHUB_SHUTDOWN_TIMEOUT` seconds, then runs the app's shutdown
+(which closes any socket still registered with the hub, with the same 1012) and exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from confhub.settings import Settings
+from confhub.system.logs import logging_config
+
+# Same value as confhub.system.metrics.MULTIPROCESS_ENV; not imported from there so this
+# process sets it before prometheus_client is first imported.
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, Any]:
+    """The keyword arguments of `uvicorn.run` for these settings."""
+    return {
+        "host": host,
+        "port": port,
+        "ws": "websockets-sansio",
+        "proxy_headers": True,
+        "forwarded_allow_ips": list(settings.trusted_proxies),
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
+        "log_config": logging_config(settings.log_format, settings.log_level),
+        "log_level": settings.log_level,
+        # confhub.access logs every request with its id and masked tokens instead.
+        "access_log": False,
+    }
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """Serve in this process, or in `workers` uvicorn worker processes sharing one port."""
+    import uvicorn
+
+    options = uvicorn_options(settings, host=host, port=port)
+    if workers > 1:
+        # Each worker builds its app from the environment, and writes its metrics where every
+        # worker's /metrics can sum them.
+        with shared_metrics_dir():
+            uvicorn.run("confhub.app:create_app_from_env", factory=True, workers=workers, **options)
+        return
+    from confhub.app import create_app
+
+    uvicorn.run(create_app(settings), **options)
+
+
+@contextlib.contextmanager
+def shared_metrics_dir() -> Iterator[Path]:
+    """prometheus_client's multiprocess folder: the operator's (emptied first) or a temporary
+    one removed on exit."""
+    configured = os.environ.get(MULTIPROCESS_ENV)
+    if configured:
+        folder = Path(configured)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+        yield folder
+        return
+    folder = Path(tempfile.mkdtemp(prefix="confhub-metrics-"))
+    os.environ[MULTIPROCESS_ENV] = str(folder)
+    try:
+        yield folder
+    finally:
+        os.environ.pop(MULTIPROCESS_ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,311 @@
+"""The production path, for real: `confhub serve` processes on PostgreSQL and Redis behind
+Debian's nginx running the project's own site template (deploy/nginx/), with TLS.
+
+`stack` builds a fresh PostgreSQL database with the demo's Thanh Hóa seed, flushes a Redis
+database no concurrent run uses (tests.helpers.services), starts two `confhub serve` processes
+on free ports (JSON logs, 127.0.0.1 trusted as the proxy, sign-ins limited per minute) and
+nginx on a free high port in front of them, with a self-signed certificate. Tests reach the
+processes through nginx (`stack.url`) or one by one (`stack.processes[i].url`, as Prometheus
+scrapes them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from confhub.core.templating import resource_dir
+from confhub.db import migrate
+from confhub.db.engine import create_engine, session_maker
+from confhub.demo import DemoSeed, seed_thanh_hoa
+from confhub.units.loader import load_units
+from tests.conftest import TEST_SECRET, free_port, skip_or_fail
+from tests.helpers.processes import ServedProcess, clean_env
+from tests.helpers.services import exclusive_redis_db
+
+REPO = Path(__file__).resolve().parents[3]
+DEPLOY = REPO / "deploy"
+LOGIN_RATE_LIMIT = 6
+
+
+def nginx_binary() -> str:
+    """Debian's nginx (`.ci/run` installs it); skips or fails where it is missing."""
+    found = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None
+    )
+    if found is None:
+        skip_or_fail("nginx is not installed (apt-get install -y nginx)")
+    assert found is not None
+    return found
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (and its key), made with the openssl command."""
+    if shutil.which("openssl") is None:
+        skip_or_fail("openssl is not installed (apt-get install -y openssl)")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
+
+
+def render_site(addresses: list[str], **placeholders: str) -> str:
+    """deploy/nginx/confhub.conf.template rendered by the project's own deploy/nginx/render.sh."""
+    if shutil.which("envsubst") is None:
+        skip_or_fail("envsubst is not installed (apt-get install -y gettext-base)")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "NGINX_APP_ADDRESSES": " ".join(addresses),
+    }
+    env |= {f"NGINX_{name.upper()}": value for name, value in placeholders.items()}
+    result = subprocess.run(
+        ["sh", str(DEPLOY / "nginx" / "render.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    assert "${NGINX_" not in result.stdout.split("upstream confhub_app", 1)[1]
+    return result.stdout
+
+
+def nginx_conf(folder: Path, site: Path) -> str:
+    """A minimal main configuration around the project's site, for a private nginx."""
+    mime_types = Path("/etc/nginx/mime.types")
+    return f"""
+daemon off;
+master_process on;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+user root;
+events {{ worker_connections 512; }}
+http {{
+    {"include " + str(mime_types) + ";" if mime_types.exists() else ""}
+    default_type application/octet-stream;
+    client_body_temp_path {folder}/client_body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    include {site};
+}}
+"""
+
+
+@dataclass
+class Nginx:
+    """Debian's nginx running the rendered site from a private prefix."""
+
+    folder: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, port: int) -> None:
+        """Run it and wait for the port to answer."""
+        conf = self.folder / "nginx.conf"
+        check = subprocess.run(
+            [nginx_binary(), "-t", "-p", str(self.folder), "-c", str(conf)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert check.returncode == 0, check.stderr
+        self.process = subprocess.Popen(
+            [nginx_binary(), "-p", str(self.folder), "-c", str(conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.folder / "stderr.log").open("wb"),
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError((self.folder / "stderr.log").read_text())
+            try:
+                with socket_to(port):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("nginx did not start")
+
+    def stop(self) -> None:
+        """SIGQUIT: nginx's graceful stop."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGQUIT)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+    def access_log(self) -> list[dict[str, Any]]:
+        """nginx's JSON access lines (the site's `confhub_json` format)."""
+        path = self.folder / "logs" / "confhub.access.log"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def socket_to(port: int) -> Any:
+    """A connected TCP socket to 127.0.0.1:port (a context manager)."""
+    import socket
+
+    return socket.create_connection(("127.0.0.1", port), timeout=1)
+
+
+@dataclass
+class Stack:
+    """nginx in front of two confhub processes on PostgreSQL and Redis."""
+
+    url: str
+    processes: list[ServedProcess]
+    nginx: Nginx
+    seed: DemoSeed
+    database_url: str
+    redis_url: str
+    cert: Path
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Trusts exactly the stack's self-signed certificate."""
+        return ssl.create_default_context(cafile=str(self.cert))
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An HTTPS client talking to nginx."""
+        return httpx.AsyncClient(base_url=self.url, verify=self.ssl_context(), **kwargs)
+
+    def ws_url(self, meeting_id: int) -> str:
+        """The live channel of a meeting, through nginx."""
+        return self.url.replace("https://", "wss://", 1) + f"/ws/meetings/{meeting_id}"
+
+    def process_by_pid(self, pid: int | str) -> ServedProcess:
+        """The process that reported itself with `X-Confhub-Process`."""
+        for process in self.processes:
+            if process.pid == int(pid):
+                return process
+        raise AssertionError(f"no process {pid} in the stack")
+
+
+async def _build_database(url: str) -> DemoSeed:
+    engine = create_engine(url)
+    try:
+        async with session_maker(engine)() as session, session.begin():
+            await load_units(session, 38)
+            return await seed_thanh_hoa(session)
+    finally:
+        await engine.dispose()
+
+
+def _flush_redis(url: str) -> None:
+    from redis import Redis
+
+    client = Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def own_redis_url(redis_url: str) -> Iterator[str]:
+    """A Redis database no concurrent test run uses, flushed before and after."""
+    with exclusive_redis_db(redis_url) as url:
+        _flush_redis(url)
+        try:
+            yield url
+        finally:
+            _flush_redis(url)
+
+
+@pytest.fixture
+def stack(postgres_url: str, own_redis_url: str, tmp_path: Path) -> Iterator[Stack]:
+    """A fresh PostgreSQL database seeded like the demo, two processes and nginx."""
+    nginx_binary()  # skip or fail before building anything
+    redis_url = own_redis_url
+    migrate.upgrade(postgres_url)
+    seed = asyncio.run(_build_database(postgres_url))
+
+    cert, key = self_signed_certificate(tmp_path)
+    nginx_port = free_port()
+    url = f"https://127.0.0.1:{nginx_port}"
+    env = clean_env(
+        CONFHUB_DATABASE_URL=postgres_url,
+        CONFHUB_REDIS_URL=redis_url,
+        CONFHUB_SECRET_KEY=TEST_SECRET,
+        CONFHUB_BASE_URL=url,
+        CONFHUB_MEDIA_DIR=str(tmp_path / "media"),
+        CONFHUB_DEFAULT_PROVINCE="38",
+        CONFHUB_LOG_FORMAT="json",
+        CONFHUB_TRUSTED_PROXIES="127.0.0.1",
+        CONFHUB_LOGIN_RATE_LIMIT=str(LOGIN_RATE_LIMIT),
+        CONFHUB_SHUTDOWN_TIMEOUT="10",
+    )
+    processes = [ServedProcess(name, free_port(), env, tmp_path) for name in ("a", "b")]
+    folder = tmp_path / "nginx"
+    (folder / "logs").mkdir(parents=True)
+    site = folder / "confhub.conf"
+    site.write_text(
+        render_site(
+            [f"127.0.0.1:{p.port}" for p in processes],
+            server_name="127.0.0.1",
+            http_listen=f"127.0.0.1:{free_port()}",
+            https_listen=f"127.0.0.1:{nginx_port}",
+            tls_certificate=str(cert),
+            tls_certificate_key=str(key),
+            static_root=str(resource_dir("static")),
+            max_body_size="21m",
+            log_dir=str(folder / "logs"),
+        )
+    )
+    (folder / "nginx.conf").write_text(nginx_conf(folder, site))
+    nginx = Nginx(folder)
+    try:
+        for process in processes:
+            process.start()
+        nginx.start(nginx_port)
+        yield Stack(
+            url=url,
+            processes=processes,
+            nginx=nginx,
+            seed=seed,
+            database_url=postgres_url,
+            redis_url=redis_url,
+            cert=cert,
+        )
+    finally:
+        nginx.stop()
+        for process in processes:
+            process.stop()

@@ -1,0 +1,515 @@
+"""Who may use which route: every route of the app, with every role, against an explicit table.
+
+The routes come from the app's own route table, so a route added without a rule here fails the
+test (naming it), and a rule whose route is gone fails too. Each (route, method) lists the roles
+let through; every other role must be refused.
+
+- allowed: any answer but 401/403 (a 400, 404 or 409 from placeholder input still shows the
+  request got past authorization);
+- refused: 401 or 403, or a redirect to the sign-in page.
+
+The meeting used is the demo's upcoming conference (scheduled, all 166 Thanh Hóa units invited,
+Cẩm Tú among them). Drafts are checked apart: for those who may not see a draft the answer is
+403 (the meeting exists, it is not theirs), never 404 and never its content. Litestar answers
+OPTIONS (CORS preflight) itself, before any handler, so OPTIONS is not listed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.exceptions import WebSocketDisconnect
+from litestar.routes import HTTPRoute, WebSocketRoute
+from litestar.testing import TestClient
+
+from confhub.accounts.services import UserService
+from confhub.db.engine import create_engine, session_maker
+from confhub.demo import DemoSeed
+from tests.conftest import login
+from tests.integration.news.conftest import jpeg_bytes
+
+pytestmark = pytest.mark.integration
+
+HTML = {"Accept": "text/html"}
+PASSWORD = "a-long-password-1"
+HAC_THANH = 14797
+HOAN_KIEM = 70  # a ward of Hà Nội (province 1)
+
+ANON = "anonymous"
+VIEWER = "viewer of Thanh Hóa"
+CHAIR = "chair of Cẩm Tú"
+OTHER_CHAIR = "chair of a Hà Nội ward"
+SECRETARIAT = "secretariat of Thanh Hóa"
+OTHER_SECRETARIAT = "secretariat of Hà Nội"
+ADMIN = "admin"
+ROLES = (ANON, VIEWER, CHAIR, OTHER_CHAIR, SECRETARIAT, OTHER_SECRETARIAT, ADMIN)
+
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {ANON}
+# Those who may see the (Thanh Hóa, scheduled) meeting: its province's staff and its chairs.
+READERS = frozenset({VIEWER, CHAIR, SECRETARIAT, ADMIN})
+MANAGERS = frozenset({SECRETARIAT, ADMIN})
+SECRETARIATS = frozenset({SECRETARIAT, OTHER_SECRETARIAT, ADMIN})
+# Who edits Cẩm Tú's draft article: its chair and its province's secretariat (and admins).
+CAM_TU_EDITORS = frozenset({CHAIR, SECRETARIAT, ADMIN})
+
+M = "/meetings/{meeting_id:int}"
+P = M + "/points/{point_id:int}"
+API = "/api/v1/meetings/{meeting_id:int}"
+API_P = API + "/points/{point_id:int}"
+ARTICLE = "/api/v1/articles/{article_id:int}"
+
+# (route path as the app names it, method) → the roles let through.
+RULES: dict[tuple[str, str], frozenset[str]] = {
+    # the system, the public unit list, the API's documentation, static files
+    ("/healthz", "GET"): EVERYONE,
+    ("/readyz", "GET"): EVERYONE,
+    ("/metrics", "GET"): EVERYONE,  # Prometheus scrapes it; no personal data
+    ("/api/v1/provinces", "GET"): EVERYONE,
+    ("/api/v1/units", "GET"): EVERYONE,
+    ("/schema", "GET"): EVERYONE,
+    ("/schema/scalar", "GET"): EVERYONE,
+    ("/schema/{path:str}", "GET"): EVERYONE,
+    ("/schema/openapi.json", "GET"): EVERYONE,
+    ("/static/{file_path:path}", "GET"): EVERYONE,
+    ("/static/{file_path:path}", "HEAD"): EVERYONE,
+    # signing in and out (checked with a client of their own: they change the session)
+    ("/api/v1/auth/login", "POST"): EVERYONE,
+    ("/api/v1/auth/logout", "POST"): EVERYONE,
+    ("/api/v1/auth/me", "GET"): SIGNED_IN,
+    ("/login", "GET"): EVERYONE,
+    ("/login", "POST"): EVERYONE,
+    ("/logout", "POST"): EVERYONE,
+    # the meetings API
+    ("/api/v1/meetings", "GET"): SIGNED_IN,
+    ("/api/v1/meetings", "POST"): MANAGERS,  # of the province in the body (Thanh Hóa)
+    (API, "GET"): READERS,
+    (API, "PATCH"): MANAGERS,
+    (API + "/audit", "GET"): MANAGERS,
+    (API + "/status", "POST"): MANAGERS,
+    (API + "/copy", "POST"): MANAGERS,
+    (API + "/points", "GET"): READERS,
+    (API + "/invitations", "POST"): MANAGERS,
+    (API + "/chairs/import", "POST"): MANAGERS,
+    (API_P, "DELETE"): MANAGERS,
+    (API_P + "/chair", "PUT"): MANAGERS,
+    (API_P + "/chair", "DELETE"): MANAGERS,
+    (API_P + "/checkin-link/revoke", "POST"): MANAGERS,
+    (API_P + "/checkin-link/reissue", "POST"): MANAGERS,
+    (API_P + "/qr.svg", "GET"): MANAGERS,
+    (API + "/documents", "GET"): READERS,
+    (API + "/documents", "POST"): MANAGERS,
+    (API + "/documents/{document_id:int}", "GET"): READERS,
+    (API + "/documents/{document_id:int}", "DELETE"): MANAGERS,
+    # roll call over HTTP: readers read; answering for a point (here Hạc Thành's, whose chair is
+    # none of these roles) is for its province's secretariat
+    (API + "/attendance", "GET"): READERS,
+    (API + "/attendance.csv", "GET"): READERS,
+    (API + "/attendance.xlsx", "GET"): READERS,
+    (API + "/checkins", "GET"): READERS,
+    (API + "/checkins", "POST"): MANAGERS,
+    (API + "/signals", "POST"): MANAGERS,
+    (API + "/rehearsal", "POST"): MANAGERS,
+    # public pages: a non-draft meeting's facts, a check-in link (its token is the key)
+    ("/", "GET"): EVERYONE,
+    ("/checkin/{token:str}", "GET"): EVERYONE,
+    ("/checkin/{token:str}", "POST"): EVERYONE,
+    ("/checkin/{token:str}/signal", "POST"): EVERYONE,
+    # the live board: the province's staff (a chair follows its own point on its check-in page)
+    ("/m/{meeting_id:int}/live", "GET"): frozenset({VIEWER, SECRETARIAT, ADMIN}),
+    (M, "GET"): EVERYONE,
+    # the signed-in pages of scheduling
+    ("/meetings", "GET"): SIGNED_IN,
+    ("/meetings/week", "GET"): SIGNED_IN,
+    ("/meetings/new", "GET"): SECRETARIATS,
+    ("/meetings/new", "POST"): SECRETARIATS,
+    (M + "/edit", "GET"): MANAGERS,
+    (M + "/edit", "POST"): MANAGERS,
+    (M + "/status", "POST"): MANAGERS,
+    (M + "/copy", "POST"): MANAGERS,
+    (M + "/invitations", "POST"): MANAGERS,
+    (M + "/points", "GET"): READERS,
+    (P, "GET"): MANAGERS,
+    (P + "/chair", "POST"): MANAGERS,
+    (P + "/chair/clear", "POST"): MANAGERS,
+    (P + "/remove", "POST"): MANAGERS,
+    (P + "/revoke", "POST"): MANAGERS,
+    (P + "/reissue", "POST"): MANAGERS,
+    (M + "/chairs.csv", "GET"): MANAGERS,
+    (M + "/chairs/preview", "POST"): MANAGERS,
+    (M + "/chairs/import", "POST"): MANAGERS,
+    (M + "/qr-sheet", "GET"): MANAGERS,
+    (M + "/documents", "POST"): MANAGERS,
+    (M + "/documents/{document_id:int}/delete", "POST"): MANAGERS,
+    # calendar feeds: public ones for non-draft meetings; a private feed's token is its key
+    ("/calendar/meetings/{filename:str}", "GET"): EVERYONE,
+    ("/calendar/provinces/{filename:str}", "GET"): EVERYONE,
+    ("/calendar/units/{filename:str}", "GET"): EVERYONE,
+    ("/calendar/private/{filename:str}", "GET"): EVERYONE,
+    ("/profile", "GET"): SIGNED_IN,
+    ("/profile/calendar-token", "POST"): SIGNED_IN,
+    # minutes and news: the secretariat writes the minutes; anyone reads published news; a
+    # unit's draft (here Cẩm Tú's) is its chair's (or editor's) and its province's secretariat's
+    (API + "/minutes", "GET"): MANAGERS,
+    (API + "/minutes", "PUT"): MANAGERS,
+    (API + "/minutes/revisions/{number:int}", "GET"): MANAGERS,
+    (API + "/minutes/lock", "POST"): MANAGERS,
+    (API + "/minutes/publish", "POST"): MANAGERS,
+    (API + "/minutes/photos", "POST"): MANAGERS,
+    (API + "/minutes/photos/{photo_id:int}", "PATCH"): MANAGERS,
+    (API + "/minutes/photos/{photo_id:int}", "DELETE"): MANAGERS,
+    (API + "/articles/publish-drafts", "POST"): MANAGERS,
+    ("/api/v1/articles", "GET"): EVERYONE,
+    (ARTICLE, "GET"): CAM_TU_EDITORS,
+    (ARTICLE, "PATCH"): CAM_TU_EDITORS,
+    (ARTICLE + "/publish", "POST"): CAM_TU_EDITORS,
+    ("/api/v1/news/preview", "POST"): SIGNED_IN,
+    ("/news", "GET"): EVERYONE,
+    ("/news/{slug:str}", "GET"): EVERYONE,
+    ("/news/feed.atom", "GET"): EVERYONE,
+    ("/news/photos/{name:str}", "GET"): EVERYONE,
+    ("/units/{unit_code:int}/news", "GET"): EVERYONE,
+    ("/units/{unit_code:int}/news/{slug:str}", "GET"): EVERYONE,
+    ("/units/{unit_code:int}/news/feed.atom", "GET"): EVERYONE,
+    (M + "/minutes", "GET"): MANAGERS,
+    (M + "/minutes", "POST"): MANAGERS,
+    (M + "/minutes/photos", "POST"): MANAGERS,
+    (M + "/minutes/photos/{photo_id:int}/caption", "POST"): MANAGERS,
+    (M + "/minutes/photos/{photo_id:int}/remove", "POST"): MANAGERS,
+    (M + "/minutes/lock", "POST"): MANAGERS,
+    (M + "/minutes/publish", "POST"): MANAGERS,
+    (M + "/articles", "GET"): MANAGERS,
+    (M + "/articles/publish-drafts", "POST"): MANAGERS,
+    ("/articles/{article_id:int}/edit", "GET"): CAM_TU_EDITORS,
+    ("/articles/{article_id:int}/edit", "POST"): CAM_TU_EDITORS,
+    ("/articles/{article_id:int}/publish", "POST"): CAM_TU_EDITORS,
+    # the live channel: the province's staff and the invited units' chairs
+    ("/ws/meetings/{meeting_id:int}", "WS"): READERS,
+}
+
+# Routes whose request changes the caller's session: each is tried with a fresh client.
+SESSION_CHANGING = {
+    ("/api/v1/auth/login", "POST"),
+    ("/api/v1/auth/logout", "POST"),
+    ("/login", "POST"),
+    ("/logout", "POST"),
+}
+CSV = ("sheet.csv", f"Mã đơn vị,Họ và tên\n{HAC_THANH},Lê Thị Thu\n".encode(), "text/csv")
+PDF = ("paper.pdf", b"%PDF-1.4\n" + b"0" * 100, "application/pdf")
+JPEG = ("photo.jpg", jpeg_bytes((64, 48)), "image/jpeg")
+
+
+@dataclass(frozen=True)
+class Ids:
+    """The real ids the placeholders are filled with."""
+
+    meeting_id: int
+    point_id: int
+    document_id: int
+    token: str
+    article_id: int
+    photo_id: int
+
+
+def body_for(key: tuple[str, str], ids: Ids) -> dict[str, Any]:
+    """What to send; chosen so that an allowed call changes little for the next ones."""
+    bodies: dict[tuple[str, str], dict[str, Any]] = {
+        ("/api/v1/meetings", "POST"): {
+            "json": {
+                "title": "Kiểm tra quyền",
+                "province_code": 38,
+                "starts_at": "2030-01-02T08:00:00+07:00",
+                "ends_at": "2030-01-02T09:00:00+07:00",
+            }
+        },
+        (API, "PATCH"): {"json": {"description": "Kiểm tra quyền"}},
+        (API + "/status", "POST"): {"json": {"status": "ended"}},  # impossible: 409
+        (API + "/copy", "POST"): {"json": {"starts_at": "2030-01-09T08:00:00+07:00"}},
+        (API + "/invitations", "POST"): {"json": {"unit_codes": [15148]}},  # already invited
+        (API + "/chairs/import", "POST"): {"params": {"dry_run": "true"}, "files": {"data": CSV}},
+        (API_P + "/chair", "PUT"): {"json": {"name": "Lê Thị Thu"}},
+        (API + "/documents", "POST"): {"files": {"data": PDF}},
+        (API + "/checkins", "POST"): {
+            "json": {
+                "point_id": ids.point_id,
+                "status": "present",
+                "delegates_present": 5,
+                "idempotency_key": "authorization-matrix",
+            }
+        },
+        (API + "/signals", "POST"): {"json": {"point_id": ids.point_id, "signal": "test_ok"}},
+        (API + "/rehearsal", "POST"): {"json": {"action": "stop"}},
+        (M + "/chairs/preview", "POST"): {"files": {"file": CSV}},
+        (API + "/minutes", "PUT"): {"json": {"markdown": "Kiểm tra quyền"}},
+        (API + "/minutes/photos", "POST"): {"files": {"data": JPEG}},
+        (API + "/minutes/photos/{photo_id:int}", "PATCH"): {"json": {"caption": "Ảnh"}},
+        (ARTICLE, "PATCH"): {"json": {"lead": "Kiểm tra quyền"}},
+        ("/api/v1/news/preview", "POST"): {"json": {"markdown": "**Kiểm tra**"}},
+        (M + "/minutes/photos", "POST"): {"files": {"file": JPEG}},
+    }
+    return dict(bodies.get(key, {}))
+
+
+def create_users(db_url: str) -> None:
+    """The roles the demo does not seed."""
+
+    async def run() -> None:
+        engine = create_engine(db_url)
+        try:
+            async with session_maker(engine)() as session, session.begin():
+                users = UserService(session=session)
+                for email, role, scope in [
+                    ("viewer@th.example", "viewer", {"province_code": 38}),
+                    ("chair@hn.example", "chair", {"unit_code": HOAN_KIEM}),
+                    ("secretariat@hn.example", "secretariat", {"province_code": 1}),
+                    ("admin@confhub.example", "admin", {}),
+                ]:
+                    await users.create_user(email=email, password=PASSWORD, role=role, **scope)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def credentials(seed: DemoSeed) -> dict[str, tuple[str, str]]:
+    """Each signed-in role's e-mail and password."""
+    return {
+        VIEWER: ("viewer@th.example", PASSWORD),
+        CHAIR: (seed.chair_email, seed.chair_password),
+        OTHER_CHAIR: ("chair@hn.example", PASSWORD),
+        SECRETARIAT: (seed.organizer_email, seed.organizer_password),
+        OTHER_SECRETARIAT: ("secretariat@hn.example", PASSWORD),
+        ADMIN: ("admin@confhub.example", PASSWORD),
+    }
+
+
+def fill(path: str, ids: Ids) -> str:
+    """A route's path with its placeholders replaced by real values."""
+    values = {
+        "meeting_id": str(ids.meeting_id),
+        "point_id": str(ids.point_id),
+        "document_id": str(ids.document_id),
+        "token": ids.token,
+        "file_path": "css/confhub.css",
+        "path": "openapi.yaml",
+        "article_id": str(ids.article_id),
+        "photo_id": str(ids.photo_id),
+        "number": "1",
+        "slug": "khong-co-bai-nay",
+        "name": "0" * 32 + ".jpg",
+        "unit_code": "15148",
+    }
+    feeds = {
+        "/calendar/meetings/": f"{ids.meeting_id}.ics",
+        "/calendar/provinces/": "38.ics",
+        "/calendar/units/": "15148.ics",
+        "/calendar/private/": "not-a-real-token.ics",
+    }
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "filename":
+            return next(v for prefix, v in feeds.items() if path.startswith(prefix))
+        return values[name]
+
+    return re.sub(r"\{(\w+)(?::\w+)?\}", value, path)
+
+
+def route_keys(app: Litestar) -> tuple[set[tuple[str, str]], list[str]]:
+    """(path, method) of every route; and the routes of kinds this test cannot check."""
+    keys: set[tuple[str, str]] = set()
+    unknown: list[str] = []
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            keys |= {(route.path, method) for method in route.methods if method != "OPTIONS"}
+        elif isinstance(route, WebSocketRoute):
+            keys.add((route.path, "WS"))
+        else:
+            unknown.append(f"{type(route).__name__} {route.path}")
+    return keys, unknown
+
+
+def refused(response: httpx.Response) -> bool:
+    """401/403, or a redirect to the sign-in page."""
+    if response.status_code in (401, 403):
+        return True
+    location = response.headers.get("location", "")
+    return response.is_redirect and location.startswith("/login")
+
+
+def csrf(client: TestClient[Litestar]) -> str:
+    """The client's CSRF token (set on its first page)."""
+    if not client.cookies.get("confhub_csrf"):
+        client.get("/login", headers=HTML)
+    return str(client.cookies.get("confhub_csrf"))
+
+
+def call(
+    client: TestClient[Litestar], path: str, method: str, key: tuple[str, str], ids: Ids
+) -> Any:
+    """Make the request a route's rule is checked with; the websocket's outcome for WS."""
+    if method == "WS":
+        return websocket_outcome(client, path)
+    body = body_for(key, ids)
+    headers = {**HTML, "x-csrftoken": csrf(client)}
+    if "json" in body:
+        headers["Accept"] = "application/json"
+    return client.request(method, path, headers=headers, follow_redirects=False, **body)
+
+
+def websocket_outcome(client: TestClient[Litestar], path: str) -> httpx.Response:
+    """Connect and read one message: a snapshot means allowed; a close with 1008, refused."""
+    try:
+        with client.websocket_connect(path) as socket:
+            message = socket.receive_json()
+    except WebSocketDisconnect as closed:
+        return httpx.Response(403 if closed.code == 1008 else 500)
+    return httpx.Response(200 if message.get("type") == "snapshot" else 500)
+
+
+@pytest.fixture
+def clients(
+    demo_db: str, demo_seed: DemoSeed, make_client: Callable[[], TestClient[Litestar]]
+) -> Iterator[dict[str, TestClient[Litestar]]]:
+    """One client per role, signed in."""
+    create_users(demo_db)
+    by_role = {ANON: make_client()}
+    for role, (email, password) in credentials(demo_seed).items():
+        by_role[role] = make_client()
+        login(by_role[role], email, password)
+    yield by_role
+
+
+@pytest.fixture
+def ids(clients: dict[str, TestClient[Litestar]], demo_seed: DemoSeed) -> Ids:
+    """A real invited point (not Cẩm Tú's, whose chair must keep seeing the meeting) and a
+    real document of the meeting."""
+    secretariat = clients[SECRETARIAT]
+    meeting_id = demo_seed.upcoming_meeting_id
+    points = secretariat.get(f"/api/v1/meetings/{meeting_id}/points", params={"limit": 500})
+    point_id = next(p["point_id"] for p in points.json()["items"] if p["unit_code"] == HAC_THANH)
+    upload = secretariat.post(f"/api/v1/meetings/{meeting_id}/documents", files={"data": PDF})
+    assert upload.status_code == 201, upload.text
+    photo = secretariat.post(f"/api/v1/meetings/{meeting_id}/minutes/photos", files={"data": JPEG})
+    assert photo.status_code == 201, photo.text
+    # The ended meeting's minutes, published: Cẩm Tú's draft is the article checked.
+    past = demo_seed.past_meeting_id
+    secretariat.put(f"/api/v1/meetings/{past}/minutes", json={"markdown": "Biên bản"})
+    assert secretariat.post(f"/api/v1/meetings/{past}/minutes/publish").status_code == 200
+    articles = secretariat.get("/api/v1/articles", params={"unit": 15148}).json()["items"]
+    return Ids(
+        meeting_id,
+        point_id,
+        upload.json()["id"],
+        demo_seed.cam_tu_token,
+        articles[0]["id"],
+        photo.json()["id"],
+    )
+
+
+def test_every_route_has_a_rule(demo_app: Litestar) -> None:
+    keys, unknown = route_keys(demo_app)
+    missing = sorted(keys - set(RULES))
+    stale = sorted(set(RULES) - keys)
+    assert not unknown, f"routes of a kind this test cannot check: {unknown}"
+    assert not missing, f"routes without an authorization rule (add them to RULES): {missing}"
+    assert not stale, f"rules for routes that no longer exist: {stale}"
+
+
+def _order(key: tuple[str, str]) -> tuple[int, str]:
+    # Reads first, then changes, removals last: an allowed removal cannot hide a later check.
+    rank = {"GET": 0, "HEAD": 0, "WS": 0, "POST": 1, "PUT": 1, "PATCH": 1, "DELETE": 2}
+    removal = key[0].endswith(("/remove", "/delete")) or key[1] == "DELETE"
+    return (2 if removal else rank[key[1]], key[0])
+
+
+@pytest.mark.slow  # every route × every role: about a minute
+def test_authorization_matrix(
+    demo_app: Litestar,
+    clients: dict[str, TestClient[Litestar]],
+    ids: Ids,
+    demo_seed: DemoSeed,
+    make_client: Callable[[], TestClient[Litestar]],
+) -> None:
+    keys, _unknown = route_keys(demo_app)
+    accounts = credentials(demo_seed)
+    wrong: list[str] = []
+    for key in sorted(keys & set(RULES), key=_order):
+        path, method = key
+        url = fill(path, ids)
+        allowed = RULES[key]
+        # Refused roles first: an allowed call may change what the next one sees.
+        for role in sorted(ROLES, key=lambda r: r in allowed):
+            client = clients[role]
+            if key in SESSION_CHANGING:
+                client = make_client()
+                email, password = accounts.get(role, accounts[VIEWER])
+                if role != ANON and "logout" in path:
+                    login(client, email, password)
+                response = session_call(client, path, method, email, password)
+            else:
+                response = call(client, url, method, key, ids)
+            if refused(response) == (role in allowed):
+                expected = "allowed" if role in allowed else "refused"
+                wrong.append(f"{method} {path} as {role}: {response.status_code}, {expected}")
+    assert not wrong, "authorization differs from the table:\n" + "\n".join(wrong)
+
+
+def session_call(
+    client: TestClient[Litestar], path: str, method: str, email: str, password: str
+) -> httpx.Response:
+    """Sign in (with valid credentials) or out: open to everyone."""
+    token = csrf(client)
+    if path == "/api/v1/auth/login":
+        return client.post(path, json={"email": email, "password": password})
+    if path == "/login":
+        data = {"email": email, "password": password, "_csrf_token": token}
+        return client.post(path, data=data, headers=HTML, follow_redirects=False)
+    return client.request(method, path, headers={"x-csrftoken": token}, follow_redirects=False)
+
+
+# Who gets what for a draft (of Thanh Hóa, Cẩm Tú invited): refused with 403, never 404.
+DRAFT_ANSWERS = {
+    ANON: 401,
+    VIEWER: 403,
+    CHAIR: 403,  # invited, but a draft is the secretariat's alone
+    OTHER_CHAIR: 403,
+    OTHER_SECRETARIAT: 403,
+    SECRETARIAT: 200,
+    ADMIN: 200,
+}
+
+
+def test_a_draft_is_refused_with_403_not_hidden_as_404(
+    clients: dict[str, TestClient[Litestar]],
+) -> None:
+    secretariat = clients[SECRETARIAT]
+    draft = secretariat.post(
+        "/api/v1/meetings",
+        json={
+            "title": "Bản nháp kiểm tra quyền",
+            "province_code": 38,
+            "starts_at": "2030-01-02T08:00:00+07:00",
+            "ends_at": "2030-01-02T09:00:00+07:00",
+        },
+    ).json()
+    secretariat.post(f"/api/v1/meetings/{draft['id']}/invitations", json={"unit_codes": [15148]})
+    wrong = []
+    for role, status in DRAFT_ANSWERS.items():
+        for url in (
+            f"/meetings/{draft['id']}",
+            f"/api/v1/meetings/{draft['id']}",
+            f"/meetings/{draft['id']}/points",
+        ):
+            response = clients[role].get(url, headers=HTML)
+            shown = "Bản nháp kiểm tra quyền" in response.text
+            if response.status_code != status or shown != (status == 200):
+                wrong.append(f"{url} as {role}: {response.status_code} (expected {status})")
+    assert not wrong, wrong

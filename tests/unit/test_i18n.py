@@ -1,0 +1,230 @@
+"""The message catalogs are complete and the language choice and formats are the Vietnamese ones.
+
+Extraction uses the project's own `babel.cfg`, so a template string added without a Vietnamese
+translation (run `make messages`, then translate) fails here rather than in front of a user.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from litestar.connection import ASGIConnection
+
+from confhub.accounts.models import Role
+from confhub.core import i18n
+from confhub.core.timefmt import format_meeting_time, format_number
+from confhub.meetings.models import MeetingStatus
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+STATUS_KEYS = {f"status:{status.value}" for status in MeetingStatus}
+DYNAMIC_KEYS = STATUS_KEYS | {role.value for role in Role}
+
+
+@cache
+def extracted() -> dict[str, list[str]]:
+    """Every msgid found in src/ and templates/ through babel.cfg, with where it was found."""
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    found: dict[str, list[str]] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        ROOT, method_map, options_map
+    ):
+        msgids = message if isinstance(message, tuple) else (message,)
+        for msgid in msgids:
+            found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+    return found
+
+
+@cache
+def catalog(language: str) -> Catalog:
+    """The `.po` catalog the app loads for `language`."""
+    path = i18n.LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as po_file:
+        return read_po(po_file, locale=language)
+
+
+def translated(language: str, msgid: str) -> str | None:
+    """The catalog's usable translation: present, non-empty and not fuzzy."""
+    message = catalog(language).get(msgid)
+    if message is None or message.fuzzy or not message.string:
+        return None
+    return str(message.string)
+
+
+def connection(
+    query: str = "", cookie: str | None = None, accept_language: str | None = None
+) -> ASGIConnection[Any, Any, Any, Any]:
+    """A bare HTTP connection with the given language hints."""
+    headers: list[tuple[bytes, bytes]] = []
+    if cookie is not None:
+        headers.append((b"cookie", cookie.encode()))
+    if accept_language is not None:
+        headers.append((b"accept-language", accept_language.encode()))
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "query_string": query.encode(),
+        "headers": headers,
+    }
+    return ASGIConnection(scope)  # type: ignore[arg-type]
+
+
+def test_extraction_finds_the_templates_and_the_dynamic_keys() -> None:
+    found = extracted()
+    assert "Sign in" in found
+    assert "%(count)s connection points" in found
+    assert any(place.startswith("templates/") for place in found["Sign in"])
+    assert set(found) >= DYNAMIC_KEYS, "list new statuses/roles in i18n.DYNAMIC_MESSAGES"
+    assert set(i18n.DYNAMIC_MESSAGES) == DYNAMIC_KEYS
+
+
+def test_every_msgid_has_a_vietnamese_translation() -> None:
+    missing = {
+        msgid: places for msgid, places in extracted().items() if not translated("vi", msgid)
+    }
+    assert not missing, f"untranslated in vi (run `make messages`, then translate): {missing}"
+
+
+def test_the_template_file_is_up_to_date() -> None:
+    with (i18n.LOCALES_DIR / "messages.pot").open("rb") as pot_file:
+        template = read_po(pot_file)
+    stale = sorted(set(extracted()) - {message.id for message in template if message.id})
+    assert not stale, f"messages.pot lacks {stale}: run `make messages`"
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_dynamic_keys_are_translated(language: str) -> None:
+    missing = sorted(key for key in DYNAMIC_KEYS if not translated(language, key))
+    assert not missing, f"{language} catalog lacks {missing}"
+
+
+def test_english_catalog_holds_only_the_dynamic_keys() -> None:
+    english = {message.id for message in catalog("en") if message.id and message.string}
+    assert english == DYNAMIC_KEYS
+
+
+@pytest.mark.parametrize(
+    ("msgid", "expected"),
+    [
+        ("status:draft", "Bản nháp"),
+        ("status:scheduled", "Đã lên lịch"),
+        ("status:live", "Đang diễn ra"),
+        ("status:ended", "Đã kết thúc"),
+        ("status:cancelled", "Đã hủy"),
+        ("admin", "Quản trị"),
+        ("secretariat", "Thư ký hội nghị"),
+        ("chair", "Chủ trì điểm cầu"),
+        ("viewer", "Người xem"),
+        ("Sign in", "Đăng nhập"),
+        ("Sign out", "Đăng xuất"),
+        ("Online conferences", "Hội nghị trực tuyến"),
+        ("Connection point", "Điểm cầu"),
+    ],
+)
+def test_vietnamese_wording(msgid: str, expected: str) -> None:
+    assert i18n.gettext("vi", msgid) == expected
+
+
+@pytest.mark.parametrize(
+    ("msgid", "expected"),
+    [
+        ("status:draft", "Draft"),
+        ("status:scheduled", "Scheduled"),
+        ("status:live", "Live"),
+        ("status:ended", "Ended"),
+        ("status:cancelled", "Cancelled"),
+        ("admin", "Administrator"),
+        ("secretariat", "Secretariat"),
+        ("chair", "Chair"),
+        ("viewer", "Viewer"),
+        ("Sign in", "Sign in"),  # not in the catalog: the source text is the English text
+    ],
+)
+def test_english_wording(msgid: str, expected: str) -> None:
+    assert i18n.gettext("en", msgid) == expected
+
+
+def test_placeholders_survive_translation() -> None:
+    wrong = {}
+    for message in catalog("vi"):
+        if not message.id or not message.string:
+            continue
+        expected = sorted(PLACEHOLDER.findall(str(message.id)))
+        if sorted(PLACEHOLDER.findall(str(message.string))) != expected:
+            wrong[message.id] = message.string
+            continue
+        # The app fills placeholders with `%`: a stray `%` in a translation would raise there.
+        if expected:
+            str(message.string) % dict.fromkeys(expected, "x")
+    assert not wrong, f"placeholders differ between msgid and msgstr: {wrong}"
+
+
+def test_placeholders_are_filled() -> None:
+    assert i18n.gettext("vi", "%(count)s connection points", count="166") == "166 điểm cầu"
+    assert i18n.gettext("en", "%(count)s connection points", count="166") == (
+        "166 connection points"
+    )
+    assert i18n.gettext("vi", "Error %(code)s", code=404) == "Lỗi 404"
+
+
+@pytest.mark.parametrize(
+    ("query", "cookie", "accept_language", "expected"),
+    [
+        ("", None, None, "vi"),
+        ("lang=en", "lang=vi", "vi", "en"),
+        ("lang=vi", "lang=en", "en", "vi"),
+        ("", "lang=en", "vi", "en"),
+        ("", "lang=vi", "en-US,en;q=0.9", "vi"),
+        ("", None, "en-US,en;q=0.9", "en"),
+        ("", None, "en", "en"),
+        ("", None, "fr", "vi"),
+        ("", None, "fr-FR,fr;q=0.9,en;q=0.8", "en"),
+        ("", None, "en;q=0.5,vi;q=0.9", "vi"),
+        ("lang=de", "lang=xx", "fr", "vi"),
+        ("lang=de", None, "en", "en"),
+        ("", None, "", "vi"),
+        ("", None, "en;q=abc", "vi"),
+        ("", None, "en;q=0", "vi"),
+        ("", None, "EN-gb; q=0.8, vi;q=0.5", "en"),
+    ],
+)
+def test_choose_language(
+    query: str, cookie: str | None, accept_language: str | None, expected: str
+) -> None:
+    assert i18n.choose_language(connection(query, cookie, accept_language)) == expected
+
+
+def test_meeting_time_in_vietnamese() -> None:
+    start = datetime(2025, 9, 10, 7, 0, tzinfo=UTC)
+    assert format_meeting_time(start, "Asia/Ho_Chi_Minh", "vi") == "14:00, thứ Tư, 10/09/2025"
+
+
+def test_meeting_time_in_english() -> None:
+    start = datetime(2025, 9, 10, 7, 0, tzinfo=UTC)
+    assert format_meeting_time(start, "Asia/Ho_Chi_Minh", "en") == (
+        "14:00, Wednesday, 10 September 2025"
+    )
+
+
+def test_sunday_is_chu_nhat() -> None:
+    sunday = datetime(2025, 9, 14, 1, 30, tzinfo=UTC)
+    assert format_meeting_time(sunday, "Asia/Ho_Chi_Minh", "vi") == "08:30, Chủ nhật, 14/09/2025"
+
+
+def test_numbers() -> None:
+    assert format_number(2050, "vi") == "2.050"
+    assert format_number(2050, "en") == "2,050"
+    assert format_number(166, "vi") == "166"

@@ -1,0 +1,110 @@
+"""Markdown goes through markdown-it-py and nh3's allow-list: what is allowed survives, and an
+XSS corpus (script, event handlers, javascript: URLs, SVG, broken markup) comes out inert."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from confhub.news.markdown import ALLOWED_TAGS, render_markdown, sanitize
+
+pytestmark = pytest.mark.unit
+
+# Each payload tries to run script or load something; they come back in tests of pages too.
+XSS_CORPUS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">click</a>',
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](&#106;avascript:alert(1))",
+    "[click](vbscript:msgbox(1))",
+    "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "![x](javascript:alert(1))",
+    '<svg onload="alert(1)"><circle r="1"/></svg>',
+    "<svg><script>alert(1)</script></svg>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<iframe src="javascript:alert(1)"></iframe>',
+    "<object data=javascript:alert(1)>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<<script>script>alert(1)<</script>/script>",
+    "<scr<script>ipt>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "<details open ontoggle=alert(1)>",
+    "<a href='x' onmouseover='alert(1)'>hover</a>",
+    '<form action="javascript:alert(1)"><button>go</button></form>',
+    "<body onload=alert(1)>",
+    "<!--<img src=x onerror=alert(1)>-->",
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    "<base href=javascript:alert(1)//>",
+    "[a](<javascript:alert(1)>)",
+    "`<script>alert(1)</script>`",
+    "<img src=x onerror=alert(1)",
+]
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+
+
+def assert_inert(html: str) -> None:
+    """No tag outside the allow-list, no event handler, no style, no script URL."""
+    parser = _Collect()
+    parser.feed(html)
+    assert set(parser.tags) <= ALLOWED_TAGS, parser.tags
+    for name, value in parser.attrs:
+        assert not name.startswith("on"), (name, html)
+        assert name in ("href", "title", "rel", "start"), (name, html)
+        lowered = (value or "").replace(" ", "").lower()
+        assert not lowered.startswith(("javascript:", "vbscript:", "data:")), html
+
+
+@pytest.mark.parametrize("payload", XSS_CORPUS)
+def test_xss_corpus_is_inert(payload: str) -> None:
+    html = str(render_markdown(payload))
+    assert_inert(html)
+    assert "<script" not in html.lower()
+    assert "<svg" not in html.lower()
+
+
+@pytest.mark.parametrize("payload", XSS_CORPUS)
+def test_the_sanitiser_alone_cleans_raw_html(payload: str) -> None:
+    assert_inert(sanitize(payload))
+
+
+def test_allowed_markdown_survives() -> None:
+    html = str(
+        render_markdown(
+            "# Tiêu đề\n\n**đậm** *nghiêng* ~~gạch~~\n\n- một\n- hai\n\n"
+            "> trích dẫn\n\n| a | b |\n|:-|-:|\n| 1 | 2 |\n\n[liên kết](https://thanhhoa.gov.vn)"
+        )
+    )
+    assert "<h2>Tiêu đề</h2>" in html  # the page's <h1> is the title
+    assert "<strong>đậm</strong>" in html
+    assert "<em>nghiêng</em>" in html
+    assert "<del>gạch</del>" in html or "<s>gạch</s>" in html
+    assert "<li>một</li>" in html
+    assert "<blockquote>" in html
+    assert "<table>" in html
+    assert "style=" not in html  # table alignment would need inline styles
+    assert 'href="https://thanhhoa.gov.vn"' in html
+    assert 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_raw_html_is_shown_as_text_not_dropped_silently() -> None:
+    html = str(render_markdown("Gõ <b>đậm</b> bằng HTML"))
+    assert "&lt;b&gt;đậm&lt;/b&gt;" in html
+
+
+def test_mail_and_phone_links_are_allowed() -> None:
+    html = str(render_markdown("[thư](mailto:vp@thanhhoa.gov.vn) [gọi](tel:+842373852)"))
+    assert 'href="mailto:vp@thanhhoa.gov.vn"' in html
+    assert 'href="tel:+842373852"' in html

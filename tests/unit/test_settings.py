@@ -1,0 +1,171 @@
+"""`Settings.from_env`: the defaults, and one clear line naming the variable for a bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from confhub.settings import MIN_SECRET_LENGTH, Settings, SettingsError
+
+pytestmark = pytest.mark.unit
+
+GOOD_SECRET = "s" * MIN_SECRET_LENGTH
+
+
+def _assert_one_line_naming(error: SettingsError, variable: str) -> None:
+    message = str(error)
+    assert message.startswith(f"{variable}:"), message
+    assert "\n" not in message and "\r" not in message, message
+
+
+def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({})
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'confhub.sqlite3'}"
+    assert settings.is_sqlite
+    assert settings.redis_url is None
+    assert settings.secret_key is None
+    assert settings.base_url == "http://127.0.0.1:8000"
+    assert settings.media_dir == tmp_path / "media"
+    assert settings.timezone == "Asia/Ho_Chi_Minh"
+    assert settings.default_province is None
+    assert settings.debug is False
+    assert settings.session_max_age == 12 * 60 * 60
+
+
+def test_empty_values_mean_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    names = [
+        "CONFHUB_DATABASE_URL",
+        "CONFHUB_REDIS_URL",
+        "CONFHUB_SECRET_KEY",
+        "CONFHUB_BASE_URL",
+        "CONFHUB_MEDIA_DIR",
+        "CONFHUB_TIMEZONE",
+        "CONFHUB_DEFAULT_PROVINCE",
+        "CONFHUB_DEBUG",
+        "CONFHUB_SESSION_MAX_AGE",
+    ]
+    assert Settings.from_env(dict.fromkeys(names, "")) == Settings.from_env({})
+
+
+def test_good_values_are_taken(tmp_path: Path) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    settings = Settings.from_env(
+        {
+            "CONFHUB_DATABASE_URL": "postgresql+asyncpg://confhub:pw@db:5432/confhub",
+            "CONFHUB_REDIS_URL": "redis://cache:6379/0",
+            "CONFHUB_SECRET_KEY": GOOD_SECRET,
+            "CONFHUB_BASE_URL": "https://hop.thanhhoa.gov.vn/",
+            "CONFHUB_MEDIA_DIR": str(media),
+            "CONFHUB_TIMEZONE": "Asia/Bangkok",
+            "CONFHUB_DEFAULT_PROVINCE": "38",
+            "CONFHUB_DEBUG": "yes",
+            "CONFHUB_SESSION_MAX_AGE": "3600",
+        }
+    )
+    assert settings.database_url == "postgresql+asyncpg://confhub:pw@db:5432/confhub"
+    assert not settings.is_sqlite
+    assert settings.redis_url == "redis://cache:6379/0"
+    assert settings.secret_key == GOOD_SECRET
+    assert settings.base_url == "https://hop.thanhhoa.gov.vn"
+    assert settings.media_dir == media
+    assert settings.timezone == "Asia/Bangkok"
+    assert settings.default_province == 38
+    assert settings.debug is True
+    assert settings.session_max_age == 3600
+    assert settings.require_secret_key() == GOOD_SECRET
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", True), ("true", True), ("ON", True), ("0", False), ("off", False), ("No", False)],
+)
+def test_debug_accepts_usual_booleans(raw: str, expected: bool) -> None:
+    assert Settings.from_env({"CONFHUB_DEBUG": raw}).debug is expected
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CONFHUB_DATABASE_URL", "not a url"),
+        ("CONFHUB_DATABASE_URL", "mysql://user@localhost/confhub"),
+        ("CONFHUB_DATABASE_URL", "postgresql://postgres@localhost/confhub"),
+        ("CONFHUB_DATABASE_URL", "sqlite:///confhub.sqlite3"),
+        ("CONFHUB_DATABASE_URL", "postgresql+asyncpg://u@db:notaport/confhub"),
+        ("CONFHUB_REDIS_URL", "http://x"),
+        ("CONFHUB_REDIS_URL", "localhost:6379"),
+        ("CONFHUB_REDIS_URL", "redis://cache:notaport/0"),
+        ("CONFHUB_REDIS_URL", "redis://[::1"),
+        ("CONFHUB_SECRET_KEY", "short"),
+        ("CONFHUB_SECRET_KEY", "s" * (MIN_SECRET_LENGTH - 1)),
+        ("CONFHUB_BASE_URL", "ftp://x"),
+        ("CONFHUB_BASE_URL", "nonsense"),
+        ("CONFHUB_BASE_URL", "http://"),
+        ("CONFHUB_BASE_URL", "http://[::1"),
+        ("CONFHUB_BASE_URL", "https://example.org:99999"),
+        ("CONFHUB_TIMEZONE", "Mars/Olympus"),
+        ("CONFHUB_TIMEZONE", "../../etc/passwd"),
+        ("CONFHUB_TIMEZONE", "Asia"),
+        ("CONFHUB_TIMEZONE", "A" * 300),
+        ("CONFHUB_DEFAULT_PROVINCE", "abc"),
+        ("CONFHUB_DEFAULT_PROVINCE", "3.8"),
+        ("CONFHUB_DEBUG", "maybe"),
+        ("CONFHUB_SESSION_MAX_AGE", "0"),
+        ("CONFHUB_SESSION_MAX_AGE", "-5"),
+        ("CONFHUB_SESSION_MAX_AGE", "x"),
+    ],
+)
+def test_bad_value_names_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({variable: value})
+    _assert_one_line_naming(caught.value, variable)
+
+
+def test_media_dir_that_is_a_file_is_rejected(tmp_path: Path) -> None:
+    regular_file = tmp_path / "media"
+    regular_file.write_text("not a folder")
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"CONFHUB_MEDIA_DIR": str(regular_file)})
+    _assert_one_line_naming(caught.value, "CONFHUB_MEDIA_DIR")
+
+
+def test_media_dir_that_cannot_be_checked_is_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Path, *args: object, **kwargs: object) -> bool:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "exists", refuse)
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"CONFHUB_MEDIA_DIR": str(tmp_path / "locked" / "media")})
+    _assert_one_line_naming(caught.value, "CONFHUB_MEDIA_DIR")
+
+
+def test_media_dir_may_not_exist_yet(tmp_path: Path) -> None:
+    missing = tmp_path / "later" / "media"
+    assert Settings.from_env({"CONFHUB_MEDIA_DIR": str(missing)}).media_dir == missing
+
+
+def test_a_value_with_a_newline_still_gives_one_line() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"CONFHUB_BASE_URL": "ftp://x\nsecond line"})
+    _assert_one_line_naming(caught.value, "CONFHUB_BASE_URL")
+
+
+def test_settings_error_is_a_value_error() -> None:
+    assert issubclass(SettingsError, ValueError)
+
+
+def test_require_secret_key_without_a_secret() -> None:
+    settings = Settings.from_env({})
+    with pytest.raises(SettingsError) as caught:
+        settings.require_secret_key()
+    _assert_one_line_naming(caught.value, "CONFHUB_SECRET_KEY")
+
+
+def test_require_secret_key_with_overrides() -> None:
+    settings = Settings.from_env({}).with_overrides(secret_key=GOOD_SECRET)
+    assert settings.require_secret_key() == GOOD_SECRET
