@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from confhub.db.base import BigIntAuditBase, DateTimeUTC
@@ -86,7 +86,11 @@ class Invitation(BigIntAuditBase):
     """A connection point invited to a meeting, with the chair presiding there."""
 
     __tablename__ = "invitation"
-    __table_args__ = (UniqueConstraint("meeting_id", "point_id"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "point_id"),
+        # Lets a unit's calendar feed find its version from the index alone.
+        Index("ix_invitation_point_meeting_updated", "point_id", "meeting_id", "updated_at"),
+    )
 
     meeting_id: Mapped[int] = mapped_column(
         ForeignKey("meeting.id", ondelete="CASCADE"), index=True
