@@ -116,6 +116,11 @@ def test_minutes_to_a_communes_published_article(
         page.wait_for_selector("h1")
         assert "Phạm Thị Nhàn" in page.inner_text(".article-body")
         assert page.locator("figcaption").inner_text() == "Quang cảnh điểm cầu xã Cẩm Tú"
+        # The photo may load lazily: bring it into view and wait for it, then check it decoded.
+        page.locator("figure img").scroll_into_view_if_needed()
+        page.wait_for_function(
+            "() => document.querySelector('figure img')?.complete === true", timeout=10_000
+        )
         assert page.locator("figure img").evaluate("img => img.naturalWidth") > 0
         page.screenshot(path=str(screenshot_dir / f"article-{name}.png"), full_page=True)
         visitor.close()
