@@ -84,20 +84,31 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
+def latencies(
+    points: list[dict[str, Any]], boards: list[dict[str, Any]]
+) -> tuple[list[float], list[float]]:
+    """Check-in (send → ack) and fan-out (send → last board) latencies in ms, one per check-in
+    sent. One never acknowledged, or never seen by every board, counts as infinitely late: the
+    percentiles are of every check-in sent, not only of those that made it in time."""
+    checkin, fanout = [], []
+    for point in points:
+        sent_at = point["sent_at"]
+        if sent_at is None:
+            continue
+        checkin.append(1000 * (point["acked_at"] - sent_at) if point["acked_at"] else math.inf)
+        seen = [board["seen"].get(point["point_id"]) for board in boards]
+        last = max(seen, default=None) if all(s is not None for s in seen) else None
+        fanout.append(math.inf if last is None else 1000 * (last - sent_at))
+    return checkin, fanout
+
+
 def summarize(
     label: str, invited: int, points: list[dict[str, Any]], boards: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Latencies in ms, counts of what went missing or came twice."""
     sent = {p["point_id"]: p["sent_at"] for p in points if p["sent_at"] is not None}
-    checkin = [
-        1000 * (p["acked_at"] - p["sent_at"]) for p in points if p["acked_at"] and p["sent_at"]
-    ]
     live = [b for b in boards if b["failure"] is None]
-    fanout = []
-    for point_id, sent_at in sent.items():
-        seen = [b["seen"].get(point_id) for b in live]
-        if seen and all(s is not None for s in seen):
-            fanout.append(1000 * (max(s for s in seen if s is not None) - sent_at))
+    checkin, fanout = latencies(points, live)
     kinds: dict[str, int] = {}
     for board in live:
         for kind, count in board["kinds"].items():
@@ -111,14 +122,14 @@ def summarize(
         "connect_p50_ms": percentile(connect, 50),
         "connect_p99_ms": percentile(connect, 99),
         "sent": len(sent),
-        "acked": len(checkin),
+        "acked": sum(math.isfinite(ms) for ms in checkin),
         "retried": sum(p["retries"] > 0 for p in points),
         "checkin_p50_ms": percentile(checkin, 50),
         "checkin_p99_ms": percentile(checkin, 99),
-        "checkin_max_ms": max(checkin, default=None),
+        "checkin_max_ms": max((ms for ms in checkin if math.isfinite(ms)), default=None),
         "fanout_p50_ms": percentile(fanout, 50),
         "fanout_p99_ms": percentile(fanout, 99),
-        "fanout_max_ms": max(fanout, default=None),
+        "fanout_max_ms": max((ms for ms in fanout if math.isfinite(ms)), default=None),
         "lost": sum(len(sent.keys() - b["seen"].keys()) for b in live),
         "duplicated": sum(b["duplicates"] + b["repeated_checkins"] for b in live),
         "gaps": sum(b["gaps"] + b["out_of_order"] for b in live),

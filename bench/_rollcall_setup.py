@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 from sqlalchemy import select, text
 
@@ -74,8 +75,6 @@ def prepare_database(env: dict[str, str]) -> None:
 
 
 async def _postgres(statement: str) -> None:
-    import asyncpg  # type: ignore[import-untyped]
-
     connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
     try:
         await connection.execute(statement)
@@ -216,14 +215,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def peak_rss_mib(pid: int) -> float:
-    """The process's peak resident set (VmHWM), in MiB."""
+def peak_rss_mib(pid: int, field: str = "VmHWM") -> float:
+    """The process's peak resident set (VmHWM; VmRSS: now), in MiB."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return 0.0
     for line in status.splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -310,8 +309,6 @@ def fanout_lag_buckets(port: int) -> dict[float, float]:
 
 
 async def _round_trip_us(dsn: str, count: int) -> float:
-    import asyncpg  # type: ignore[import-untyped]
-
     connection = await asyncpg.connect(dsn)
     try:
         for _ in range(20):

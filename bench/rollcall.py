@@ -149,6 +149,7 @@ def drive(stage: Stage, args: argparse.Namespace) -> dict[str, Any]:
         connected = len(stage.points) - sum(len(r["failures"]) for r in points_up)
         print(f"  {connected} points connected in {connected_at - started:.1f} s", flush=True)
         settle = None if stage.is_floor else wait_settled(fleet, connected, connected_at, args)
+        rss_connected = [setup.peak_rss_mib(pid, "VmRSS") for pid in stage.pids]
         meter.begin()
         profilers = start_profilers(stage, args)
         point_results, board_results = check_in_window(fleet, args)
@@ -167,6 +168,7 @@ def drive(stage: Stage, args: argparse.Namespace) -> dict[str, Any]:
             "pg_round_trip_us": round_trip,
             "board_failures": boards_up["failures"],
             "rss_mib": [setup.peak_rss_mib(pid) for pid in stage.pids],
+            "rss_connected_mib": rss_connected,
         }
     )
 
@@ -322,7 +324,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--point-procs", type=int, default=1, help="point client processes")
     parser.add_argument("--connect-concurrency", type=int, default=100)
     parser.add_argument("--settle", type=float, default=60.0, help="max wait for presence")
-    parser.add_argument("--drain", type=float, default=20.0, help="max wait after the window")
+    parser.add_argument(
+        "--drain", type=float, default=30.0, help="max wait for acks after the window, then boards"
+    )
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--no-compression", action="store_true", help="no permessage-deflate")
     parser.add_argument(
