@@ -31,7 +31,7 @@ what is slow: the roll call is bound by storing check-ins.
   row, version, event, record, commit) through the SQLAlchemy ORM and aiosqlite's worker
   thread, and SQLite takes one writer at a time. Alone, in-process, that path stores about
   250 check-ins a second on this machine; next to 3,371 live sockets, heartbeats and the
-  fan-out, about 110. With 332 a second offered for 10 s the check-ins queue: p50 and p99 are
+  fan-out, about 120. With 332 a second offered for 10 s the check-ins queue: p50 and p99 are
   waiting time, and the boards see each delta within a millisecond of its commit.
 - *PostgreSQL + Redis.* The same transaction in two processes. Each check-in holds the
   meeting's row (its version counter) from the version `UPDATE` to `COMMIT`, about five round
@@ -45,8 +45,8 @@ what is slow: the roll call is bound by storing check-ins.
   +155 MiB without); the bare server holds all 3,371 sockets in about 210 MiB.
 
 Runs vary with whatever else the machine is doing (see *machine busy before*): on the same
-day, with the machine otherwise idle, SQLite measured check-in p50 10–12 s and p99 19–22 s,
-PostgreSQL + Redis p50 4–5 s and p99 7–11 s; with other test suites running, PostgreSQL + Redis
+day, with the machine otherwise idle, SQLite measured check-in p50 9–12 s and p99 17–22 s,
+PostgreSQL + Redis p50 3–5 s and p99 6–11 s; with other test suites running, PostgreSQL + Redis
 went up to p50 13 s and p99 24 s. The floor stayed within a few milliseconds throughout.
 
 Meeting the targets needs a check-in that costs a fraction of today's: the version taken in the

@@ -341,7 +341,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     """Run the setups, print the table and write docs/performance.md."""
     args = parse_args()
-    command = shlex.join(["python", "bench/rollcall.py", *sys.argv[1:]])
+    command = shlex.join([".venv/bin/python", "bench/rollcall.py", *sys.argv[1:]])
     print(f"Reproduce with: {command}", flush=True)
     raise_fd_limit()
     results = []

@@ -57,14 +57,14 @@ def is_sqlite(db_config: Any) -> bool:
 
 
 def one_writer(db_config: Any, meeting_id: int) -> asyncio.Lock:
-    """Hold around a whole write transaction on a meeting's attendance: the queue of that
-    meeting in this process (of the whole database on SQLite)."""
+    """Hold around a whole write transaction on a meeting's attendance: that meeting's queue
+    in this process (on SQLite, the whole database's)."""
     key = 0 if is_sqlite(db_config) else meeting_id
-    locks = _writers.setdefault(asyncio.get_running_loop(), weakref.WeakValueDictionary())
-    lock = locks.get(key)
-    if lock is None:
-        lock = locks[key] = asyncio.Lock()
-    return lock
+    queues = _writers.setdefault(asyncio.get_running_loop(), weakref.WeakValueDictionary())
+    queue = queues.get(key)
+    if queue is None:
+        queue = queues[key] = asyncio.Lock()
+    return queue
 
 
 @dataclass(frozen=True)
