@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.confhub-installed
 
-.PHONY: demo test lint typecheck lock clean help messages
+.PHONY: demo test lint typecheck lock clean help messages audit
 
 help:
 	@echo "make demo   - run the demo (fresh SQLite database, Thanh Hóa seeded) on http://127.0.0.1:8000"
 	@echo "make test   - run the whole suite: pytest, ruff, mypy"
 	@echo "make lock   - recompile requirements/*.txt from pyproject.toml (needs uv)"
+	@echo "make audit  - check both locks (prod.txt, dev.txt) for known vulnerabilities with pip-audit"
 
 $(STAMP): requirements/dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "confhub needs Python 3.11 or newer")'
@@ -31,6 +32,17 @@ test: $(STAMP)
 lock:
 	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q --custom-compile-command "make lock" -o requirements/prod.txt
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q --custom-compile-command "make lock" -o requirements/dev.txt
+
+# Known vulnerabilities of every locked release, from PyPI's advisory service through pip-audit.
+# Fails on one that has a fixed release, and when the service cannot be used from this machine
+# (exit 3; AUDIT_IF_UNREACHABLE=warn only prints that: .ci/run, docs/security.md "Dependencies").
+# Exceptions live in requirements/audit-ignore.txt, each with its reason.
+AUDIT_SERVICE ?= pypi
+AUDIT_IF_UNREACHABLE ?= fail
+
+audit: $(STAMP)
+	$(BIN)/python requirements/audit.py --service $(AUDIT_SERVICE) --if-unreachable $(AUDIT_IF_UNREACHABLE) \
+		--ignore-file requirements/audit-ignore.txt requirements/prod.txt requirements/dev.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

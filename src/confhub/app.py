@@ -17,7 +17,6 @@ from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins import InitPluginProtocol
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
@@ -33,10 +32,12 @@ from confhub.attendance.controllers import AttendanceApiController
 from confhub.attendance.live import live_socket
 from confhub.attendance.pages import LivePagesController
 from confhub.attendance.runtime import build_live_runtime
+from confhub.attendance.writer import CheckinWriter
 from confhub.calendar.controllers import CalendarFeedController, ProfilePageController
 from confhub.calendar.links import with_calendar_links
 from confhub.core.errors import exception_handlers
 from confhub.core.i18n import LanguageMiddleware
+from confhub.core.openapi import ApiErrorResponses
 from confhub.core.templating import resource_dir, template_config
 from confhub.db.engine import sqlalchemy_config
 from confhub.meetings.controllers import (
@@ -53,9 +54,11 @@ from confhub.news.controllers import (
 from confhub.news.pages import NEWS_PAGE_CONTROLLERS
 from confhub.settings import Settings, get_settings
 from confhub.system import metrics
+from confhub.system.api_docs import ApiIndexRenderPlugin
 from confhub.system.controllers import HealthController
 from confhub.system.observer import RequestObserver
-from confhub.system.ratelimit import RATE_LIMIT_STORE, sign_in_rate_limit
+from confhub.system.ratelimit import LoginThrottle
+from confhub.system.security_headers import SecurityHeaders
 from confhub.units.controllers import UnitApiController
 
 SESSION_COOKIE = "confhub_session"
@@ -77,9 +80,6 @@ class ConfhubPlugin(InitPluginProtocol):
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         session_store: Store = (
             RedisStore(redis, namespace="confhub:sessions") if redis else MemoryStore()
-        )
-        rate_limit_store: Store = (
-            RedisStore(redis, namespace="confhub:ratelimit") if redis else MemoryStore()
         )
         secure = settings.base_url.startswith("https://")
         session_config = RotatingSessionConfig(
@@ -118,10 +118,11 @@ class ConfhubPlugin(InitPluginProtocol):
                 ),
             ]
         )
-        app_config.plugins.extend([SQLAlchemyPlugin(config=db_config), live.channels])
-        app_config.stores = {"sessions": session_store, RATE_LIMIT_STORE: rate_limit_store}
-        if settings.login_rate_limit:
-            app_config.middleware.append(sign_in_rate_limit(settings.login_rate_limit).middleware)
+        # Every /api/ operation documents its error answers (confhub.core.openapi).
+        app_config.plugins.extend(
+            [SQLAlchemyPlugin(config=db_config), live.channels, ApiErrorResponses()]
+        )
+        app_config.stores = {"sessions": session_store}
         app_config.middleware.extend(
             [
                 LanguageMiddleware,
@@ -135,6 +136,7 @@ class ConfhubPlugin(InitPluginProtocol):
             cookie_name="confhub_csrf",
             cookie_samesite="lax",
             cookie_secure=secure,
+            cookie_httponly=True,  # forms carry the token; no script reads the cookie
             header_name="x-csrftoken",
             exclude=["/api/"],
         )
@@ -145,9 +147,11 @@ class ConfhubPlugin(InitPluginProtocol):
             version=__version__,
             description="Province-to-commune online conferences: the JSON API.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            # A script-free page: the CDN-hosted viewers break the CSP (confhub.system.api_docs).
+            render_plugins=[ApiIndexRenderPlugin()],
         )
         app_config.exception_handlers.update(exception_handlers)
+        app_config.before_send.append(SecurityHeaders(settings))
         app_config.state = State(
             {
                 "settings": settings,
@@ -155,6 +159,9 @@ class ConfhubPlugin(InitPluginProtocol):
                 "redis": redis,
                 "live_hub": live.hub,
                 "presence": live.presence,
+                # Failed sign-ins per login name and per address (Redis when configured).
+                "login_throttle": LoginThrottle(settings, redis),
+                "checkin_writer": CheckinWriter(db_config),
             }
         )
         app_config.on_startup.append(live.start)

@@ -288,3 +288,118 @@ def users_create(
         _fail(exc.detail)
         return
     click.echo(f"Created {role} {email.strip().lower()} (id {user_id}).")
+
+
+@main.group()
+def people() -> None:
+    """One person's data (Law on Personal Data Protection): export it, or erase it.
+
+    A person is found by any of --phone, --name (exact, any case) and --user (e-mail or account
+    id); give every one you know, each option as often as needed.
+    """
+
+
+def _person_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in (
+        click.option("--user", "users", multiple=True, help="Account e-mail or id."),
+        click.option("--name", "names", multiple=True, help="Full name, e.g. a chair's."),
+        click.option("--phone", "phones", multiple=True, help="Phone number, any spacing."),
+    ):
+        command = option(command)
+    return command
+
+
+def _person_query(phones: tuple[str, ...], names: tuple[str, ...], users: tuple[str, ...]) -> Any:
+    from confhub.accounts.personal_data import PersonQuery
+
+    try:
+        return PersonQuery(phones=phones, names=names, users=users)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+@people.command("export")
+@_person_options
+def people_export(phones: tuple[str, ...], names: tuple[str, ...], users: tuple[str, ...]) -> None:
+    """Print as JSON everything stored about the person: accounts, chair assignments with their
+    meetings, check-ins, audit entries, and the texts that mention them."""
+    import json
+
+    from confhub.accounts.personal_data import export, find_person
+
+    query = _person_query(phones, names, users)
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        return export(await find_person(session, query))
+
+    document = _run(_settings_or_fail().database_url, work)
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+@people.command("erase")
+@_person_options
+@click.option("--dry-run", is_flag=True, help="Only say what would change.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def people_erase(
+    phones: tuple[str, ...],
+    names: tuple[str, ...],
+    users: tuple[str, ...],
+    dry_run: bool,
+    yes: bool,
+) -> None:
+    """Erase the person's data: names become "(đã xoá)", phones are removed, accounts deleted;
+    roll-call numbers stay. Published articles naming them are listed, not changed."""
+    from confhub.accounts.personal_data import erase, find_person, plan
+
+    query = _person_query(phones, names, users)
+    database_url = _settings_or_fail().database_url
+
+    async def survey(session: AsyncSession) -> Any:
+        return await find_person(session, query)
+
+    findings = _run(database_url, survey)
+    counts = plan(findings).as_dict()
+    for line in _erasure_lines(findings, counts):
+        click.echo(line)
+    if not any(number for key, number in counts.items() if key != "meetings"):
+        click.echo("Nothing to erase.")
+        return
+    if dry_run:
+        click.echo("Dry run: nothing was changed.")
+        return
+    if not yes:
+        click.confirm("Erase this person's data?", abort=True)
+
+    async def work(session: AsyncSession) -> Any:
+        return await erase(session, await find_person(session, query))
+
+    _run(database_url, work)
+    click.echo("Erased. Each meeting concerned records the erasure in its log.")
+
+
+def _erasure_lines(findings: Any, counts: dict[str, int]) -> list[str]:
+    labels = {
+        "chair_assignments": "chair assignments: name → (đã xoá), phone and position removed",
+        "accounts_deleted": "accounts deleted",
+        "checkins_pseudonymised": "check-ins pseudonymised (status and delegates kept)",
+        "audit_entries_pseudonymised": "audit entries pseudonymised",
+        "minutes_revisions_pseudonymised": "minutes revisions' author pseudonymised",
+        "notes_scrubbed": "roll-call notes and live events scrubbed",
+        "labels_pseudonymised": "minutes and articles' editor labels pseudonymised",
+        "meetings": "meetings concerned (each gets an audit entry of the erasure)",
+    }
+    lines = [f"{counts[key]:>5}  {text}" for key, text in labels.items()]
+    published = findings.published_articles
+    if published:
+        lines.append(
+            f"The person appears in {len(published)} published article(s); their text is the "
+            "province's publication and is left as it is (an editor decides):"
+        )
+        lines += [f"       {m.url}  {m.title}" for m in published]
+    else:
+        lines.append("The person appears in no published article.")
+    others = [m for m in findings.mentions if not (m.kind == "article" and m.published)]
+    if others:
+        lines.append(f"Other texts that name them, left as they are ({len(others)}):")
+        lines += [f"       {m.kind} {m.id} ({', '.join(m.fields)})" for m in others]
+    return lines

@@ -7,6 +7,7 @@ exactly what to fix.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import zoneinfo
 from collections.abc import Mapping
@@ -23,6 +24,18 @@ MIN_SECRET_LENGTH = 32
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 DEFAULT_TRUSTED_PROXIES = ("127.0.0.1", "::1")
+# A person mistyping their own password stops long before 10; an address is often a whole
+# office (or a mobile carrier's NAT), so it gets more (deploy/confhub.env.example explains).
+DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT = 10
+DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS = 50
+DEFAULT_LOGIN_WINDOW_SECONDS = 15 * 60
+DEFAULT_WS_MAX_MESSAGE_BYTES = 4096
+# A point's client sends a heartbeat every few seconds and a check-in now and then.
+DEFAULT_WS_MESSAGES_PER_SECOND = 5.0
+DEFAULT_WS_MESSAGE_BURST = 20
+DEFAULT_PAGE_MAX_LIMIT = 500
+# Past this a page is an export, not a page: the setting may not go higher.
+PAGE_MAX_LIMIT_CEILING = 10_000
 
 
 class SettingsError(ValueError):
@@ -51,8 +64,18 @@ class Settings:
     log_level: str = "info"
     # Seconds `serve` waits for in-flight requests after SIGTERM before cancelling them.
     shutdown_timeout: int = 20
-    # Sign-in attempts allowed per client address and minute (0: no limit).
-    login_rate_limit: int = 0
+    # Failed sign-ins allowed per login name and per client address within the window, then
+    # 429 until the window (counted from the first failure) ends; 0 turns that limit off.
+    login_max_failures_per_account: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT
+    login_max_failures_per_address: int = DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS
+    login_window_seconds: int = DEFAULT_LOGIN_WINDOW_SECONDS
+    # The live channel: the largest message a client may send, and its token bucket (a burst,
+    # then so many messages a second).
+    ws_max_message_bytes: int = DEFAULT_WS_MAX_MESSAGE_BYTES
+    ws_messages_per_second: float = DEFAULT_WS_MESSAGES_PER_SECOND
+    ws_message_burst: int = DEFAULT_WS_MESSAGE_BURST
+    # The most items one page of a JSON list holds (`limit` above it is a 400).
+    page_max_limit: int = DEFAULT_PAGE_MAX_LIMIT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,7 +98,29 @@ class Settings:
             log_format=_choice("CONFHUB_LOG_FORMAT", env, LOG_FORMATS, "text"),
             log_level=_choice("CONFHUB_LOG_LEVEL", env, LOG_LEVELS, "info"),
             shutdown_timeout=_positive_int("CONFHUB_SHUTDOWN_TIMEOUT", env, 20),
-            login_rate_limit=_non_negative_int("CONFHUB_LOGIN_RATE_LIMIT", env, 0),
+            login_max_failures_per_account=_non_negative_int(
+                "CONFHUB_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                env,
+                DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT,
+            ),
+            login_max_failures_per_address=_non_negative_int(
+                "CONFHUB_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                env,
+                DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS,
+            ),
+            login_window_seconds=_positive_int(
+                "CONFHUB_LOGIN_WINDOW_SECONDS", env, DEFAULT_LOGIN_WINDOW_SECONDS
+            ),
+            ws_max_message_bytes=_positive_int(
+                "CONFHUB_WS_MAX_MESSAGE_BYTES", env, DEFAULT_WS_MAX_MESSAGE_BYTES
+            ),
+            ws_messages_per_second=_positive_number(
+                "CONFHUB_WS_MESSAGES_PER_SECOND", env, DEFAULT_WS_MESSAGES_PER_SECOND
+            ),
+            ws_message_burst=_positive_int(
+                "CONFHUB_WS_MESSAGE_BURST", env, DEFAULT_WS_MESSAGE_BURST
+            ),
+            page_max_limit=_page_max_limit(env),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -232,6 +277,27 @@ def _non_negative_int(name: str, env: Mapping[str, str], default: int) -> int:
         return default
     if value < 0:
         raise SettingsError(f"{name}: must be 0 or more, got {value}")
+    return value
+
+
+def _page_max_limit(env: Mapping[str, str]) -> int:
+    name = "CONFHUB_PAGE_MAX_LIMIT"
+    value = _positive_int(name, env, DEFAULT_PAGE_MAX_LIMIT)
+    if value > PAGE_MAX_LIMIT_CEILING:
+        raise SettingsError(f"{name}: must be at most {PAGE_MAX_LIMIT_CEILING}, got {value}")
+    return value
+
+
+def _positive_number(name: str, env: Mapping[str, str], default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a number, got {raw!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise SettingsError(f"{name}: must be a number greater than 0, got {raw!r}")
     return value
 
 

@@ -374,7 +374,7 @@ def test_the_rehearsal_lists_the_points_not_ready(
     expect(board.locator("#not-ready-list a[href^='tel:']").first).to_be_visible()
     phone = open_phone(browser, live_server, demo_seed.cam_tu_token)
     phone.click("#signal-form button[value=test_ok]")
-    expect(board.locator("#not-ready-list > li")).to_have_count(165, timeout=2000)
+    expect(board.locator("#not-ready-list > li")).to_have_count(165, timeout=5000)
     board.screenshot(path=str(screenshot_dir / "board-rehearsal.png"))
     board.click("button[data-rehearsal=stop]")
     expect(board.locator("#not-ready")).to_be_hidden(timeout=3000)

@@ -1,12 +1,20 @@
-"""Who may use which route: every route of the app, with every role, against an explicit table.
+"""Who may use which route: every route of the app, with every role and two check-in links,
+against an explicit table.
 
 The routes come from the app's own route table, so a route added without a rule here fails the
-test (naming it), and a rule whose route is gone fails too. Each (route, method) lists the roles
-let through; every other role must be refused.
+test (naming it), and a rule whose route is gone fails too. Each (route, method) lists the
+principals let through; every other one must be refused.
 
 - allowed: any answer but 401/403 (a 400, 404 or 409 from placeholder input still shows the
   request got past authorization);
-- refused: 401 or 403, or a redirect to the sign-in page.
+- refused: 401 or 403, or a redirect to the sign-in page; for a check-in link on a route that
+  takes one (`LINK_ROUTES`, where every placeholder is real), also 404: "unknown or revoked".
+
+The two link principals are anonymous clients that send their token everywhere a token could
+go: in the path of `/checkin/{token}`, as `?token=` and as `X-Checkin-Token` on every request,
+and as `?token=` on the websocket. One is a live link of another point (Cẩm Tú's, while the
+point the matrix acts on is Hạc Thành's), the other Hạc Thành's own link, revoked. On a route
+that takes no link they must fare exactly as the anonymous visitor does.
 
 The meeting used is the demo's upcoming conference (scheduled, all 166 Thanh Hóa units invited,
 Cẩm Tú among them). Drafts are checked apart: for those who may not see a draft the answer is
@@ -16,7 +24,6 @@ OPTIONS (CORS preflight) itself, before any handler, so OPTIONS is not listed.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,10 +36,9 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.routes import HTTPRoute, WebSocketRoute
 from litestar.testing import TestClient
 
-from confhub.accounts.services import UserService
-from confhub.db.engine import create_engine, session_maker
 from confhub.demo import DemoSeed
 from tests.conftest import login
+from tests.helpers.accounts import create_accounts
 from tests.integration.news.conftest import jpeg_bytes
 
 pytestmark = pytest.mark.integration
@@ -50,9 +56,13 @@ SECRETARIAT = "secretariat of Thanh Hóa"
 OTHER_SECRETARIAT = "secretariat of Hà Nội"
 ADMIN = "admin"
 ROLES = (ANON, VIEWER, CHAIR, OTHER_CHAIR, SECRETARIAT, OTHER_SECRETARIAT, ADMIN)
+OTHER_LINK = "check-in link of another point"
+REVOKED_LINK = "revoked check-in link"
+LINKS = (OTHER_LINK, REVOKED_LINK)
+PRINCIPALS = ROLES + LINKS
 
-EVERYONE = frozenset(ROLES)
-SIGNED_IN = EVERYONE - {ANON}
+EVERYONE = frozenset(PRINCIPALS)
+SIGNED_IN = frozenset(ROLES) - {ANON}
 # Those who may see the (Thanh Hóa, scheduled) meeting: its province's staff and its chairs.
 READERS = frozenset({VIEWER, CHAIR, SECRETARIAT, ADMIN})
 MANAGERS = frozenset({SECRETARIAT, ADMIN})
@@ -66,7 +76,7 @@ API = "/api/v1/meetings/{meeting_id:int}"
 API_P = API + "/points/{point_id:int}"
 ARTICLE = "/api/v1/articles/{article_id:int}"
 
-# (route path as the app names it, method) → the roles let through.
+# (route path as the app names it, method) → the principals let through.
 RULES: dict[tuple[str, str], frozenset[str]] = {
     # the system, the public unit list, the API's documentation, static files
     ("/healthz", "GET"): EVERYONE,
@@ -75,7 +85,6 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("/api/v1/provinces", "GET"): EVERYONE,
     ("/api/v1/units", "GET"): EVERYONE,
     ("/schema", "GET"): EVERYONE,
-    ("/schema/scalar", "GET"): EVERYONE,
     ("/schema/{path:str}", "GET"): EVERYONE,
     ("/schema/openapi.json", "GET"): EVERYONE,
     ("/static/{file_path:path}", "GET"): EVERYONE,
@@ -117,11 +126,12 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     (API + "/checkins", "POST"): MANAGERS,
     (API + "/signals", "POST"): MANAGERS,
     (API + "/rehearsal", "POST"): MANAGERS,
-    # public pages: a non-draft meeting's facts, a check-in link (its token is the key)
+    # public pages: a non-draft meeting's facts, a check-in link (its token is the key: a live
+    # link opens its own point's page, whoever holds it; a revoked one opens nothing)
     ("/", "GET"): EVERYONE,
-    ("/checkin/{token:str}", "GET"): EVERYONE,
-    ("/checkin/{token:str}", "POST"): EVERYONE,
-    ("/checkin/{token:str}/signal", "POST"): EVERYONE,
+    ("/checkin/{token:str}", "GET"): EVERYONE - {REVOKED_LINK},
+    ("/checkin/{token:str}", "POST"): EVERYONE - {REVOKED_LINK},
+    ("/checkin/{token:str}/signal", "POST"): EVERYONE - {REVOKED_LINK},
     # the live board: the province's staff (a chair follows its own point on its check-in page)
     ("/m/{meeting_id:int}/live", "GET"): frozenset({VIEWER, SECRETARIAT, ADMIN}),
     (M, "GET"): EVERYONE,
@@ -190,9 +200,22 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("/articles/{article_id:int}/edit", "GET"): CAM_TU_EDITORS,
     ("/articles/{article_id:int}/edit", "POST"): CAM_TU_EDITORS,
     ("/articles/{article_id:int}/publish", "POST"): CAM_TU_EDITORS,
-    # the live channel: the province's staff and the invited units' chairs
-    ("/ws/meetings/{meeting_id:int}", "WS"): READERS,
+    # the live channel: the province's staff, the invited units' chairs, and a live link of
+    # the meeting (which follows its own point only; see test_live_link_acts_for_its_own_point)
+    ("/ws/meetings/{meeting_id:int}", "WS"): READERS | {OTHER_LINK},
 }
+
+# The routes that take a check-in link (in the path, or as `?token=` / `X-Checkin-Token`); on
+# every other route a link must fare as the anonymous visitor does.
+LINK_ROUTES = {
+    ("/checkin/{token:str}", "GET"),
+    ("/checkin/{token:str}", "POST"),
+    ("/checkin/{token:str}/signal", "POST"),
+    (API + "/checkins", "POST"),
+    (API + "/signals", "POST"),
+    ("/ws/meetings/{meeting_id:int}", "WS"),
+}
+TOKEN_HEADER = "X-Checkin-Token"
 
 # Routes whose request changes the caller's session: each is tried with a fresh client.
 SESSION_CHANGING = {
@@ -216,6 +239,8 @@ class Ids:
     token: str
     article_id: int
     photo_id: int
+    # The token each link principal carries.
+    links: dict[str, str]
 
 
 def body_for(key: tuple[str, str], ids: Ids) -> dict[str, Any]:
@@ -259,23 +284,16 @@ def body_for(key: tuple[str, str], ids: Ids) -> dict[str, Any]:
 
 def create_users(db_url: str) -> None:
     """The roles the demo does not seed."""
-
-    async def run() -> None:
-        engine = create_engine(db_url)
-        try:
-            async with session_maker(engine)() as session, session.begin():
-                users = UserService(session=session)
-                for email, role, scope in [
-                    ("viewer@th.example", "viewer", {"province_code": 38}),
-                    ("chair@hn.example", "chair", {"unit_code": HOAN_KIEM}),
-                    ("secretariat@hn.example", "secretariat", {"province_code": 1}),
-                    ("admin@confhub.example", "admin", {}),
-                ]:
-                    await users.create_user(email=email, password=PASSWORD, role=role, **scope)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+    create_accounts(
+        db_url,
+        [
+            ("viewer@th.example", "viewer", {"province_code": 38}),
+            ("chair@hn.example", "chair", {"unit_code": HOAN_KIEM}),
+            ("secretariat@hn.example", "secretariat", {"province_code": 1}),
+            ("admin@confhub.example", "admin", {}),
+        ],
+        PASSWORD,
+    )
 
 
 def credentials(seed: DemoSeed) -> dict[str, tuple[str, str]]:
@@ -290,13 +308,14 @@ def credentials(seed: DemoSeed) -> dict[str, tuple[str, str]]:
     }
 
 
-def fill(path: str, ids: Ids) -> str:
-    """A route's path with its placeholders replaced by real values."""
+def fill(path: str, ids: Ids, principal: str = ANON) -> str:
+    """A route's path with its placeholders replaced by real values (a link principal's own
+    token in `/checkin/{token}`)."""
     values = {
         "meeting_id": str(ids.meeting_id),
         "point_id": str(ids.point_id),
         "document_id": str(ids.document_id),
-        "token": ids.token,
+        "token": ids.links.get(principal, ids.token),
         "file_path": "css/confhub.css",
         "path": "openapi.yaml",
         "article_id": str(ids.article_id),
@@ -336,9 +355,10 @@ def route_keys(app: Litestar) -> tuple[set[tuple[str, str]], list[str]]:
     return keys, unknown
 
 
-def refused(response: httpx.Response) -> bool:
-    """401/403, or a redirect to the sign-in page."""
-    if response.status_code in (401, 403):
+def refused(response: httpx.Response, link_refused: bool = False) -> bool:
+    """401/403, or a redirect to the sign-in page; with `link_refused`, also 404 (a link
+    principal on a route that takes its link: "unknown or revoked")."""
+    if response.status_code in (401, 403) or (link_refused and response.status_code == 404):
         return True
     location = response.headers.get("location", "")
     return response.is_redirect and location.startswith("/login")
@@ -387,14 +407,44 @@ def clients(
     yield by_role
 
 
+def carry_link(client: TestClient[Litestar], token: str) -> TestClient[Litestar]:
+    """Make an anonymous client send `token` with every request, as header and as `?token=`
+    (websockets included)."""
+    client.headers[TOKEN_HEADER] = token
+    client.params = client.params.set("token", token)
+    return client
+
+
+@pytest.fixture
+def principals(
+    clients: dict[str, TestClient[Litestar]],
+    ids: Ids,
+    make_client: Callable[[], TestClient[Litestar]],
+) -> dict[str, TestClient[Litestar]]:
+    """The roles' clients and one anonymous client per link principal, carrying its token."""
+    links = {link: carry_link(make_client(), ids.links[link]) for link in LINKS}
+    return {**clients, **links}
+
+
+def checkin_token(checkin_url: str) -> str:
+    """The token at the end of a check-in link."""
+    return checkin_url.rstrip("/").rsplit("/", 1)[-1]
+
+
 @pytest.fixture
 def ids(clients: dict[str, TestClient[Litestar]], demo_seed: DemoSeed) -> Ids:
-    """A real invited point (not Cẩm Tú's, whose chair must keep seeing the meeting) and a
-    real document of the meeting."""
+    """A real invited point (not Cẩm Tú's, whose chair must keep seeing the meeting), a real
+    document of the meeting, and the links: Cẩm Tú's, and Hạc Thành's own, revoked."""
     secretariat = clients[SECRETARIAT]
     meeting_id = demo_seed.upcoming_meeting_id
     points = secretariat.get(f"/api/v1/meetings/{meeting_id}/points", params={"limit": 500})
-    point_id = next(p["point_id"] for p in points.json()["items"] if p["unit_code"] == HAC_THANH)
+    hac_thanh = next(p for p in points.json()["items"] if p["unit_code"] == HAC_THANH)
+    point_id = hac_thanh["point_id"]
+    # Hạc Thành's link is revoked, then a new one issued (so its QR code still has a link).
+    revoked = checkin_token(hac_thanh["checkin_url"])
+    link_url = f"/api/v1/meetings/{meeting_id}/points/{point_id}/checkin-link"
+    assert secretariat.post(f"{link_url}/revoke").status_code == 200
+    assert secretariat.post(f"{link_url}/reissue").status_code == 200
     upload = secretariat.post(f"/api/v1/meetings/{meeting_id}/documents", files={"data": PDF})
     assert upload.status_code == 201, upload.text
     photo = secretariat.post(f"/api/v1/meetings/{meeting_id}/minutes/photos", files={"data": JPEG})
@@ -411,6 +461,7 @@ def ids(clients: dict[str, TestClient[Litestar]], demo_seed: DemoSeed) -> Ids:
         demo_seed.cam_tu_token,
         articles[0]["id"],
         photo.json()["id"],
+        {OTHER_LINK: demo_seed.cam_tu_token, REVOKED_LINK: revoked},
     )
 
 
@@ -421,6 +472,19 @@ def test_every_route_has_a_rule(demo_app: Litestar) -> None:
     assert not unknown, f"routes of a kind this test cannot check: {unknown}"
     assert not missing, f"routes without an authorization rule (add them to RULES): {missing}"
     assert not stale, f"rules for routes that no longer exist: {stale}"
+    assert not LINK_ROUTES - set(RULES), f"link routes without a rule: {LINK_ROUTES - set(RULES)}"
+
+
+def test_a_link_grants_nothing_where_no_link_is_taken() -> None:
+    # On a cookie route a link is no credential: the table must say "as anonymous" for both.
+    wrong = [
+        f"{method} {path}: {link}"
+        for (path, method), allowed in RULES.items()
+        if (path, method) not in LINK_ROUTES
+        for link in LINKS
+        if (link in allowed) != (ANON in allowed)
+    ]
+    assert not wrong, "rules that treat a check-in link unlike anonymous:\n" + "\n".join(wrong)
 
 
 def _order(key: tuple[str, str]) -> tuple[int, str]:
@@ -430,10 +494,10 @@ def _order(key: tuple[str, str]) -> tuple[int, str]:
     return (2 if removal else rank[key[1]], key[0])
 
 
-@pytest.mark.slow  # every route × every role: about a minute
+@pytest.mark.slow  # every route × every role and link: about a minute
 def test_authorization_matrix(
     demo_app: Litestar,
-    clients: dict[str, TestClient[Litestar]],
+    principals: dict[str, TestClient[Litestar]],
     ids: Ids,
     demo_seed: DemoSeed,
     make_client: Callable[[], TestClient[Litestar]],
@@ -443,20 +507,22 @@ def test_authorization_matrix(
     wrong: list[str] = []
     for key in sorted(keys & set(RULES), key=_order):
         path, method = key
-        url = fill(path, ids)
         allowed = RULES[key]
-        # Refused roles first: an allowed call may change what the next one sees.
-        for role in sorted(ROLES, key=lambda r: r in allowed):
-            client = clients[role]
+        # Refused principals first: an allowed call may change what the next one sees.
+        for role in sorted(PRINCIPALS, key=lambda r: r in allowed):
+            client = principals[role]
             if key in SESSION_CHANGING:
                 client = make_client()
+                if role in LINKS:
+                    carry_link(client, ids.links[role])
                 email, password = accounts.get(role, accounts[VIEWER])
-                if role != ANON and "logout" in path:
+                if role in accounts and "logout" in path:
                     login(client, email, password)
                 response = session_call(client, path, method, email, password)
             else:
-                response = call(client, url, method, key, ids)
-            if refused(response) == (role in allowed):
+                response = call(client, fill(path, ids, role), method, key, ids)
+            link_refused = role in LINKS and key in LINK_ROUTES
+            if refused(response, link_refused) == (role in allowed):
                 expected = "allowed" if role in allowed else "refused"
                 wrong.append(f"{method} {path} as {role}: {response.status_code}, {expected}")
     assert not wrong, "authorization differs from the table:\n" + "\n".join(wrong)
@@ -478,6 +544,8 @@ def session_call(
 # Who gets what for a draft (of Thanh Hóa, Cẩm Tú invited): refused with 403, never 404.
 DRAFT_ANSWERS = {
     ANON: 401,
+    OTHER_LINK: 401,  # a link is no sign-in
+    REVOKED_LINK: 401,
     VIEWER: 403,
     CHAIR: 403,  # invited, but a draft is the secretariat's alone
     OTHER_CHAIR: 403,
@@ -488,9 +556,9 @@ DRAFT_ANSWERS = {
 
 
 def test_a_draft_is_refused_with_403_not_hidden_as_404(
-    clients: dict[str, TestClient[Litestar]],
+    principals: dict[str, TestClient[Litestar]],
 ) -> None:
-    secretariat = clients[SECRETARIAT]
+    secretariat = principals[SECRETARIAT]
     draft = secretariat.post(
         "/api/v1/meetings",
         json={
@@ -508,8 +576,53 @@ def test_a_draft_is_refused_with_403_not_hidden_as_404(
             f"/api/v1/meetings/{draft['id']}",
             f"/meetings/{draft['id']}/points",
         ):
-            response = clients[role].get(url, headers=HTML)
+            response = principals[role].get(url, headers=HTML)
             shown = "Bản nháp kiểm tra quyền" in response.text
             if response.status_code != status or shown != (status == 200):
                 wrong.append(f"{url} as {role}: {response.status_code} (expected {status})")
     assert not wrong, wrong
+
+
+def receive_answer(socket: Any) -> dict[str, Any]:
+    """The first `ack` or `error` (presence deltas may come before it)."""
+    for _ in range(20):
+        message: dict[str, Any] = socket.receive_json()
+        if message.get("type") in ("ack", "error"):
+            return message
+    raise AssertionError("no answer to the check-in within 20 messages")
+
+
+def test_live_link_acts_for_its_own_point(
+    principals: dict[str, TestClient[Litestar]],
+    ids: Ids,
+    demo_seed: DemoSeed,
+    make_client: Callable[[], TestClient[Litestar]],
+) -> None:
+    link, meeting_id = principals[OTHER_LINK], ids.meeting_id
+    hac_thanh = {"point_id": ids.point_id, "status": "present", "delegates_present": 3}
+    with link.websocket_connect(f"/ws/meetings/{meeting_id}") as socket:
+        snapshot = socket.receive_json()
+        assert snapshot["type"] == "snapshot"
+        assert [p["unit_code"] for p in snapshot["points"]] == [15148]  # its own point only
+        socket.send_json({"type": "checkin", "idempotency_key": "ws-other", **hac_thanh})
+        assert receive_answer(socket)["type"] == "error"
+    answer = link.post(
+        f"/api/v1/meetings/{meeting_id}/checkins", json={"idempotency_key": "api", **hac_thanh}
+    )
+    assert answer.status_code == 403
+    history = principals[SECRETARIAT].get(
+        f"/api/v1/meetings/{meeting_id}/checkins", params={"point_id": ids.point_id}
+    )
+    assert history.json()["total"] == 0  # nothing was stored for Hạc Thành
+
+    # Cẩm Tú's link of the ended meeting opens nothing of the upcoming one.
+    past = principals[SECRETARIAT].get(
+        f"/api/v1/meetings/{demo_seed.past_meeting_id}/points", params={"limit": 500}
+    )
+    old = next(p for p in past.json()["items"] if p["unit_code"] == 15148)
+    foreign = carry_link(make_client(), checkin_token(old["checkin_url"]))
+    assert websocket_outcome(foreign, f"/ws/meetings/{meeting_id}").status_code == 403
+    cam_tu = snapshot["points"][0]["point_id"]
+    own_point = {**hac_thanh, "point_id": cam_tu, "idempotency_key": "foreign"}
+    answer = foreign.post(f"/api/v1/meetings/{meeting_id}/checkins", json=own_point)
+    assert answer.status_code == 404

@@ -34,6 +34,39 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.session_max_age == 12 * 60 * 60
 
 
+def test_abuse_limits_are_on_by_default() -> None:
+    settings = Settings.from_env({})
+    assert settings.login_max_failures_per_account == 10
+    assert settings.login_max_failures_per_address == 50
+    assert settings.login_window_seconds == 15 * 60
+    assert settings.ws_max_message_bytes == 4096
+    assert (settings.ws_message_burst, settings.ws_messages_per_second) == (20, 5.0)
+    assert settings.page_max_limit == 500
+    assert settings.max_upload_mb == 20
+
+
+def test_abuse_limits_are_taken() -> None:
+    settings = Settings.from_env(
+        {
+            "CONFHUB_LOGIN_MAX_FAILURES_PER_ACCOUNT": "5",
+            "CONFHUB_LOGIN_MAX_FAILURES_PER_ADDRESS": "0",  # that limit off
+            "CONFHUB_LOGIN_WINDOW_SECONDS": "3600",
+            "CONFHUB_WS_MAX_MESSAGE_BYTES": "8192",
+            "CONFHUB_WS_MESSAGES_PER_SECOND": "0.5",
+            "CONFHUB_WS_MESSAGE_BURST": "4",
+            "CONFHUB_PAGE_MAX_LIMIT": "10000",
+            "CONFHUB_MAX_UPLOAD_MB": "50",
+        }
+    )
+    assert settings.login_max_failures_per_account == 5
+    assert settings.login_max_failures_per_address == 0
+    assert settings.login_window_seconds == 3600
+    assert settings.ws_max_message_bytes == 8192
+    assert (settings.ws_message_burst, settings.ws_messages_per_second) == (4, 0.5)
+    assert settings.page_max_limit == 10_000
+    assert settings.max_upload_bytes == 50 * 1024 * 1024
+
+
 def test_empty_values_mean_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     names = [
@@ -46,6 +79,14 @@ def test_empty_values_mean_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "CONFHUB_DEFAULT_PROVINCE",
         "CONFHUB_DEBUG",
         "CONFHUB_SESSION_MAX_AGE",
+        "CONFHUB_MAX_UPLOAD_MB",
+        "CONFHUB_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+        "CONFHUB_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        "CONFHUB_LOGIN_WINDOW_SECONDS",
+        "CONFHUB_WS_MAX_MESSAGE_BYTES",
+        "CONFHUB_WS_MESSAGES_PER_SECOND",
+        "CONFHUB_WS_MESSAGE_BURST",
+        "CONFHUB_PAGE_MAX_LIMIT",
     ]
     assert Settings.from_env(dict.fromkeys(names, "")) == Settings.from_env({})
 
@@ -116,6 +157,27 @@ def test_debug_accepts_usual_booleans(raw: str, expected: bool) -> None:
         ("CONFHUB_SESSION_MAX_AGE", "0"),
         ("CONFHUB_SESSION_MAX_AGE", "-5"),
         ("CONFHUB_SESSION_MAX_AGE", "x"),
+        ("CONFHUB_MAX_UPLOAD_MB", "0"),
+        ("CONFHUB_MAX_UPLOAD_MB", "20MB"),
+        ("CONFHUB_LOGIN_MAX_FAILURES_PER_ACCOUNT", "-1"),
+        ("CONFHUB_LOGIN_MAX_FAILURES_PER_ACCOUNT", "ten"),
+        ("CONFHUB_LOGIN_MAX_FAILURES_PER_ACCOUNT", "2.5"),
+        ("CONFHUB_LOGIN_MAX_FAILURES_PER_ADDRESS", "-3"),
+        ("CONFHUB_LOGIN_MAX_FAILURES_PER_ADDRESS", "many"),
+        ("CONFHUB_LOGIN_WINDOW_SECONDS", "0"),
+        ("CONFHUB_LOGIN_WINDOW_SECONDS", "15m"),
+        ("CONFHUB_WS_MAX_MESSAGE_BYTES", "0"),
+        ("CONFHUB_WS_MAX_MESSAGE_BYTES", "4k"),
+        ("CONFHUB_WS_MESSAGES_PER_SECOND", "0"),
+        ("CONFHUB_WS_MESSAGES_PER_SECOND", "-1"),
+        ("CONFHUB_WS_MESSAGES_PER_SECOND", "nan"),
+        ("CONFHUB_WS_MESSAGES_PER_SECOND", "inf"),
+        ("CONFHUB_WS_MESSAGES_PER_SECOND", "fast"),
+        ("CONFHUB_WS_MESSAGE_BURST", "0"),
+        ("CONFHUB_WS_MESSAGE_BURST", "1.5"),
+        ("CONFHUB_PAGE_MAX_LIMIT", "0"),
+        ("CONFHUB_PAGE_MAX_LIMIT", "10001"),
+        ("CONFHUB_PAGE_MAX_LIMIT", "all"),
     ],
 )
 def test_bad_value_names_the_variable(variable: str, value: str) -> None:

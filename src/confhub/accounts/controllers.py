@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -10,17 +11,42 @@ from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_204_NO_CONTENT,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_429_TOO_MANY_REQUESTS,
+)
 
 from confhub.accounts.deps import provide_user_service
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.middleware import SESSION_USER_KEY
+from confhub.accounts.models import User
 from confhub.accounts.principal import Principal
 from confhub.accounts.schemas import LoginRequest, UserRead
 from confhub.accounts.services import UserService
 from confhub.accounts.sessions import rotate_session_id
 from confhub.core.errors import AuthenticationRequiredError
+from confhub.core.openapi import error_response
+from confhub.system.ratelimit import (
+    TooManySignInAttemptsError,
+    client_address,
+    login_throttle,
+)
 from confhub.units.models import Unit
+
+THROTTLED_DESCRIPTION = (
+    "Too many failed sign-ins for this e-mail or from this address: refused, whatever the "
+    "password, until the time in `Retry-After` (seconds) has passed"
+)
+
+
+async def _authenticate(
+    request: Request[Any, Any, Any], users: UserService, email: str, password: str
+) -> User:
+    """The user, through the sign-in throttle (which may refuse before checking anything)."""
+    async with login_throttle(request).attempt(email, client_address(request)):
+        return await users.authenticate(email, password)
 
 
 async def _sign_in(request: Request[Any, Any, Any], user_id: int) -> None:
@@ -37,12 +63,21 @@ class AuthApiController(Controller):
     tags = ["accounts"]
     dependencies = {"users": Provide(provide_user_service)}
 
-    @post("/login", status_code=HTTP_200_OK, summary="Sign in and receive the session cookie")
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        summary="Sign in and receive the session cookie",
+        responses={
+            HTTP_401_UNAUTHORIZED: error_response(401, "Wrong e-mail and password pair"),
+            HTTP_429_TOO_MANY_REQUESTS: error_response(429, THROTTLED_DESCRIPTION),
+        },
+    )
     async def login(
         self, request: Request[Any, Any, Any], data: LoginRequest, users: UserService
     ) -> UserRead:
-        """Check the e-mail and password; 401 (without saying which was wrong) otherwise."""
-        user = await users.authenticate(data.email, data.password)
+        """Check the e-mail and password; 401 (without saying which was wrong) otherwise, and
+        429 with `Retry-After` after too many failures for the e-mail or from the address."""
+        user = await _authenticate(request, users, data.email, data.password)
         await _sign_in(request, user.id)
         unit_province = None
         if user.unit_code is not None:
@@ -96,15 +131,28 @@ class LoginPageController(Controller):
         users: UserService,
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
-        """Sign in from the form; on failure show the form again with one neutral message."""
+        """Sign in from the form; on failure show the form again with one neutral message
+        (and, once throttled, how many minutes to wait)."""
         next_url = _safe_next(data.get("next"))
+        email = data.get("email", "")
         try:
-            user = await users.authenticate(data.get("email", ""), data.get("password", ""))
+            user = await _authenticate(request, users, email, data.get("password", ""))
         except AuthenticationRequiredError:
             return Template(
                 "accounts/login.html",
-                context={"next_url": next_url, "error": True, "email": data.get("email", "")},
+                context={"next_url": next_url, "error": True, "email": email},
                 status_code=401,
+            )
+        except TooManySignInAttemptsError as refused:
+            return Template(
+                "accounts/login.html",
+                context={
+                    "next_url": next_url,
+                    "email": email,
+                    "retry_minutes": max(1, math.ceil(refused.retry_after / 60)),
+                },
+                status_code=refused.status_code,
+                headers=refused.headers,
             )
         await _sign_in(request, user.id)
         return Redirect(next_url)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 
 from sqlalchemy import Boolean, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from confhub.core import tokens
 from confhub.db.base import BigIntAuditBase
 
 
@@ -36,6 +37,13 @@ class User(BigIntAuditBase):
     # The secret of the user's private calendar feed (/calendar/private/{token}.ics); NULL until
     # first shown on /profile, replaced by a reset (every old link stops working).
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # SHA-256 of the token, kept in step by `_digest_token`: the feed is looked up by it.
+    calendar_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+
+    @validates("calendar_token")
+    def _digest_token(self, _key: str, token: str | None) -> str | None:
+        self.calendar_token_digest = tokens.digest_or_none(token)
+        return token
 
     @property
     def role_enum(self) -> Role:

@@ -12,11 +12,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confhub.accounts.guards import current_principal, provide_required_principal
 from confhub.accounts.principal import Principal
+from confhub.accounts.visibility import sees_chair
 from confhub.attendance import report as attendance_report
 from confhub.attendance.models import CheckinRecord
 from confhub.attendance.schemas import (
@@ -35,11 +35,15 @@ from confhub.attendance.services import (
     snapshot,
 )
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError
+from confhub.core.ids import MAX_ID, Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.meetings.deps import provide_meeting_service
-from confhub.meetings.models import Invitation, Meeting
+from confhub.meetings.models import Meeting
 from confhub.meetings.services import MeetingService
+from confhub.meetings.tokens import find_invitation
 
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TOKEN_HEADER = "x-checkin-token"  # noqa: S105 - a header name, not a secret
 
 
@@ -65,13 +69,10 @@ async def request_actor(
     """The check-in link's point, or the signed-in user; 401 when neither."""
     token = request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
     if token:
-        point_id = await session.scalar(
-            select(Invitation.point_id).where(
-                Invitation.checkin_token == token, Invitation.meeting_id == meeting.id
-            )
-        )
-        if point_id is None:
+        invitation = await find_invitation(session, token, meeting_id=meeting.id)
+        if invitation is None:
             raise NotFoundError("This check-in link is unknown or has been revoked")
+        point_id = invitation.point_id
         return Actor(label=f"link:point:{point_id}", link_point_id=point_id)
     principal = current_principal(request)
     if principal is None:
@@ -94,7 +95,7 @@ class AttendanceApiController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
-        meeting_id: int,
+        meeting_id: Id,
         data: CheckinWrite,
     ) -> Response[CheckinRead]:
         """201 with the stored answer; 200 with the first answer when the key repeats. Stored
@@ -103,8 +104,12 @@ class AttendanceApiController(Controller):
         if meeting is None:
             raise NotFoundError(f"No meeting {meeting_id}")
         actor = await request_actor(request, db_session, meeting)
-        outcome = await AttendanceService(db_session).record_checkin(
-            meeting,
+        # Hand this request's connection back first: in a burst, requests waiting for the
+        # writer would otherwise hold every pooled connection, the writer's included.
+        await db_session.commit()
+        # Committed, with whatever else arrived meanwhile, before it is answered.
+        outcome = await request.app.state.checkin_writer.submit(
+            meeting_id,
             actor,
             CheckinInput(
                 point_id=data.point_id,
@@ -115,7 +120,6 @@ class AttendanceApiController(Controller):
                 note=data.note,
             ),
         )
-        await db_session.commit()
         status = HTTP_201_CREATED if outcome.created else HTTP_200_OK
         return Response(checkin_read(outcome.record), status_code=status)
 
@@ -125,8 +129,8 @@ class AttendanceApiController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         page: PageRequest,
-        meeting_id: int,
-        point_id: int | None = Parameter(query="point_id", default=None),
+        meeting_id: Id,
+        point_id: int | None = Parameter(query="point_id", default=None, ge=1, le=MAX_ID),
     ) -> Page[CheckinRead]:
         """Corrections add answers; nothing is overwritten."""
         await meetings.get_visible(current_principal(request), meeting_id)
@@ -139,7 +143,7 @@ class AttendanceApiController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
-        meeting_id: int,
+        meeting_id: Id,
         data: SignalWrite,
     ) -> AttendanceRead:
         """The technician's report (`test_ok`, `no_audio`, …); answered with the new state."""
@@ -156,7 +160,7 @@ class AttendanceApiController(Controller):
 
     @get("/attendance", summary="The whole attendance state with its version")
     async def attendance(
-        self, request: Request[Any, Any, Any], meetings: MeetingService, meeting_id: int
+        self, request: Request[Any, Any, Any], meetings: MeetingService, meeting_id: Id
     ) -> AttendanceRead:
         """Every invited point's roll call, presence and signal; phones for the secretariat."""
         principal = current_principal(request)
@@ -177,7 +181,7 @@ class AttendanceApiController(Controller):
         dependencies={"principal": Provide(provide_required_principal, sync_to_thread=False)},
     )
     async def rehearsal(
-        self, meetings: MeetingService, principal: Principal, meeting_id: int, data: RehearsalChange
+        self, meetings: MeetingService, principal: Principal, meeting_id: Id, data: RehearsalChange
     ) -> AttendanceRead:
         """Starting resets every point's signal to `untested`; the board lists who is not ready."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -188,34 +192,45 @@ class AttendanceApiController(Controller):
         return AttendanceRead(view["version"], view["meeting"], view["totals"], view["points"])
 
     # Litestar's path parameters are whole segments (`attendance.{fmt}` would only match those
-    # very characters), so each format is a path of its own.
-    @get(
-        ["/attendance.csv", "/attendance.xlsx"],
-        summary="Attendance report (csv or xlsx)",
-        media_type="application/octet-stream",
-    )
-    async def attendance_report(
-        self, request: Request[Any, Any, Any], meetings: MeetingService, meeting_id: int
+    # very characters), so each format is a path, and a handler (with its media type), of its own.
+    @get("/attendance.csv", summary="Attendance report (CSV)", media_type=CSV)
+    async def attendance_csv(
+        self, request: Request[Any, Any, Any], meetings: MeetingService, meeting_id: Id
     ) -> Response[bytes]:
         """One row per point with totals and times, for the province's records and the minutes."""
-        fmt = request.url.path.rsplit(".", 1)[-1]
-        principal = current_principal(request)
-        meeting = await meetings.get_visible(principal, meeting_id)
-        points = await AttendanceService(meetings.repository.session).points(meeting_id)
-        built = attendance_report.build_report(
-            meeting.title, points, request.app.state.settings.timezone
-        )
-        if fmt == "csv":
-            body, media = attendance_report.to_csv(built), "text/csv"
-        else:
-            body = attendance_report.to_xlsx(built)
-            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        filename = f"diem-danh-hoi-nghi-{meeting_id}.{fmt}"
-        return Response(
-            body,
-            media_type=media,
-            headers={
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "Cache-Control": "private, no-store",
-            },
-        )
+        return await report_response(request, meetings, meeting_id, "csv")
+
+    @get("/attendance.xlsx", summary="Attendance report (XLSX)", media_type=XLSX)
+    async def attendance_xlsx(
+        self, request: Request[Any, Any, Any], meetings: MeetingService, meeting_id: Id
+    ) -> Response[bytes]:
+        """The same report as a spreadsheet."""
+        return await report_response(request, meetings, meeting_id, "xlsx")
+
+
+async def report_response(
+    request: Request[Any, Any, Any], meetings: MeetingService, meeting_id: int, fmt: str
+) -> Response[bytes]:
+    """The attendance report of a meeting the caller may see, as CSV or XLSX."""
+    principal = current_principal(request)
+    meeting = await meetings.get_visible(principal, meeting_id)
+    points = await AttendanceService(meetings.repository.session).points(meeting_id)
+    for point in points:  # chairs' names only for those who may see them (personal data)
+        if not sees_chair(principal, meeting.province_code, point["unit_code"]):
+            point["chair"] = point["chair_phone"] = None
+    built = attendance_report.build_report(
+        meeting.title, points, request.app.state.settings.timezone
+    )
+    if fmt == "csv":
+        body, media = attendance_report.to_csv(built), CSV
+    else:
+        body, media = attendance_report.to_xlsx(built), XLSX
+    filename = f"diem-danh-hoi-nghi-{meeting_id}.{fmt}"
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -29,18 +29,16 @@ from confhub.attendance.services import (
     Actor,
     AttendanceService,
     CheckinInput,
-    one_writer,
     snapshot,
 )
 from confhub.core.errors import ConfhubError
 from confhub.meetings.models import Invitation, Meeting
+from confhub.meetings.tokens import find_invitation
 from confhub.points.models import ConnectionPoint
 from confhub.system import metrics
 
-MAX_MESSAGE_BYTES = 4096
-# Token bucket per socket: bursts of 20, 5 a second sustained; 100 refusals close the socket.
-BUCKET_SIZE = 20.0
-BUCKET_RATE = 5.0
+# The size and rate caps of a socket's messages are settings (CONFHUB_WS_*): a token bucket
+# per socket, a burst then so many a second. This many refusals close the socket.
 MAX_REFUSALS = 100
 POLICY_VIOLATION = 1008
 # Ids and counts travel as 64-bit integers in the database.
@@ -83,11 +81,7 @@ async def resolve_access(
     unit's points. Anyone else gets None."""
     token = socket.query_params.get("token")
     if token:
-        invitation = await session.scalar(
-            select(Invitation).where(
-                Invitation.checkin_token == token, Invitation.meeting_id == meeting.id
-            )
-        )
+        invitation = await find_invitation(session, token, meeting_id=meeting.id)
         if invitation is None:
             return None
         actor = Actor(label=f"link:point:{invitation.point_id}", link_point_id=invitation.point_id)
@@ -154,7 +148,11 @@ class LiveConnection:
         self.client = LiveClient(
             meeting_id, socket.send_json, access.point_ids, close_socket=self._close
         )
-        self.tokens = BUCKET_SIZE
+        settings = socket.app.state.settings
+        self.max_message_bytes: int = settings.ws_max_message_bytes
+        self.bucket_size = float(settings.ws_message_burst)
+        self.bucket_rate: float = settings.ws_messages_per_second
+        self.tokens = self.bucket_size
         self.refill_at = time.monotonic()
         self.refusals = 0
         self.send_lock = asyncio.Lock()
@@ -268,7 +266,8 @@ class LiveConnection:
         """Rate and size limits: True handles the message, False drops it with an error, None
         closes the socket (a client that will not slow down)."""
         now = time.monotonic()
-        self.tokens = min(BUCKET_SIZE, self.tokens + (now - self.refill_at) * BUCKET_RATE)
+        refill = (now - self.refill_at) * self.bucket_rate
+        self.tokens = min(self.bucket_size, self.tokens + refill)
         self.refill_at = now
         if self.tokens < 1:
             self.refusals += 1
@@ -278,8 +277,8 @@ class LiveConnection:
             await self._error("too many messages; slow down")
             return False
         self.tokens -= 1
-        if len(data) > MAX_MESSAGE_BYTES:
-            await self._error(f"message too large (at most {MAX_MESSAGE_BYTES} bytes)")
+        if len(data) > self.max_message_bytes:
+            await self._error(f"message too large (at most {self.max_message_bytes} bytes)")
             return False
         return True
 
@@ -337,14 +336,9 @@ class LiveConnection:
             reason=_optional_str(message.get("reason")),
             note=_optional_str(message.get("note")),
         )
-        writer = one_writer(self.db_config, self.meeting_id)
-        async with writer, self.db_config.get_session() as session:
-            meeting = await session.get(Meeting, self.meeting_id)
-            assert meeting is not None
-            outcome = await AttendanceService(session).record_checkin(
-                meeting, self.access.actor, data
-            )
-            await session.commit()  # stored before it is acknowledged or broadcast
+        # Committed (with whatever else arrived meanwhile) before it is acknowledged.
+        writer = self.socket.app.state.checkin_writer
+        outcome = await writer.submit(self.meeting_id, self.access.actor, data)
         await self._send(
             {
                 "type": "ack",

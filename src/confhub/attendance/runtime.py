@@ -17,7 +17,7 @@ from redis.asyncio.connection import parse_url
 
 from confhub.attendance.hub import AttendanceHub
 from confhub.attendance.presence import PresenceTracker
-from confhub.attendance.services import AttendanceService, is_sqlite, one_writer
+from confhub.attendance.services import AttendanceService, one_writer
 
 logger = logging.getLogger("confhub.live")
 
@@ -72,15 +72,13 @@ class LiveRuntime:
                 logger.exception("presence update failed")
 
     async def publish_presence(self) -> None:
-        """Store (and so broadcast) every point whose presence changed, queued with the
-        check-ins. On SQLite, PRESENCE_CHUNK points per transaction: one commit and one fan-out
-        batch instead of one per point. On PostgreSQL one point per transaction: with several,
-        a point's row would be locked after the meeting's, the other way round from a check-in
-        (a deadlock)."""
-        due = self.presence.due()
-        size = PRESENCE_CHUNK if is_sqlite(self.db_config) else 1
-        for start in range(0, len(due), size):
-            chunk = due[start : start + size]
+        """Store (and so broadcast) every point whose presence changed, PRESENCE_CHUNK points
+        per transaction: one commit and one fan-out batch instead of one per point. Meetings are
+        taken in order, each by its version counter before its rows (as every attendance writer
+        does), so no two transactions wait for each other the other way round."""
+        due = sorted(self.presence.due(), key=lambda change: (change[0], change[1]))
+        for start in range(0, len(due), PRESENCE_CHUNK):
+            chunk = due[start : start + PRESENCE_CHUNK]
             writer = one_writer(self.db_config, chunk[0][0])
             async with writer, self.db_config.get_session() as session:
                 service = AttendanceService(session)

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from confhub.core.ids import IdField
+
 
 class CheckinWrite(msgspec.Struct):
     """A roll-call answer: `present` with the number of delegates, or `absent` with a reason.
@@ -16,7 +18,7 @@ class CheckinWrite(msgspec.Struct):
     answer comes back with 200 instead of 201.
     """
 
-    point_id: int
+    point_id: IdField
     status: Literal["present", "absent"]
     idempotency_key: Annotated[str, Meta(min_length=1, max_length=100)]
     delegates_present: Annotated[int, Meta(ge=0, le=100_000)] | None = None
@@ -57,5 +59,5 @@ class RehearsalChange(msgspec.Struct):
 class SignalWrite(msgspec.Struct):
     """A technician's report of the conference link at one point."""
 
-    point_id: int
+    point_id: IdField
     signal: Literal["untested", "test_ok", "connected", "no_video", "no_audio", "disconnected"]

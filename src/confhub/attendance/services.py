@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, case, func, insert, or_, select, update
 
 from confhub.accounts.models import Role
 from confhub.accounts.principal import Principal
 from confhub.attendance import events
-from confhub.attendance.fanout import queue_delta
 from confhub.attendance.models import (
     CheckinRecord,
     EventType,
@@ -25,7 +24,12 @@ from confhub.attendance.models import (
     RollCallStatus,
     Signal,
 )
-from confhub.core.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from confhub.core.errors import (
+    ConfhubError,
+    ConflictError,
+    InvalidInputError,
+    PermissionDeniedError,
+)
 from confhub.db import DbSession
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
@@ -144,8 +148,9 @@ def live_presence(stored: str, seen_at: datetime | None, now: datetime) -> str:
     return stored
 
 
-def point_state(attendance: PointAttendance | None, now: datetime) -> dict[str, Any]:
-    """The roll-call, signal and presence fields of one point as clients see them."""
+def point_state(attendance: Any, now: datetime) -> dict[str, Any]:
+    """The roll-call, signal and presence fields of one point as clients see them, from its
+    `point_attendance` row (or anything with those attributes; None before any)."""
     if attendance is None:
         return {
             "status": RollCallStatus.PENDING.value,
@@ -166,6 +171,43 @@ def point_state(attendance: PointAttendance | None, now: datetime) -> dict[str, 
         "presence": presence,
         "rtt_ms": attendance.rtt_ms if presence != Presence.OFFLINE.value else None,
     }
+
+
+# A point's stored state (a `point_attendance` row) and the part a roll-call answer sets.
+_ANSWER_FIELDS = ("status", "delegates_present", "reason", "note", "answered_at")
+_STATE_FIELDS = (*_ANSWER_FIELDS, "signal", "signal_at", "presence", "rtt_ms", "seen_at")
+# Bound parameters per IN list: well under SQLite's and asyncpg's limits.
+_CHUNK = 500
+
+
+def _chunks(values: Sequence[int] | Sequence[str]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _new_state(meeting_id: int, point_id: int) -> dict[str, Any]:
+    """The state of a point nobody has answered for or seen yet (no row stored)."""
+    return {
+        "id": None,
+        "meeting_id": meeting_id,
+        "point_id": point_id,
+        "status": RollCallStatus.PENDING.value,
+        "delegates_present": None,
+        "reason": None,
+        "note": None,
+        "answered_at": None,
+        "signal": Signal.UNTESTED.value,
+        "signal_at": None,
+        "presence": Presence.OFFLINE.value,
+        "rtt_ms": None,
+        "seen_at": None,
+        "changed": False,
+    }
+
+
+def _as_row(state: dict[str, Any]) -> Any:
+    """What `point_state()` reads of a row, from a state dict."""
+    return SimpleNamespace(**{field: state[field] for field in _STATE_FIELDS})
 
 
 class AttendanceService:
@@ -214,107 +256,194 @@ class AttendanceService:
         self, meeting: Meeting, actor: Actor, data: CheckinInput
     ) -> CheckinOutcome:
         """Store a roll-call answer once per idempotency key; a repeat returns the first."""
-        existing = await self.find_checkin(meeting.id, data.idempotency_key)
-        if existing is not None:
-            # A repeat is answered only to someone who may answer for that point.
-            if not may_act_for_point(
-                actor, meeting, await self._invited_point(meeting, existing.point_id)
-            ):
-                raise PermissionDeniedError("You may only answer for your own connection point")
-            return CheckinOutcome(existing, created=False, message=None)
-        status, delegates, reason = _check_input(data)
-        point = await self._invited_point(meeting, data.point_id)
-        if not may_act_for_point(actor, meeting, point):
-            raise PermissionDeniedError("You may only answer for your own connection point")
-        by_secretariat = actor.source == "secretariat"
-        if meeting.status not in ANSWERING_STATUSES and not (
-            by_secretariat and meeting.status == MeetingStatus.ENDED.value
-        ):
-            raise ConflictError(f"The meeting is {meeting.status}; the roll call is closed")
-        await self._claim_writer(meeting.id)
-        try:
-            async with self.session.begin_nested():
-                outcome = await self._store_checkin(meeting, actor, data, status, delegates, reason)
-        except IntegrityError:
-            # The same key arrived twice at once (two tabs, a retry racing the first try).
-            existing = await self.find_checkin(meeting.id, data.idempotency_key)
-            if existing is None:
-                raise
-            return CheckinOutcome(existing, created=False, message=None)
-        assert outcome.message is not None
-        queue_delta(self.session, meeting.id, outcome.message)
-        if by_secretariat and actor.principal is not None:
-            audit.record(
-                self.session,
-                meeting.id,
-                actor.principal,
-                AuditAction.ROLL_CALL,
-                point_id=point.id,
-                point=point.name,
+        (result,) = await self.store_checkins(meeting, [(actor, data)])
+        if isinstance(result, ConfhubError):
+            raise result
+        return result
+
+    async def store_checkins(
+        self, meeting: Meeting, answers: Sequence[tuple[Actor, CheckinInput]]
+    ) -> list[CheckinOutcome | ConfhubError]:
+        """Store several roll-call answers in the caller's transaction, in order, with a few
+        statements whatever their number; each gets its outcome or the error that refused it.
+
+        The meeting's version counter is taken first, so nothing another writer of this meeting
+        is doing can interleave: an idempotency key stored by another process a moment ago is
+        seen here, and a repeat (in the database or earlier in `answers`) returns the first
+        answer.
+        """
+        now = datetime.now(UTC)
+        version = await events.lock_version(self.session, meeting.id)
+        keys = {data.idempotency_key.strip() for _actor, data in answers}
+        stored = {
+            record.idempotency_key: record
+            for chunk in _chunks(sorted(keys))
+            for record in await self.session.scalars(
+                select(CheckinRecord).where(
+                    CheckinRecord.meeting_id == meeting.id,
+                    CheckinRecord.idempotency_key.in_(chunk),
+                )
+            )
+        }
+        point_ids = {data.point_id for _actor, data in answers}
+        point_ids |= {record.point_id for record in stored.values()}
+        invited = await self._invited_points(meeting.id, point_ids)
+        states = await self._point_states(meeting.id, point_ids)
+
+        results: list[CheckinOutcome | ConfhubError] = []
+        fresh: list[tuple[int, CheckinRecord]] = []  # (index in results, new record)
+        deltas: list[events.Delta] = []
+        for actor, data in answers:
+            key = data.idempotency_key.strip()
+            try:
+                earlier = stored.get(key)
+                if earlier is not None:
+                    # A repeat is answered only to someone who may answer for that point.
+                    point = invited.get(earlier.point_id)
+                    if point is None or not may_act_for_point(actor, meeting, point):
+                        raise PermissionDeniedError(
+                            "You may only answer for your own connection point"
+                        )
+                    results.append(CheckinOutcome(earlier, created=False, message=None))
+                    continue
+                status, delegates, reason = _check_input(data)
+                point = invited.get(data.point_id)
+                if point is None:
+                    raise InvalidInputError(
+                        "point_id", f"point {data.point_id} is not invited to this meeting"
+                    )
+                if not may_act_for_point(actor, meeting, point):
+                    raise PermissionDeniedError("You may only answer for your own connection point")
+                if meeting.status not in ANSWERING_STATUSES and not (
+                    actor.source == "secretariat" and meeting.status == MeetingStatus.ENDED.value
+                ):
+                    raise ConflictError(f"The meeting is {meeting.status}; the roll call is closed")
+            except ConfhubError as refusal:
+                results.append(refusal)
+                continue
+            note = (data.note or "").strip() or None
+            state = states.setdefault(point.id, _new_state(meeting.id, point.id))
+            state.update(
                 status=status.value,
                 delegates_present=delegates,
                 reason=reason,
+                note=note,
+                answered_at=now,
+                changed=True,
             )
-        return outcome
-
-    async def _claim_writer(self, meeting_id: int) -> None:
-        """On SQLite, hold the write lock before the savepoint's reads.
-
-        A SAVEPOINT opens a deferred transaction; its first SELECT pins a read snapshot, and a
-        write after another connection committed then fails at once with "database is locked"
-        (SQLITE_BUSY_SNAPSHOT, which busy_timeout cannot retry). A no-op UPDATE as the first
-        statement waits for the lock under busy_timeout instead. PostgreSQL needs nothing.
-        """
-        if self.session.get_bind().dialect.name != "sqlite":
-            return
-        await self.session.execute(
-            update(Meeting)
-            .where(Meeting.id == meeting_id)
-            .values(attendance_version=Meeting.attendance_version)
-            .execution_options(synchronize_session=False)
+            record = CheckinRecord(
+                meeting_id=meeting.id,
+                point_id=point.id,
+                idempotency_key=key,
+                status=status.value,
+                delegates_present=delegates,
+                reason=reason,
+                note=note,
+                source=actor.source,
+                actor_id=actor.principal.id if actor.principal else None,
+                actor_label=actor.label,
+                version=version + len(deltas) + 1,
+                created_at=now,
+                updated_at=now,
+            )
+            stored[key] = record
+            fresh.append((len(results), record))
+            results.append(CheckinOutcome(record, created=True, message=None))
+            deltas.append(
+                events.Delta(
+                    EventType.CHECKIN,
+                    {"point_id": point.id, **point_state(_as_row(state), now)},
+                    point_id=point.id,
+                )
+            )
+            if actor.source == "secretariat" and actor.principal is not None:
+                audit.record(
+                    self.session,
+                    meeting.id,
+                    actor.principal,
+                    AuditAction.ROLL_CALL,
+                    point_id=point.id,
+                    point=point.name,
+                    status=status.value,
+                    delegates_present=delegates,
+                    reason=reason,
+                )
+        if not deltas:
+            return results
+        await self._save_states(states, now)
+        messages = await events.append_many(
+            self.session, meeting.id, deltas, locked_version=version
         )
-
-    async def _store_checkin(
-        self,
-        meeting: Meeting,
-        actor: Actor,
-        data: CheckinInput,
-        status: RollCallStatus,
-        delegates: int | None,
-        reason: str | None,
-    ) -> CheckinOutcome:
-        now = datetime.now(UTC)
-        row = await self._row(meeting.id, data.point_id)
-        row.status = status.value
-        row.delegates_present = delegates
-        row.reason = reason
-        row.note = (data.note or "").strip() or None
-        row.answered_at = now
+        self.session.add_all(record for _index, record in fresh)
         await self.session.flush()
-        message = await events.append(
-            self.session,
-            meeting.id,
-            EventType.CHECKIN,
-            {"point_id": data.point_id, **point_state(row, now)},
-            point_id=data.point_id,
-            broadcast=False,  # queued by the caller once the savepoint holds
-        )
-        record = CheckinRecord(
-            meeting_id=meeting.id,
-            point_id=data.point_id,
-            idempotency_key=data.idempotency_key.strip(),
-            status=status.value,
-            delegates_present=delegates,
-            reason=reason,
-            note=row.note,
-            source=actor.source,
-            actor_id=actor.principal.id if actor.principal else None,
-            actor_label=actor.label,
-            version=message["version"],
-        )
-        self.session.add(record)
-        await self.session.flush()
-        return CheckinOutcome(record, created=True, message=message)
+        for (index, record), message in zip(fresh, messages, strict=True):
+            results[index] = CheckinOutcome(record, created=True, message=message)
+        return results
+
+    async def _invited_points(
+        self, meeting_id: int, point_ids: Iterable[int]
+    ) -> dict[int, ConnectionPoint]:
+        """The points among `point_ids` invited to the meeting."""
+        found: dict[int, ConnectionPoint] = {}
+        for chunk in _chunks(sorted(point_ids)):
+            found.update(
+                (point.id, point)
+                for point in await self.session.scalars(
+                    select(ConnectionPoint)
+                    .join(Invitation, Invitation.point_id == ConnectionPoint.id)
+                    .where(Invitation.meeting_id == meeting_id, ConnectionPoint.id.in_(chunk))
+                )
+            )
+        return found
+
+    async def _point_states(
+        self, meeting_id: int, point_ids: Iterable[int]
+    ) -> dict[int, dict[str, Any]]:
+        """The stored attendance rows of these points, as plain dicts keyed by point."""
+        table = PointAttendance.__table__
+        columns = [table.c[name] for name in ("id", "point_id", *_STATE_FIELDS)]
+        states: dict[int, dict[str, Any]] = {}
+        for chunk in _chunks(sorted(point_ids)):
+            rows = await self.session.execute(
+                select(*columns).where(
+                    table.c.meeting_id == meeting_id, table.c.point_id.in_(chunk)
+                )
+            )
+            for row in rows.mappings():
+                states[row["point_id"]] = {**row, "meeting_id": meeting_id, "changed": False}
+        return states
+
+    async def _save_states(self, states: dict[int, dict[str, Any]], now: datetime) -> None:
+        """Write the changed rows: one UPDATE for those stored, one INSERT for the new."""
+        table: Table = PointAttendance.__table__  # type: ignore[assignment]
+        changed = [state for state in states.values() if state["changed"]]
+        updates = [
+            {"row_id": state["id"], "updated_at": now, **{f: state[f] for f in _ANSWER_FIELDS}}
+            for state in changed
+            if state["id"] is not None
+        ]
+        if updates:
+            await self.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values({field: bindparam(field) for field in (*_ANSWER_FIELDS, "updated_at")}),
+                updates,
+            )
+        inserts = [
+            {
+                "meeting_id": state["meeting_id"],
+                "point_id": state["point_id"],
+                "created_at": now,
+                "updated_at": now,
+                **{f: state[f] for f in _STATE_FIELDS},
+            }
+            for state in changed
+            if state["id"] is None
+        ]
+        if inserts:
+            await self.session.execute(insert(table), inserts)
+        for state in changed:
+            state["changed"] = False
 
     async def record_signal(
         self, meeting: Meeting, actor: Actor, point_id: int, signal: str
@@ -331,6 +460,7 @@ class AttendanceService:
         if meeting.status not in ANSWERING_STATUSES:
             raise ConflictError(f"The meeting is {meeting.status}")
         now = datetime.now(UTC)
+        version = await events.lock_version(self.session, meeting.id)
         row = await self._row(meeting.id, point_id)
         if row.signal == value.value:
             return None
@@ -342,6 +472,7 @@ class AttendanceService:
             EventType.SIGNAL,
             {"point_id": point_id, "signal": value.value},
             point_id=point_id,
+            locked_version=version,
         )
 
     async def record_presence(
@@ -349,6 +480,7 @@ class AttendanceService:
     ) -> dict[str, Any] | None:
         """Store a change of presence (the hub calls this only when it changes)."""
         now = datetime.now(UTC)
+        version = await events.lock_version(self.session, meeting_id)
         row = await self._row(meeting_id, point_id)
         stored = point_state(row, now)
         row.seen_at = now if presence is not Presence.OFFLINE else row.seen_at
@@ -366,6 +498,7 @@ class AttendanceService:
             EventType.PRESENCE,
             {"point_id": point_id, "presence": presence.value, "rtt_ms": rtt_ms},
             point_id=point_id,
+            locked_version=version,
         )
 
     async def touch(self, meeting_id: int, rtts: dict[int, int | None]) -> None:
@@ -389,29 +522,46 @@ class AttendanceService:
         process holding their socket died, so nobody said goodbye): store them offline, with a
         delta, so boards everywhere learn it instead of showing them online until reloaded.
 
-        Rows locked by another process's sweep are skipped; it records them."""
+        Meetings are taken in order, each by its version counter before its rows (as every
+        attendance writer does), so sweeps of several processes queue instead of deadlocking."""
         stale_before = datetime.now(UTC) - PRESENCE_STALE_AFTER
-        rows = await self.session.scalars(
-            select(PointAttendance)
-            .where(
-                PointAttendance.presence != Presence.OFFLINE.value,
-                or_(PointAttendance.seen_at.is_(None), PointAttendance.seen_at < stale_before),
-            )
-            .order_by(PointAttendance.meeting_id, PointAttendance.point_id)
-            .with_for_update(skip_locked=True)
+        stale = (
+            PointAttendance.presence != Presence.OFFLINE.value,
+            or_(PointAttendance.seen_at.is_(None), PointAttendance.seen_at < stale_before),
+        )
+        meeting_ids = await self.session.scalars(
+            select(PointAttendance.meeting_id).where(*stale).distinct()
         )
         messages = []
-        for row in rows:
-            row.presence, row.rtt_ms = Presence.OFFLINE.value, None
-            await self.session.flush()
-            messages.append(
-                await events.append(
-                    self.session,
-                    row.meeting_id,
-                    EventType.PRESENCE,
-                    {"point_id": row.point_id, "presence": Presence.OFFLINE.value, "rtt_ms": None},
-                    point_id=row.point_id,
+        for meeting_id in sorted(meeting_ids):
+            version = await events.lock_version(self.session, meeting_id)
+            rows = list(
+                await self.session.scalars(
+                    select(PointAttendance)
+                    .where(PointAttendance.meeting_id == meeting_id, *stale)
+                    .order_by(PointAttendance.point_id)
+                    .with_for_update()
                 )
+            )
+            for row in rows:
+                row.presence, row.rtt_ms = Presence.OFFLINE.value, None
+            await self.session.flush()
+            messages += await events.append_many(
+                self.session,
+                meeting_id,
+                [
+                    events.Delta(
+                        EventType.PRESENCE,
+                        {
+                            "point_id": row.point_id,
+                            "presence": Presence.OFFLINE.value,
+                            "rtt_ms": None,
+                        },
+                        point_id=row.point_id,
+                    )
+                    for row in rows
+                ],
+                locked_version=version,
             )
         return messages
 
@@ -421,8 +571,28 @@ class AttendanceService:
         """Every invited point (or those of `point_ids`) with its unit, chair and attendance,
         ordered by unit name."""
         now = datetime.now(UTC)
+        # Columns, not entities: a national board's snapshot is 3,321 rows, and building four
+        # ORM objects per row cost most of a second.
         query = (
-            select(Invitation, ConnectionPoint, Unit, PointAttendance)
+            select(
+                ConnectionPoint.id.label("point_id"),
+                ConnectionPoint.unit_code,
+                ConnectionPoint.name,
+                Unit.name.label("unit_name"),
+                Invitation.chair_name,
+                Invitation.chair_title,
+                Invitation.chair_phone,
+                PointAttendance.id.label("attendance_id"),
+                PointAttendance.status,
+                PointAttendance.delegates_present,
+                PointAttendance.reason,
+                PointAttendance.answered_at,
+                PointAttendance.signal,
+                PointAttendance.presence,
+                PointAttendance.rtt_ms,
+                PointAttendance.seen_at,
+            )
+            .select_from(Invitation)
             .join(ConnectionPoint, ConnectionPoint.id == Invitation.point_id)
             .outerjoin(Unit, Unit.code == ConnectionPoint.unit_code)
             .outerjoin(
@@ -437,16 +607,16 @@ class AttendanceService:
         rows = await self.session.execute(query)
         points = [
             {
-                "point_id": point.id,
-                "unit_code": point.unit_code,
-                "unit_name": unit.name if unit else None,
-                "name": point.name,
-                "chair": invitation.chair_name,
-                "chair_title": invitation.chair_title,
-                "chair_phone": invitation.chair_phone,
-                **point_state(attendance, now),
+                "point_id": row.point_id,
+                "unit_code": row.unit_code,
+                "unit_name": row.unit_name,
+                "name": row.name,
+                "chair": row.chair_name,
+                "chair_title": row.chair_title,
+                "chair_phone": row.chair_phone,
+                **point_state(row if row.attendance_id is not None else None, now),
             }
-            for invitation, point, unit, attendance in rows
+            for row in rows
         ]
         return sorted(points, key=lambda p: (p["unit_code"] is not None, p["unit_name"] or ""))
 
@@ -566,9 +736,15 @@ async def snapshot(
         "rtt_ms",
         "signal",
     )
+    # A chair's name is personal data: the board of a province's viewer shows only that a point
+    # has one (its title is an office, not a person); a point's own client sees its own chair.
+    names = with_phones or point_ids is not None
     points = []
     for point in shown:
         view = {key: point[key] for key in fields}
+        view["has_chair"] = bool(point["chair"])
+        if not names:
+            view["chair"] = None
         if with_phones:
             view["chair_phone"] = point["chair_phone"]
         points.append(view)
@@ -587,6 +763,7 @@ async def set_rehearsal(
     """Start a test run (every point's signal goes back to `untested`) or end it."""
     if meeting.status not in ANSWERING_STATUSES:
         raise ConflictError(f"The meeting is {meeting.status}; no rehearsal now")
+    version = await events.lock_version(session, meeting.id)
     if running:
         meeting.rehearsal_started_at = datetime.now(UTC)
         rows = await session.scalars(
@@ -603,6 +780,7 @@ async def set_rehearsal(
         meeting.id,
         EventType.MEETING,
         {"meeting": {"rehearsal": running, "signals_reset": running}},
+        locked_version=version,
     )
 
 

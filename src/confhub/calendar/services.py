@@ -34,6 +34,7 @@ from confhub.calendar.builder import (
     OwnPoint,
 )
 from confhub.calendar.versions import FeedVersion, VersionMemory, generation
+from confhub.core import tokens
 from confhub.core.errors import NotFoundError
 from confhub.core.i18n import DEFAULT_LANGUAGE, N_, gettext
 from confhub.db import DbSession
@@ -91,7 +92,7 @@ _MEETING_VERSION = (
 _TOKEN_OWNER = (
     select(User, Unit.province_code)
     .outerjoin(Unit, Unit.code == User.unit_code)
-    .where(User.calendar_token == bindparam("token"), User.is_active.is_(True))
+    .where(User.calendar_token_digest == bindparam("digest"), User.is_active.is_(True))
 )
 
 
@@ -304,7 +305,10 @@ class CalendarService:
         rows.reverse()
         ids = [row.id for row in rows]
         agenda = await self._agenda(ids)
-        own = await self._own_points(ids, feed.own_unit_code)
+        # A chair's name is personal data: only a chair's own private feed names them.
+        own = await self._own_points(
+            ids, feed.own_unit_code, with_chairs=feed.kind is FeedKind.PRIVATE
+        )
         category = gettext(feed.language, CATEGORY)
         return [self._event(row, agenda[row.id], own.get(row.id), category) for row in rows]
 
@@ -323,9 +327,10 @@ class CalendarService:
         return agenda
 
     async def _own_points(
-        self, meeting_ids: list[int], unit_code: int | None
+        self, meeting_ids: list[int], unit_code: int | None, *, with_chairs: bool
     ) -> dict[int, tuple[list[OwnPoint], datetime]]:
-        """Per meeting: the unit's invited points with their chairs, and when they last changed."""
+        """Per meeting: the unit's invited points (with their chairs when `with_chairs`), and
+        when they last changed."""
         if unit_code is None or not meeting_ids:
             return {}
         own = aliased(ConnectionPoint)
@@ -346,7 +351,10 @@ class CalendarService:
         points: dict[int, tuple[list[OwnPoint], datetime]] = {}
         for meeting_id, name, chair, title, sample, invited_at, point_at in rows:
             listed, changed = points.get(meeting_id, ([], _EPOCH))
-            listed.append(OwnPoint(name, chair, title, chair_is_sample=sample))
+            if with_chairs:
+                listed.append(OwnPoint(name, chair, title, chair_is_sample=sample))
+            else:
+                listed.append(OwnPoint(name))
             points[meeting_id] = (listed, _latest(changed, invited_at, point_at))
         return points
 
@@ -386,14 +394,18 @@ class CalendarService:
 
     async def private_feed(self, token: str, language: str = DEFAULT_LANGUAGE) -> Feed:
         """The private feed behind a token; 404 when it is unknown, reset or the user inactive."""
-        key = ("token", token, language)
+        unknown = NotFoundError("This calendar address is unknown or has been reset")
+        if not tokens.well_formed(token):
+            raise unknown
+        digest = tokens.token_digest(token)
+        key = ("token", digest, language)
         remembered = self.memory.get(key) if self.memory is not None else None
         if isinstance(remembered, Feed):
             return remembered
         read_in = generation()
-        row = (await self.session.execute(_TOKEN_OWNER, {"token": token})).one_or_none()
-        if row is None:
-            raise NotFoundError("This calendar address is unknown or has been reset")
+        row = (await self.session.execute(_TOKEN_OWNER, {"digest": digest})).one_or_none()
+        if row is None or not tokens.same_token(row[0].calendar_token, token):
+            raise unknown
         user: User = row[0]
         principal = Principal.of(user, row[1])
         feed = Feed(

@@ -7,16 +7,15 @@ built with the old one answer 404 at once (in the other worker processes within 
 
 from __future__ import annotations
 
-import secrets
-
 from confhub.accounts.models import User
+from confhub.core import tokens
 from confhub.core.errors import NotFoundError
 from confhub.db import DbSession
 
 
 def new_calendar_token() -> str:
     """An unguessable private-feed secret (128 bits, URL-safe)."""
-    return secrets.token_urlsafe(16)
+    return tokens.new_token()
 
 
 class CalendarTokenService:

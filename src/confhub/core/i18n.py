@@ -132,6 +132,10 @@ class LanguageMiddleware(MiddlewareProtocol):
         async def send_with_cookie(message: Message) -> None:
             if explicit and message["type"] == "http.response.start":
                 cookie = f"{LANGUAGE_COOKIE}={language}; Path=/; Max-Age=31536000; SameSite=Lax"
+                # Like the session cookie: no script reads it, and Secure behind TLS.
+                cookie += "; HttpOnly"
+                if connection.app.state.settings.base_url.startswith("https://"):
+                    cookie += "; Secure"
                 headers = list(message.get("headers", []))
                 headers.append((b"set-cookie", cookie.encode("latin-1")))
                 message["headers"] = headers

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from confhub.accounts.principal import Principal
 from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
-from confhub.meetings.services import ChairAssignment, new_checkin_token
+from confhub.meetings.services import ChairAssignment
+from confhub.meetings.tokens import find_invitation, new_checkin_token
 from confhub.points.models import ConnectionPoint
 from confhub.units.matching import UnitMatch, split_entries, unit_index
 from confhub.units.models import Unit
@@ -43,11 +43,17 @@ class InvitedPoint:
     chair_phone: str | None
     chair_is_sample: bool
     checkin_token: str | None
+    # The chair's name and phone were withheld from this caller (personal data); there is one.
+    chair_hidden: bool = False
 
     @property
     def has_chair(self) -> bool:
         """A point without a chair is flagged on the meeting page."""
-        return bool(self.chair_name)
+        return bool(self.chair_name) or self.chair_hidden
+
+    def without_chair_identity(self) -> InvitedPoint:
+        """The point as shown to someone who may not see its chair: no name, no phone."""
+        return replace(self, chair_name=None, chair_phone=None, chair_hidden=self.has_chair)
 
 
 @dataclass(frozen=True)
@@ -285,14 +291,7 @@ class InvitationService(SQLAlchemyAsyncRepositoryService[Invitation, InvitationR
 
     async def by_token(self, token: str) -> Invitation:
         """The invitation behind a check-in link, with its meeting and point; 404 when revoked."""
-        invitation = await self.repository.session.scalar(
-            select(Invitation)
-            .where(Invitation.checkin_token == token)
-            .options(
-                selectinload(Invitation.meeting).selectinload(Meeting.province),
-                selectinload(Invitation.point),
-            )
-        )
+        invitation = await find_invitation(self.repository.session, token, with_meeting=True)
         if invitation is None:
             raise NotFoundError("This check-in link is unknown or has been revoked")
         return invitation

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from confhub.core import tokens
 from confhub.db.base import BigIntAuditBase, DateTimeUTC
 from confhub.points.models import ConnectionPoint
 from confhub.units.models import Province
@@ -103,9 +104,17 @@ class Invitation(BigIntAuditBase):
     chair_is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
     # The secret of the chair's check-in link; NULL once revoked, replaced when re-issued.
     checkin_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # SHA-256 of the token, kept in step by `_digest_token`: links are looked up by it
+    # (see `confhub.meetings.tokens`), never by comparing the secret in SQL.
+    checkin_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     meeting: Mapped[Meeting] = relationship(back_populates="invitations", lazy="raise")
     point: Mapped[ConnectionPoint] = relationship(lazy="raise")
+
+    @validates("checkin_token")
+    def _digest_token(self, _key: str, token: str | None) -> str | None:
+        self.checkin_token_digest = tokens.digest_or_none(token)
+        return token
 
 
 class AuditEntry(BigIntAuditBase):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
+from litestar.datastructures import UploadFile
 from msgspec import UNSET, Meta, UnsetType
+
+from confhub.core.ids import IdField
 
 Title = Annotated[str, Meta(min_length=1, max_length=500)]
 ShortText = Annotated[str, Meta(max_length=300)]
@@ -56,13 +60,13 @@ class MeetingCreate(msgspec.Struct):
     """A new meeting; times are ISO 8601 with an offset, e.g. `2025-09-10T14:00:00+07:00`."""
 
     title: Title
-    province_code: int
+    province_code: IdField
     starts_at: datetime
     ends_at: datetime
     convening_body: ShortText = ""
     presiding_official: ShortText = ""
     description: LongText = ""
-    host_point_id: int | None = None
+    host_point_id: IdField | None = None
     status: Literal["draft", "scheduled"] = "draft"
     agenda: list[AgendaItemWrite] = msgspec.field(default_factory=list)
 
@@ -76,7 +80,7 @@ class MeetingUpdate(msgspec.Struct, omit_defaults=True):
     description: LongText | UnsetType = UNSET
     starts_at: datetime | UnsetType = UNSET
     ends_at: datetime | UnsetType = UNSET
-    host_point_id: int | UnsetType = UNSET
+    host_point_id: IdField | UnsetType = UNSET
     agenda: list[AgendaItemWrite] | UnsetType = UNSET
 
 
@@ -100,8 +104,8 @@ class InvitationRequest(msgspec.Struct):
 
     all_units: bool = False
     unit_types: list[Literal["xã", "phường", "đặc khu"]] = msgspec.field(default_factory=list)
-    unit_codes: list[int | str] = msgspec.field(default_factory=list)
-    point_ids: list[int] = msgspec.field(default_factory=list)
+    unit_codes: list[IdField | str] = msgspec.field(default_factory=list)
+    point_ids: list[IdField] = msgspec.field(default_factory=list)
 
 
 class InvitationResult(msgspec.Struct):
@@ -177,3 +181,10 @@ class DocumentRead(msgspec.Struct):
     size_bytes: int
     uploaded_at: datetime
     url: str
+
+
+@dataclass
+class FileUpload:
+    """A file sent as the `data` field of a multipart form (a form without it is a 400)."""
+
+    data: UploadFile

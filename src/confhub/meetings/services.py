@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,13 +28,9 @@ from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import AgendaItem, Invitation, Meeting, MeetingStatus
 from confhub.meetings.schemas import AgendaItemRead, MeetingRead
+from confhub.meetings.tokens import new_checkin_token
 from confhub.points.models import ConnectionPoint
 from confhub.units.models import Province
-
-
-def new_checkin_token() -> str:
-    """An unguessable check-in link secret (128 bits, URL-safe)."""
-    return secrets.token_urlsafe(16)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from confhub.accounts.guards import (
     requires_login,
 )
 from confhub.accounts.principal import Principal
+from confhub.core.ids import MAX_ID, Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.meetings.controllers.documents import upload_chunks
 from confhub.meetings.deps import provide_meeting_service
@@ -112,7 +113,7 @@ class MinutesApiController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> MinutesRead:
         """The header is written from the meeting and its roll call until the minutes are locked."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -124,7 +125,7 @@ class MinutesApiController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
         data: MinutesWrite,
     ) -> MinutesRead:
         """Every save is kept as a revision (author, time, text); 409 once locked."""
@@ -138,8 +139,8 @@ class MinutesApiController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
-        number: int,
+        meeting_id: Id,
+        number: Id,
     ) -> RevisionRead:
         """The text of one revision, with its author and time."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -158,7 +159,7 @@ class MinutesApiController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> MinutesRead:
         """No new revision or photo change after this; the header is frozen."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -172,7 +173,7 @@ class MinutesApiController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> PublishRead:
         """The province's article (updated on republishing) and one draft per invited unit;
         republishing regenerates only drafts nobody has edited, never a published unit article."""
@@ -196,7 +197,7 @@ class MinutesApiController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> PublishDraftsRead:
         """For the secretariat: every still unpublished unit article goes out at once."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -208,7 +209,7 @@ class MinutesApiController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
         data: Annotated[PhotoUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> PhotoRead:
         """JPEG, PNG, WebP or GIF, told by content; re-encoded without metadata; 413 when too
@@ -225,8 +226,8 @@ class MinutesApiController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
-        photo_id: int,
+        meeting_id: Id,
+        photo_id: Id,
         data: CaptionWrite,
     ) -> PhotoRead:
         """Published articles keep the caption they were published with."""
@@ -243,8 +244,8 @@ class MinutesApiController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
-        photo_id: int,
+        meeting_id: Id,
+        photo_id: Id,
     ) -> None:
         """Articles already showing it keep it."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -269,11 +270,15 @@ class ArticleApiController(Controller):
         articles: ArticleService,
         principal: Principal | None,
         page: PageRequest,
-        unit: int | None = Parameter(query="unit", default=None, description="Unit code"),
-        province: int | None = Parameter(
-            query="province", default=None, description="Province code"
+        unit: int | None = Parameter(
+            query="unit", default=None, ge=1, le=MAX_ID, description="Unit code"
         ),
-        meeting: int | None = Parameter(query="meeting", default=None, description="Meeting id"),
+        province: int | None = Parameter(
+            query="province", default=None, ge=1, le=MAX_ID, description="Province code"
+        ),
+        meeting: int | None = Parameter(
+            query="meeting", default=None, ge=1, le=MAX_ID, description="Meeting id"
+        ),
         status: ArticleStatus | None = Parameter(query="status", default=None),
     ) -> Page[ArticleRead]:
         """Newest first; `?unit=` for one unit's site."""
@@ -295,7 +300,7 @@ class ArticleApiController(Controller):
         request: Request[Any, Any, Any],
         articles: ArticleService,
         principal: Principal | None,
-        article_id: int,
+        article_id: Id,
     ) -> ArticleRead:
         """A draft only for its editors."""
         article = await articles.get_visible(principal, article_id)
@@ -307,7 +312,7 @@ class ArticleApiController(Controller):
         request: Request[Any, Any, Any],
         articles: ArticleService,
         principal: Principal | None,
-        article_id: int,
+        article_id: Id,
         data: ArticleUpdate,
     ) -> ArticleRead:
         """A published article shows "updated" with the time of the change."""
@@ -333,7 +338,7 @@ class ArticleApiController(Controller):
         request: Request[Any, Any, Any],
         articles: ArticleService,
         principal: Principal | None,
-        article_id: int,
+        article_id: Id,
     ) -> ArticleRead:
         """The unit's chair or editor (or the province's secretariat) publishes its draft."""
         article = await articles.get_editable(principal, article_id)

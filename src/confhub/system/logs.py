@@ -18,16 +18,20 @@ REQUEST_ID: ContextVar[str | None] = ContextVar("confhub_request_id", default=No
 REDACTED = "[redacted]"
 
 _SECRET_PATH = re.compile(r"(/checkin/|/calendar/private/)[^/?#\s\"']+")
+# `q` is free search text: a secretariat looks a chair up by name or phone (personal data).
 _SECRET_QUERY = re.compile(
-    r"([?&](?:token|password|secret|key|api_key|access_token)=)[^&#\s\"']*", re.IGNORECASE
+    r"([?&](?:token|password|secret|key|api_key|access_token|q)=)[^&#\s\"']*", re.IGNORECASE
 )
 _SECRET_FIELD = re.compile(
     r"([\"']?(?:password|checkin_token|token|phone|chair_phone)[\"']?\s*[:=]\s*)"
     r"(\"[^\"]*\"|'[^']*'|[^,}&\s]+)",
     re.IGNORECASE,
 )
-# Vietnamese phone numbers: 0xxxxxxxxx or +84xxxxxxxxx, with optional spaces or dots.
-_PHONE = re.compile(r"(?<![\w.])(?:\+84|0)(?:[ .]?\d){9}(?![\w.])")
+# Vietnamese phone numbers: 0xxxxxxxxx or +84xxxxxxxxx, with optional spaces, dots or dashes,
+# also as a URL writes them (`+` or `%20` for a space, `%2B` for the plus).
+_PHONE = re.compile(
+    r"(?:(?<![\w.%])|(?<=%20)|(?<=%2[Bb]))(?:\+84|%2[Bb]84|0)(?:(?:[ .\-+]|%20)?\d){9}(?![\w.])"
+)
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged too.
 _STANDARD_ATTRIBUTES = frozenset(

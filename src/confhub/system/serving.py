@@ -34,6 +34,13 @@ def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, An
         "proxy_headers": True,
         "forwarded_allow_ips": list(settings.trusted_proxies),
         "timeout_graceful_shutdown": settings.shutdown_timeout,
+        # A frame far past the message cap is refused (1009) before it is read whole; one just
+        # past it still gets the live channel's readable error, and the socket stays open.
+        "ws_max_size": max(64 * 1024, 4 * settings.ws_max_message_bytes),
+        # Live messages are a few dozen bytes (a board's batch a few KiB): permessage-deflate
+        # would save little and costs each socket its compressor's state, about 42 KiB (140 MiB
+        # for a national roll call's 3,321 points; docs/performance.md).
+        "ws_per_message_deflate": False,
         "log_config": logging_config(settings.log_format, settings.log_level),
         "log_level": settings.log_level,
         # confhub.access logs every request with its id and masked tokens instead.

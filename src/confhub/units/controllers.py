@@ -6,6 +6,7 @@ from litestar import Controller, get
 from litestar.di import Provide
 from litestar.params import Parameter
 
+from confhub.core.ids import MAX_ID
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.units.deps import provide_unit_service
 from confhub.units.schemas import ProvinceRead, UnitRead
@@ -28,7 +29,11 @@ class UnitApiController(Controller):
         units: UnitService,
         page: PageRequest,
         province: int | None = Parameter(
-            query="province", default=None, description="Province code, e.g. 38 (Thanh Hóa)"
+            query="province",
+            default=None,
+            ge=1,
+            le=MAX_ID,
+            description="Province code, e.g. 38 (Thanh Hóa)",
         ),
     ) -> Page[UnitRead]:
         """One page of units ordered by code."""

@@ -51,6 +51,13 @@ function startBoard(root) {
 
   // --- state and counts ---------------------------------------------------------------------
 
+  // A chair's name comes only to those who may see it; others read the position, or that
+  // there is a chair (personal data, see accounts/visibility.py).
+  function chairLine(p) {
+    if (p.chair) return p.chair;
+    return p.has_chair ? p.chair_title || M.chair_assigned : M.no_chair;
+  }
+
   function emptyCounts() {
     const base = { invited: 0, delegates: 0, ready: 0 };
     for (const name of COUNTED) base[name] = 0;
@@ -147,7 +154,7 @@ function startBoard(root) {
         signal: field(el, "signal"),
       };
       field(el, "name").textContent = point.name;
-      field(el, "chair").textContent = point.chair || M.no_chair;
+      field(el, "chair").textContent = chairLine(point);
       const actionName = field(el, "action-name");
       if (actionName) actionName.textContent = `: ${point.name}`;
       const entry = { data: point, el, refs, text: fold(`${point.name} ${point.chair || ""} ${point.unit_code || ""}`) };
@@ -262,7 +269,7 @@ function startBoard(root) {
       item.dataset.signal = p.signal;
       const name = document.createElement("strong");
       name.textContent = p.name;
-      item.append(name, ` · ${p.chair || M.no_chair}`);
+      item.append(name, ` · ${chairLine(p)}`);
       if (manages && p.chair_phone) {
         const phone = document.createElement("a");
         phone.href = `tel:${p.chair_phone.replace(/\s+/g, "")}`;
@@ -299,7 +306,9 @@ function startBoard(root) {
     if (socket.state === "refused") text = M.refused;
     else if (socket.behind || socket.state === "reconnecting" || socket.state === "offline") text = M.behind;
     else if (socket.state === "connecting" && Date.now() - startedAt > BANNER_GRACE_MS) text = M.behind;
-    if (banner.textContent === text) return;
+    root.dataset.connection = socket.behind ? "behind" : socket.state;
+    if (banner.dataset.text === text) return; // unchanged: leave the element alone
+    banner.dataset.text = text;
     banner.replaceChildren();
     if (text) {
       const line = document.createElement("p");
@@ -310,7 +319,6 @@ function startBoard(root) {
       line.append(icon, text);
       banner.append(line);
     }
-    root.dataset.connection = socket.behind ? "behind" : socket.state;
   }
 
   // --- wiring --------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ viewer does not see). Both pages must be ready for a Content-Security-Policy wit
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Callable
@@ -20,10 +19,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from confhub.accounts.services import UserService
-from confhub.db.engine import create_engine, session_maker
 from confhub.demo import DemoSeed
 from tests.conftest import login
+from tests.helpers.accounts import create_account
 
 pytestmark = pytest.mark.integration
 
@@ -145,18 +143,7 @@ def post_form(client: TestClient[Litestar], url: str, data: dict[str, str]) -> h
 
 def create_user(db_url: str, email: str, role: str, **scope: int) -> None:
     """An account of a role the demo does not seed."""
-
-    async def run() -> None:
-        engine = create_engine(db_url)
-        try:
-            async with session_maker(engine)() as session, session.begin():
-                await UserService(session=session).create_user(
-                    email=email, password=PASSWORD, role=role, **scope
-                )
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
+    create_account(db_url, email, role, PASSWORD, **scope)
 
 
 @pytest.fixture

@@ -398,6 +398,9 @@ async def test_sessions_and_live_updates_cross_processes_of_one_deployment_only(
 
     # The other way: a point's websocket on A, a board on B.
     link = await connect(cluster.a.ws_url(cluster.meeting_id, tokens[points[0]]))
+    # The client offered permessage-deflate; `confhub serve` declines it (memory per socket).
+    assert link.response is not None
+    assert "Sec-WebSocket-Extensions" not in link.response.headers
     await recv_frame(link)
     started = time.monotonic()
     await link.send(

@@ -27,6 +27,7 @@ from confhub.attendance.models import EventType, PointAttendance
 from confhub.attendance.report import COLUMNS
 from confhub.attendance.runtime import PRESENCE_EVERY, SWEEP_EVERY
 from confhub.db.engine import create_engine, session_maker
+from confhub.settings import DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULT_WS_MESSAGE_BURST
 from tests.integration.attendance.conftest import (
     SESSION_COOKIE,
     Frame,
@@ -212,6 +213,56 @@ async def test_board_receives_contiguous_versions_from_many_points(served: Serve
         await ws.close()
 
 
+async def test_a_burst_of_checkins_is_stored_once_each_and_refusals_stay_apart(
+    served: Served,
+) -> None:
+    """Answers arriving together are stored together (one transaction for the burst): each
+    still gets its own answer, a key sent twice at once is stored once, and a refused answer
+    in the middle of the burst does not take the others down with it."""
+    cookie = await organizer(served)
+    tokens = await point_tokens(served.url, cookie, served.meeting_id)
+    chosen = sorted(tokens)[:40]
+    board = await connect(served.ws_url(served.meeting_id), cookie=cookie)
+    start = (await recv_frame(board))["version"]
+    twice, refused, other = chosen[0], chosen[1], chosen[2]
+
+    sends = [
+        http_checkin(served, tokens[p], p, f"burst-{p}", delegates_present=p % 50)
+        for p in chosen
+        if p != refused
+    ]
+    sends += [
+        http_checkin(served, tokens[twice], twice, f"burst-{twice}", delegates_present=twice % 50),
+        http_checkin(served, tokens[refused], refused, f"burst-{refused}", status="absent"),
+        # Another point's link may not answer for this one, even in the same burst.
+        http_checkin(served, tokens[other], refused, "burst-stolen", delegates_present=1),
+    ]
+    replies = await asyncio.gather(*sends)
+    codes = sorted(r.status_code for r in replies)
+    assert codes.count(201) == 39 and codes.count(200) == 1, codes
+    assert [c for c in codes if c >= 400] == [400, 403], codes
+    stored = [r.json() for r in replies if r.status_code in (200, 201)]
+    by_key: dict[str, set[tuple[int, int]]] = {}
+    for body in stored:
+        by_key.setdefault(body["idempotency_key"], set()).add((body["id"], body["version"]))
+    assert len(by_key) == 39 and all(len(ids) == 1 for ids in by_key.values())
+    versions = sorted(version for ((_id, version),) in by_key.values())
+    assert len(set(versions)) == 39
+
+    seen = await recv_messages_until(
+        board, lambda got: max(versions_of(got), default=0) >= versions[-1]
+    )
+    assert versions_of(seen) == list(range(start + 1, versions_of(seen)[-1] + 1))
+    checkins = {m["point_id"]: m for m in seen if m["type"] == "checkin"}
+    assert set(checkins) == set(chosen) - {refused}
+    assert all(checkins[p]["delegates_present"] == p % 50 for p in checkins)
+    records = await history(served, cookie)
+    assert sorted(
+        r["idempotency_key"] for r in records if r["idempotency_key"].startswith("b")
+    ) == (sorted(by_key))
+    await board.close()
+
+
 async def test_joining_mid_stream_gets_snapshot_first_then_contiguous_deltas(
     served: Served,
 ) -> None:
@@ -308,14 +359,15 @@ async def test_resync_after_a_gap_returns_exactly_the_missed_deltas(served: Serv
     engine = create_engine(served.database_url)
     try:
         async with session_maker(engine)() as session, session.begin():
-            for n in range(events.MAX_RESYNC_EVENTS + 1):
-                await events.append(
-                    session,
-                    served.meeting_id,
-                    EventType.MEETING,
-                    {"meeting": {"note": n}},
-                    broadcast=False,
-                )
+            await events.append_many(
+                session,
+                served.meeting_id,
+                [
+                    events.Delta(EventType.MEETING, {"meeting": {"note": n}})
+                    for n in range(events.MAX_RESYNC_EVENTS + 1)
+                ],
+                broadcast=False,
+            )
     finally:
         await engine.dispose()
     board = await connect(served.ws_url(served.meeting_id), cookie=cookie)
@@ -504,8 +556,8 @@ GARBAGE: list[str | bytes] = [
     '{"type": "resync", "since": [1]}',
     '{"type": "signal", "signal": "excellent"}',
     b"\x00\xff\xfe binary garbage",
-    "x" * 5000,
-    json.dumps({"type": "heartbeat", "sent_at": 1, "padding": "y" * 4100}),
+    "x" * (DEFAULT_WS_MAX_MESSAGE_BYTES + 1),
+    json.dumps({"type": "heartbeat", "sent_at": 1, "padding": "y" * DEFAULT_WS_MAX_MESSAGE_BYTES}),
 ]
 
 
@@ -561,7 +613,7 @@ async def test_a_flood_is_throttled_then_closed_and_others_are_not_slowed(
     assert {m["type"] for m in replies} <= {"pong", "error", "presence"}
     slowed = [m for m in replies if m["type"] == "error"]
     assert slowed and all("slow down" in m["detail"] for m in slowed)
-    assert sum(m["type"] == "pong" for m in replies) >= 20
+    assert sum(m["type"] == "pong" for m in replies) >= DEFAULT_WS_MESSAGE_BURST
     await asyncio.sleep(1.5)
     await link.send(json.dumps({"type": "heartbeat", "sent_at": 1000}))
     assert (await recv_message(link, lambda m: m.get("sent_at") == 1000))["type"] == "pong"

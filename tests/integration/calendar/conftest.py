@@ -4,7 +4,6 @@ helpers to read feeds and create meetings and accounts."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,11 +15,10 @@ from icalendar import Calendar
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from confhub.accounts.services import UserService
 from confhub.app import create_app
-from confhub.db.engine import create_engine, session_maker
 from confhub.demo import DemoSeed
 from tests.conftest import login, make_settings
+from tests.helpers import accounts
 
 WIDE_WINDOW = 36_500  # days: a century, so no demo meeting has left the feeds
 CAM_TU = 15148
@@ -73,20 +71,7 @@ def chair(open_client: ClientFactory, demo_seed: DemoSeed) -> TestClient[Litesta
 
 def create_account(database_url: str, email: str, role: str, **scope: int) -> str:
     """Create an account directly in the database; returns its password."""
-    password = "a long enough password 123"
-
-    async def run() -> None:
-        engine = create_engine(database_url)
-        try:
-            async with session_maker(engine)() as session, session.begin():
-                await UserService(session=session).create_user(
-                    email=email, password=password, role=role, **scope
-                )
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
-    return password
+    return accounts.create_account(database_url, email, role, "a long enough password 123", **scope)
 
 
 def create_meeting(

@@ -1,6 +1,6 @@
 """A subscriber's calendar stays right: a reschedule moves the event (same UID, higher SEQUENCE),
-a cancellation keeps it as CANCELLED, a commune's chair shows on that commune's feed only, and a
-change alters the ETag of exactly the feeds that hold the meeting."""
+a cancellation keeps it as CANCELLED, a commune's chair shows in that chair's private feed only,
+and a change alters the ETag of exactly the feeds that hold the meeting."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tests.integration.calendar.conftest import (
     events_by_uid,
     get_feed,
     meeting_uid,
+    private_feed_path,
 )
 from tests.integration.calendar.parsers import parse_three_ways
 
@@ -102,8 +103,11 @@ def test_cancelling_keeps_the_event_as_cancelled(
         assert str(component["TRANSP"]) == "TRANSPARENT"
 
 
-def test_naming_a_chair_changes_that_communes_feed_only(
-    feeds: TestClient[Litestar], secretariat: TestClient[Litestar], demo_seed: DemoSeed
+def test_naming_a_chair_changes_that_chairs_private_feed_only(
+    feeds: TestClient[Litestar],
+    secretariat: TestClient[Litestar],
+    chair: TestClient[Litestar],
+    demo_seed: DemoSeed,
 ) -> None:
     meeting_id = demo_seed.upcoming_meeting_id
     paths = [
@@ -115,18 +119,20 @@ def test_naming_a_chair_changes_that_communes_feed_only(
     before = {path: get_feed(feeds, path) for path in paths}
 
     point_id = _cam_tu_point(secretariat, meeting_id)
-    chair = secretariat.put(
+    named = secretariat.put(
         f"/api/v1/meetings/{meeting_id}/points/{point_id}/chair",
         json={"name": "Lê Văn Hùng", "title": "Chủ tịch UBND xã", "phone": "0912 345 678"},
     )
-    assert chair.status_code == 200, chair.text
+    assert named.status_code == 200, named.text
 
     after = {path: get_feed(feeds, path) for path in paths}
-    cam_tu = paths[0]
-    assert after[cam_tu].headers["etag"] != before[cam_tu].headers["etag"]
-    description = str(events_by_uid(after[cam_tu].content)[meeting_uid(meeting_id)]["DESCRIPTION"])
+    # A chair's name is personal data: the public feeds, the commune's included, never carry it.
+    private = get_feed(chair, private_feed_path(chair))
+    description = str(events_by_uid(private.content)[meeting_uid(meeting_id)]["DESCRIPTION"])
     assert "Lê Văn Hùng (Chủ tịch UBND xã)" in description
     assert "Phạm Thị Nhàn" not in description
+    for path in paths:
+        assert "Lê Văn Hùng" not in after[path].content.decode().replace("\r\n ", ""), path
     for path in paths[1:]:
         assert after[path].headers["etag"] == before[path].headers["etag"], path
         assert after[path].content == before[path].content, path

@@ -270,7 +270,7 @@ def stack(postgres_url: str, own_redis_url: str, tmp_path: Path) -> Iterator[Sta
         CONFHUB_DEFAULT_PROVINCE="38",
         CONFHUB_LOG_FORMAT="json",
         CONFHUB_TRUSTED_PROXIES="127.0.0.1",
-        CONFHUB_LOGIN_RATE_LIMIT=str(LOGIN_RATE_LIMIT),
+        CONFHUB_LOGIN_MAX_FAILURES_PER_ADDRESS=str(LOGIN_RATE_LIMIT),
         CONFHUB_SHUTDOWN_TIMEOUT="10",
     )
     processes = [ServedProcess(name, free_port(), env, tmp_path) for name in ("a", "b")]

@@ -15,11 +15,12 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
+from confhub.core.ids import Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.meetings import documents
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import MeetingDocument
-from confhub.meetings.schemas import DocumentRead
+from confhub.meetings.schemas import DocumentRead, FileUpload
 from confhub.meetings.services import MeetingService
 
 CHUNK_SIZE = 64 * 1024
@@ -57,7 +58,7 @@ class DocumentApiController(Controller):
 
     @get("/", summary="Documents of a meeting")
     async def list_documents(
-        self, meetings: MeetingService, principal: Principal, meeting_id: int, page: PageRequest
+        self, meetings: MeetingService, principal: Principal, meeting_id: Id, page: PageRequest
     ) -> Page[DocumentRead]:
         """Everyone who may see the meeting may see its documents."""
         await meetings.get_visible(principal, meeting_id)
@@ -71,8 +72,8 @@ class DocumentApiController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        meeting_id: Id,
+        data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> DocumentRead:
         """The type is checked by content; too large a file is refused with 413."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -81,9 +82,9 @@ class DocumentApiController(Controller):
             request.app.state.settings,
             meeting,
             principal,
-            data.filename,
-            data.content_type,
-            upload_chunks(data),
+            data.data.filename,
+            data.data.content_type,
+            upload_chunks(data.data),
         )
         return document_read(document)
 
@@ -93,8 +94,8 @@ class DocumentApiController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
-        document_id: int,
+        meeting_id: Id,
+        document_id: Id,
     ) -> File:
         """The file, as an attachment, to those who may see the meeting."""
         await meetings.get_visible(principal, meeting_id)
@@ -115,8 +116,8 @@ class DocumentApiController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
-        document_id: int,
+        meeting_id: Id,
+        document_id: Id,
     ) -> None:
         """Remove the document and its file."""
         meeting = await meetings.get_managed(principal, meeting_id)

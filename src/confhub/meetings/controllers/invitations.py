@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -13,13 +12,16 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
+from confhub.accounts.visibility import sees_chair
 from confhub.core.errors import NotFoundError
+from confhub.core.ids import Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.meetings import chair_import, qr
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import InvitationService, InvitedPoint
 from confhub.meetings.schemas import (
     ChairWrite,
+    FileUpload,
     ImportResult,
     ImportRowRead,
     InvitationRequest,
@@ -31,7 +33,9 @@ from confhub.settings import Settings
 
 
 def point_read(point: InvitedPoint, settings: Settings, manager: bool) -> InvitedPointRead:
-    """The API view of an invited point; phone and link only for those who manage the meeting."""
+    """The API view of an invited point; the link only for those who manage the meeting, the
+    chair's phone for them and the point's own unit (`point` comes already without the chair's
+    name and phone for anyone else: see `accounts.visibility`)."""
     return InvitedPointRead(
         point_id=point.point_id,
         point_name=point.point_name,
@@ -42,7 +46,7 @@ def point_read(point: InvitedPoint, settings: Settings, manager: bool) -> Invite
         chair_title=point.chair_title,
         chair_is_sample=point.chair_is_sample,
         has_chair=point.has_chair,
-        chair_phone=point.chair_phone if manager else None,
+        chair_phone=point.chair_phone,
         checkin_url=qr.checkin_url(settings, point.checkin_token)
         if manager and point.checkin_token
         else None,
@@ -92,13 +96,18 @@ class InvitationApiController(Controller):
         invitations: InvitationService,
         principal: Principal,
         page: PageRequest,
-        meeting_id: int,
+        meeting_id: Id,
         without_chair: bool = Parameter(query="without_chair", default=False),
     ) -> Page[InvitedPointRead]:
         """Every invited point; the secretariat also sees phones and `checkin_url`."""
         meeting = await meetings.get_visible(principal, meeting_id)
         manager = principal.manages_province(meeting.province_code)
-        points = await invitations.invited_points(meeting_id)
+        points = [
+            p
+            if sees_chair(principal, meeting.province_code, p.unit_code)
+            else p.without_chair_identity()
+            for p in await invitations.invited_points(meeting_id)
+        ]
         if without_chair:
             points = [p for p in points if not p.has_chair]
         settings = request.app.state.settings
@@ -113,7 +122,7 @@ class InvitationApiController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
         data: InvitationRequest,
     ) -> InvitationResult:
         """`{"all_units": true}`, `{"unit_types": ["phường"]}`, `{"unit_codes": [15148, "Xã Cẩm
@@ -140,8 +149,8 @@ class InvitationApiController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
     ) -> None:
         """Withdraw the invitation; its check-in link stops working."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -154,8 +163,8 @@ class InvitationApiController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
         data: ChairWrite,
     ) -> InvitedPointRead:
         """Set the chair's name, title and phone."""
@@ -170,8 +179,8 @@ class InvitationApiController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
     ) -> None:
         """Remove the chair of a point (it is flagged as without chair again)."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -188,8 +197,8 @@ class InvitationApiController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
     ) -> InvitedPointRead:
         """The link stops working at once; re-issue gives a new one."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -207,8 +216,8 @@ class InvitationApiController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
     ) -> InvitedPointRead:
         """A new unguessable link; the previous one stops working."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -226,8 +235,8 @@ class InvitationApiController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
     ) -> Response[bytes]:
         """An SVG of the check-in link, to print or show on a screen; 404 when revoked."""
         await meetings.get_managed(principal, meeting_id)
@@ -250,15 +259,15 @@ class InvitationApiController(Controller):
         self,
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        meeting_id: Id,
+        data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         dry_run: bool = Parameter(query="dry_run", default=False),
     ) -> ImportResult:
         """Columns: unit code or name, chair's name, title, phone. Every row is checked first;
         with any bad row nothing is saved (400 naming the rows)."""
         meeting = await meetings.get_managed(principal, meeting_id)
         session = meetings.repository.session
-        rows = chair_import.parse_sheet(await data.read())
+        rows = chair_import.parse_sheet(await data.data.read())
         if dry_run:
             preview = await chair_import.preview(session, meeting, principal, rows)
             return import_result(preview, applied=False)
@@ -270,8 +279,8 @@ class InvitationApiController(Controller):
         self,
         request: Request[Any, Any, Any],
         invitations: InvitationService,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
     ) -> InvitedPointRead:
         points = await invitations.invited_points(meeting_id)
         point = next(p for p in points if p.point_id == point_id)

@@ -15,6 +15,7 @@ from msgspec import UNSET
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.core.errors import PermissionDeniedError
+from confhub.core.ids import MAX_ID, Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.meetings import audit
 from confhub.meetings.deps import provide_meeting_service
@@ -48,7 +49,7 @@ def _day_bound(value: date | None, timezone: str, end: bool) -> datetime | None:
     return datetime.combine(value, time.max if end else time.min, tzinfo=ZoneInfo(timezone))
 
 
-async def _read(meetings: MeetingService, meeting_id: int, principal: Principal) -> MeetingRead:
+async def _read(meetings: MeetingService, meeting_id: Id, principal: Principal) -> MeetingRead:
     meeting = await meetings.get_visible(principal, meeting_id)
     counts = await meetings.invited_counts([meeting.id])
     return to_read(meeting, counts.get(meeting.id, 0))
@@ -70,7 +71,7 @@ class MeetingApiController(Controller):
         principal: Principal,
         page: PageRequest,
         province: int | None = Parameter(
-            query="province", default=None, description="Province code"
+            query="province", default=None, ge=1, le=MAX_ID, description="Province code"
         ),
         status: MeetingStatus | None = Parameter(query="status", default=None),
         date_from: date | None = Parameter(
@@ -120,14 +121,14 @@ class MeetingApiController(Controller):
 
     @get("/{meeting_id:int}", summary="One meeting")
     async def get_meeting(
-        self, meetings: MeetingService, principal: Principal, meeting_id: int
+        self, meetings: MeetingService, principal: Principal, meeting_id: Id
     ) -> MeetingRead:
         """One meeting with its agenda; 403 when it is not the caller's to see."""
         return await _read(meetings, meeting_id, principal)
 
     @patch("/{meeting_id:int}", summary="Change a meeting (a reschedule is a change of times)")
     async def update_meeting(
-        self, meetings: MeetingService, principal: Principal, meeting_id: int, data: MeetingUpdate
+        self, meetings: MeetingService, principal: Principal, meeting_id: Id, data: MeetingUpdate
     ) -> MeetingRead:
         """A partial update; invitations and chairs are kept."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -150,7 +151,7 @@ class MeetingApiController(Controller):
 
     @post("/{meeting_id:int}/status", status_code=HTTP_200_OK, summary="Move the meeting a step")
     async def change_status(
-        self, meetings: MeetingService, principal: Principal, meeting_id: int, data: StatusChange
+        self, meetings: MeetingService, principal: Principal, meeting_id: Id, data: StatusChange
     ) -> MeetingRead:
         """`draft → scheduled → live → ended`, or `cancelled` with a reason; else 409."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -159,7 +160,7 @@ class MeetingApiController(Controller):
 
     @post("/{meeting_id:int}/copy", status_code=HTTP_201_CREATED, summary="Copy to a new date")
     async def copy_meeting(
-        self, meetings: MeetingService, principal: Principal, meeting_id: int, data: MeetingCopy
+        self, meetings: MeetingService, principal: Principal, meeting_id: Id, data: MeetingCopy
     ) -> MeetingRead:
         """A new draft with the same agenda, invitations and chairs (no check-ins)."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -170,7 +171,7 @@ class MeetingApiController(Controller):
 
     @get("/{meeting_id:int}/audit", summary="Who changed what, newest first (secretariat)")
     async def audit_log(
-        self, meetings: MeetingService, principal: Principal, meeting_id: int, page: PageRequest
+        self, meetings: MeetingService, principal: Principal, meeting_id: Id, page: PageRequest
     ) -> Page[AuditEntryRead]:
         """The meeting's audit log."""
         await meetings.get_managed(principal, meeting_id)

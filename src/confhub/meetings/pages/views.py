@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from confhub.accounts.guards import current_principal
 from confhub.accounts.principal import Principal
+from confhub.accounts.visibility import sees_chair
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError, PermissionDeniedError
 from confhub.core.i18n import language_of
 from confhub.db import DbSession
@@ -204,7 +205,14 @@ async def points_context(
 ) -> dict[str, Any]:
     """Everything `meetings/points.html` shows."""
     session = meetings.repository.session
-    points = await InvitationService(session=session).invited_points(meeting.id)
+    principal = current_principal(request)
+    # Withheld before filtering, so a search cannot find a chair by a name the caller may not see.
+    points = [
+        p
+        if sees_chair(principal, meeting.province_code, p.unit_code)
+        else p.without_chair_identity()
+        for p in await InvitationService(session=session).invited_points(meeting.id)
+    ]
     shown = [p for p in points if point_filter.keep(p)]
     context: dict[str, Any] = {
         "meeting": meeting,

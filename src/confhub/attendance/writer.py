@@ -1,0 +1,109 @@
+"""Group commit of roll-call answers: the check-ins that arrive while one transaction is being
+stored are stored together in the next.
+
+In a national roll call a few hundred answers a second reach one process, and each meeting takes
+them one transaction at a time (its version counter is locked until commit; SQLite has one
+writer for the whole file). One transaction per answer would queue them for seconds; one per
+burst costs a handful of statements and one commit whatever the burst's size, and each answer is
+still acknowledged only once it is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from confhub.attendance.services import (
+    Actor,
+    AttendanceService,
+    CheckinInput,
+    CheckinOutcome,
+    one_writer,
+)
+from confhub.core.errors import ConfhubError, NotFoundError
+from confhub.meetings.models import Meeting
+
+logger = logging.getLogger("confhub.live")
+
+# Answers per transaction: a burst larger than this is stored in several, back to back.
+MAX_BATCH = 200
+
+
+@dataclass
+class _Answer:
+    actor: Actor
+    data: CheckinInput
+    done: asyncio.Future[CheckinOutcome]
+
+
+class CheckinWriter:
+    """Stores this process's check-ins, per meeting, a burst per transaction."""
+
+    def __init__(self, db_config: Any) -> None:
+        self.db_config = db_config
+        self._waiting: dict[int, list[_Answer]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+
+    async def submit(self, meeting_id: int, actor: Actor, data: CheckinInput) -> CheckinOutcome:
+        """Store one answer (or find the one stored under its key); returns once committed.
+
+        Raises what refused it (`ConfhubError`: bad input, another point, roll call closed).
+        """
+        done: asyncio.Future[CheckinOutcome] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(meeting_id, []).append(_Answer(actor, data, done))
+        if meeting_id not in self._workers:
+            self._workers[meeting_id] = asyncio.create_task(
+                self._drain(meeting_id), name=f"confhub-checkins-{meeting_id}"
+            )
+        # The worker stores the answer even if this caller goes away (a socket closing): the
+        # client sends it again with the same key and is told it is stored.
+        return await asyncio.shield(done)
+
+    async def _drain(self, meeting_id: int) -> None:
+        try:
+            while answers := self._waiting.pop(meeting_id, None):
+                for start in range(0, len(answers), MAX_BATCH):
+                    await self._store(meeting_id, answers[start : start + MAX_BATCH])
+        finally:
+            # No await between the last empty pop and here: a new answer starts a new worker.
+            del self._workers[meeting_id]
+
+    async def _store(self, meeting_id: int, answers: list[_Answer]) -> None:
+        try:
+            async with (
+                one_writer(self.db_config, meeting_id),
+                self.db_config.get_session() as session,
+            ):
+                meeting = await session.get(Meeting, meeting_id)
+                if meeting is None:
+                    results: list[CheckinOutcome | ConfhubError] = [
+                        NotFoundError(f"No meeting {meeting_id}") for _ in answers
+                    ]
+                else:
+                    results = await AttendanceService(session).store_checkins(
+                        meeting, [(answer.actor, answer.data) for answer in answers]
+                    )
+                    await session.commit()  # stored before it is acknowledged or broadcast
+        except Exception as exc:
+            if len(answers) == 1:
+                _settle(answers[0], exc)
+                return
+            # Something in the burst broke the transaction: store each on its own, so one
+            # answer's failure is not everybody's.
+            logger.warning("%d check-ins failed together (%r); one by one now", len(answers), exc)
+            for answer in answers:
+                await self._store(meeting_id, [answer])
+            return
+        for answer, result in zip(answers, results, strict=True):
+            _settle(answer, result)
+
+
+def _settle(answer: _Answer, result: CheckinOutcome | BaseException) -> None:
+    if answer.done.done():
+        return
+    if isinstance(result, BaseException):
+        answer.done.set_exception(result)
+    else:
+        answer.done.set_result(result)
