@@ -21,49 +21,51 @@ TARGETS = {"checkin_p99_ms": 150.0, "fanout_p99_ms": 250.0, "rss_mib": 300.0}
 
 # What profiling showed (py-spy, `--profile`, and the in-process measurements named here);
 # written by hand, so re-read it when the numbers above it change.
-ANALYSIS = """**What dominates.** The bare `websockets` floor moves the same messages in a few
-milliseconds, so neither the sockets, the load generator nor the message volume (about 17,000
-board messages a second, well under the ~35,000/s of a minimal Litestar channels handler) is
-what is slow: the roll call is bound by storing check-ins.
+ANALYSIS = """**What dominates.** The bare `websockets` floor moves the same messages in
+milliseconds, so neither the load generator nor the message volume (about 17,000 board
+messages a second, under the ~35,000/s of a minimal Litestar channels handler) is what is slow.
 
-- *SQLite.* The server uses up to a whole core during the window. Each check-in is one write
-  transaction of about twelve statements (idempotency key, invitation, savepoint, attendance
-  row, version, event, record, commit) through the SQLAlchemy ORM and aiosqlite's worker
-  thread, and SQLite takes one writer at a time. Alone, in-process, that path stores about
-  250 check-ins a second on this machine; next to 3,371 live sockets, heartbeats and the
-  fan-out, about 120. With 332 a second offered for 10 s the check-ins queue: p50 and p99 are
-  waiting time, and the boards see each delta within a millisecond of its commit.
-- *PostgreSQL + Redis.* The same transaction in two processes. Each check-in holds the
-  meeting's row (its version counter) from the version `UPDATE` to `COMMIT`, about five round
-  trips, so a meeting takes one check-in at a time whatever the number of processes;
-  PostgreSQL and Redis stay near 1 % CPU while the two server processes are busy.
-- *Presence.* Deltas keep flowing in the window because heartbeats carry the measured
-  round-trip time, which moves by more than the reporting step once the server queues; each is
-  another write (50 to a transaction on SQLite).
-- *Memory.* A point's socket costs about 90 KiB in `confhub serve`, 42 KiB of it
-  permessage-deflate's compressor and decompressor (3,321 points: +292 MiB with compression,
-  +155 MiB without); the bare server holds all 3,371 sockets in about 210 MiB.
+- *Storing check-ins* was the bottleneck of the first runs (SQLite p50 8.9 s, p99 17.4 s;
+  PostgreSQL + Redis p50 2.9 s, p99 5.8 s): one transaction of about twelve ORM statements per
+  check-in, one at a time per meeting. Now (`attendance/writer.py`) the check-ins that arrive
+  while one transaction is being stored are stored together in the next, with about eight
+  statements and one commit per burst, whatever its size (the meeting's version counter taken
+  first, repeated keys found in one `IN` query, the points' rows written with one `UPDATE` and
+  one `INSERT`, the events and records inserted in one statement each). The boards receive
+  each burst as one frame (28 to 84 frames per board for 3,321 check-ins).
+- *What is left* is the event loop. A py-spy profile of the SQLite server during the window
+  (`--profile`) shows the main thread busy about 60 % of the time and aiosqlite's worker thread
+  most of the rest: about a quarter of the main thread goes to uvicorn's websocket receive path
+  re-arming each socket's reader (`selectors.get_key` under `resume_reading`) for 3,321
+  heartbeating sockets, the rest to Litestar's per-message middleware stack, sending, and the
+  ORM. A burst's eight statements each wait for a turn of that busy loop, so a burst takes
+  hundreds of milliseconds, and answers arriving meanwhile wait for the next one: p50 is
+  queueing time. PostgreSQL + Redis with two processes halves each loop's sockets.
+- *Memory.* A point's socket cost about 90 KiB in `confhub serve`, 42 KiB of it
+  permessage-deflate's compressor and decompressor; `confhub serve` now declines the extension
+  (live messages are a few dozen bytes), which took the SQLite server from 484 to 339 MiB and
+  each PostgreSQL process from about 310 to 235 MiB. The bare server holds all 3,371 sockets in
+  about 210 MiB.
 
-Runs vary with whatever else the machine is doing (see *machine busy before*): on the same
-day, with the machine otherwise idle, SQLite measured check-in p50 9–12 s and p99 17–22 s,
-PostgreSQL + Redis p50 3–5 s and p99 6–11 s; with other test suites running, PostgreSQL + Redis
-went up to p50 13 s and p99 24 s. The floor stayed within a few milliseconds throughout.
+Runs vary with whatever else the machine is doing (see *machine busy before*); with other test
+suites running the same day, every setup, the floor included, was several times slower.
 
-Meeting the targets needs a check-in that costs a fraction of today's: the version taken in the
-statement that writes the event (`INSERT … SELECT` from `UPDATE … RETURNING`), `ON CONFLICT DO
-NOTHING` on the idempotency key instead of a savepoint, check-ins that queued meanwhile
-committed together; and point sockets without permessage-deflate (their messages are a few
-dozen bytes).
+Meeting the targets from here needs a cheaper loop per socket rather than cheaper storage:
+heartbeats answered without the whole middleware stack, fewer awaits per burst (one
+multi-statement round trip on PostgreSQL), and more processes per machine for PostgreSQL +
+Redis (each holds fewer sockets).
 
 Fixed in `src/confhub/attendance/` while writing this benchmark (each measured before and
 after): concurrent check-ins on SQLite failed with "database is locked" and the socket closed
 (a savepoint's read snapshot cannot wait for the write lock; the transaction now takes the
 lock first); a point's snapshot loaded every invited point to count the totals (about 1 s per
 connection with 3,321 points, now counted in SQL); check-ins queue per process and meeting
-instead of filling the connection pool (PostgreSQL: pool timeouts starved the hub, boards
-stopped receiving; SQLite: busy_timeout polling starved some for seconds); a delta was offered
-to every socket of the meeting (now to the boards and that point's clients only); presence
-changes are stored 50 to a transaction on SQLite."""
+instead of filling the connection pool; HTTP check-ins hand their request's connection back
+before waiting for the writer (a burst of them otherwise held every pooled connection); a delta
+was offered to every socket of the meeting (now to the boards and that point's clients only);
+a board's snapshot is read as columns, not ORM objects; presence changes are stored 50 to a
+transaction, every attendance writer taking the meeting's counter before a point's row (no
+deadlock between a check-in burst and a presence batch on PostgreSQL)."""
 
 
 def _ms(value: float | None) -> str:
@@ -199,12 +201,13 @@ def section(command: str, args: argparse.Namespace, results: list[dict[str, Any]
         "machine.",
         "",
         f"One meeting inviting {args.points:,} points; {args.points:,} point clients (check-in "
-        f"links) and {args.boards} boards (admin session) on the live channel, permessage-deflate "
-        f"{'off' if args.no_compression else 'on'}; every point heartbeats on connect and every "
-        f"10 s and checks in once at a random moment of a {args.window:g} s window, started once "
-        "every board shows every point online and presence has been quiet for 2 s (past the "
-        "second heartbeat). *Check-in* is send → ack (a check-in never acknowledged counts as "
-        "infinitely late); *fan-out* is send → "
+        f"links) and {args.boards} boards (admin session) on the live channel, the clients "
+        f"offering permessage-deflate {'never' if args.no_compression else 'always'} (`confhub "
+        f"serve` declines it, the bare server accepts it); every point heartbeats on connect "
+        f"and every 10 s and checks in once at a random moment of a {args.window:g} s window, "
+        "started once every board shows every point online and presence has been quiet for 2 s "
+        "(past the second heartbeat). *Check-in* is send → ack (a check-in never acknowledged "
+        "counts as infinitely late); *fan-out* is send → "
         "the last of the boards seeing that point's delta; *lost* counts (board, check-in) "
         "pairs never seen, *dup* versions seen twice. The load generator is two more processes "
         "on the same machine (points; boards), and a point sends a refused check-in again "
