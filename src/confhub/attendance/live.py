@@ -393,8 +393,8 @@ class LiveConnection:
                 continue
             with contextlib.suppress(Exception):
                 async with self.db_config.get_session() as session:
-                    await AttendanceService(session).record_presence(
-                        self.meeting_id, point_id, Presence.OFFLINE, None
+                    await AttendanceService(session).record_presences(
+                        self.meeting_id, [(point_id, Presence.OFFLINE, None)]
                     )
                     await session.commit()
 

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import parse_url
 
 from confhub.attendance.hub import AttendanceHub
+from confhub.attendance.models import Presence
 from confhub.attendance.presence import PresenceTracker
 from confhub.attendance.services import AttendanceService, one_writer
 
@@ -80,10 +81,13 @@ class LiveRuntime:
         for start in range(0, len(due), PRESENCE_CHUNK):
             chunk = due[start : start + PRESENCE_CHUNK]
             writer = one_writer(self.db_config, chunk[0][0])
+            by_meeting: dict[int, list[tuple[int, Presence, int | None]]] = {}
+            for meeting_id, point_id, presence, pulse in chunk:
+                by_meeting.setdefault(meeting_id, []).append((point_id, presence, pulse.rtt_ms))
             async with writer, self.db_config.get_session() as session:
                 service = AttendanceService(session)
-                for meeting_id, point_id, presence, pulse in chunk:
-                    await service.record_presence(meeting_id, point_id, presence, pulse.rtt_ms)
+                for meeting_id, changes in by_meeting.items():
+                    await service.record_presences(meeting_id, changes)
                 await session.commit()
             for _meeting_id, _point_id, presence, pulse in chunk:
                 pulse.mark_reported(presence)

@@ -175,7 +175,8 @@ def point_state(attendance: Any, now: datetime) -> dict[str, Any]:
 
 # A point's stored state (a `point_attendance` row) and the part a roll-call answer sets.
 _ANSWER_FIELDS = ("status", "delegates_present", "reason", "note", "answered_at")
-_STATE_FIELDS = (*_ANSWER_FIELDS, "signal", "signal_at", "presence", "rtt_ms", "seen_at")
+_PRESENCE_FIELDS = ("presence", "rtt_ms", "seen_at")
+_STATE_FIELDS = (*_ANSWER_FIELDS, "signal", "signal_at", *_PRESENCE_FIELDS)
 # Bound parameters per IN list: well under SQLite's and asyncpg's limits.
 _CHUNK = 500
 
@@ -413,12 +414,18 @@ class AttendanceService:
                 states[row["point_id"]] = {**row, "meeting_id": meeting_id, "changed": False}
         return states
 
-    async def _save_states(self, states: dict[int, dict[str, Any]], now: datetime) -> None:
-        """Write the changed rows: one UPDATE for those stored, one INSERT for the new."""
+    async def _save_states(
+        self,
+        states: dict[int, dict[str, Any]],
+        now: datetime,
+        fields: Sequence[str] = _ANSWER_FIELDS,
+    ) -> None:
+        """Write the changed rows: one UPDATE of `fields` for those stored, one INSERT for the
+        new (every field)."""
         table: Table = PointAttendance.__table__  # type: ignore[assignment]
         changed = [state for state in states.values() if state["changed"]]
         updates = [
-            {"row_id": state["id"], "updated_at": now, **{f: state[f] for f in _ANSWER_FIELDS}}
+            {"row_id": state["id"], "updated_at": now, **{f: state[f] for f in fields}}
             for state in changed
             if state["id"] is not None
         ]
@@ -426,7 +433,7 @@ class AttendanceService:
             await self.session.execute(
                 update(table)
                 .where(table.c.id == bindparam("row_id"))
-                .values({field: bindparam(field) for field in (*_ANSWER_FIELDS, "updated_at")}),
+                .values({field: bindparam(field) for field in (*fields, "updated_at")}),
                 updates,
             )
         inserts = [
@@ -475,47 +482,49 @@ class AttendanceService:
             locked_version=version,
         )
 
-    async def record_presence(
-        self, meeting_id: int, point_id: int, presence: Presence, rtt_ms: int | None
-    ) -> dict[str, Any] | None:
-        """Store a change of presence (the hub calls this only when it changes)."""
+    async def record_presences(
+        self, meeting_id: int, changes: Sequence[tuple[int, Presence, int | None]]
+    ) -> list[dict[str, Any]]:
+        """Store (point, presence, round-trip time) changes of a meeting's points, as the
+        tracker reports them; returns a delta for each point whose presence or round-trip time
+        moved (a new round-trip time is published too: the tracker asks only when it moved
+        enough). A few statements whatever the number of points."""
         now = datetime.now(UTC)
         version = await events.lock_version(self.session, meeting_id)
-        row = await self._row(meeting_id, point_id)
-        stored = point_state(row, now)
-        row.seen_at = now if presence is not Presence.OFFLINE else row.seen_at
-        unchanged = stored["presence"] == presence.value and row.presence == presence.value
-        if unchanged and row.rtt_ms == rtt_ms:
-            await self.session.flush()
-            return None
-        # A new round-trip time is published too: the tracker asks only when it moved enough.
-        row.rtt_ms = rtt_ms
-        row.presence = presence.value
-        await self.session.flush()
-        return await events.append(
-            self.session,
-            meeting_id,
-            EventType.PRESENCE,
-            {"point_id": point_id, "presence": presence.value, "rtt_ms": rtt_ms},
-            point_id=point_id,
-            locked_version=version,
-        )
+        states = await self._point_states(meeting_id, {point_id for point_id, _, _ in changes})
+        deltas: list[events.Delta] = []
+        for point_id, presence, rtt_ms in changes:
+            state = states.setdefault(point_id, _new_state(meeting_id, point_id))
+            shown = live_presence(state["presence"], state["seen_at"], now)
+            if presence is not Presence.OFFLINE:
+                state["seen_at"] = now
+            state["changed"] = True
+            if shown == state["presence"] == presence.value and state["rtt_ms"] == rtt_ms:
+                continue
+            state.update(presence=presence.value, rtt_ms=rtt_ms)
+            deltas.append(
+                events.Delta(
+                    EventType.PRESENCE,
+                    {"point_id": point_id, "presence": presence.value, "rtt_ms": rtt_ms},
+                    point_id=point_id,
+                )
+            )
+        await self._save_states(states, now, _PRESENCE_FIELDS)
+        return await events.append_many(self.session, meeting_id, deltas, locked_version=version)
 
     async def touch(self, meeting_id: int, rtts: dict[int, int | None]) -> None:
-        """Mark points as still seen (no event: presence did not change)."""
+        """Mark points as still seen (no event: presence did not change). One executemany
+        UPDATE: a national meeting touches 3,321 rows every few seconds, too many to load."""
         if not rtts:
             return
         now = datetime.now(UTC)
-        rows = await self.session.scalars(
-            select(PointAttendance).where(
-                PointAttendance.meeting_id == meeting_id,
-                PointAttendance.point_id.in_(list(rtts)),
-            )
+        table: Table = PointAttendance.__table__  # type: ignore[assignment]
+        await self.session.execute(
+            update(table)
+            .where(table.c.meeting_id == meeting_id, table.c.point_id == bindparam("row_point"))
+            .values(seen_at=now, rtt_ms=bindparam("row_rtt")),
+            [{"row_point": point_id, "row_rtt": rtt} for point_id, rtt in sorted(rtts.items())],
         )
-        for row in rows:
-            row.seen_at = now
-            row.rtt_ms = rtts[row.point_id]
-        await self.session.flush()
 
     async def sweep_stale_presence(self) -> list[dict[str, Any]]:
         """Points still stored online or degraded that no process has seen for a while (the
