@@ -32,28 +32,35 @@ messages a second, under the ~35,000/s of a minimal Litestar channels handler) i
   statements and one commit per burst, whatever its size (the meeting's version counter taken
   first, repeated keys found in one `IN` query, the points' rows written with one `UPDATE` and
   one `INSERT`, the events and records inserted in one statement each). The boards receive
-  each burst as one frame (28 to 84 frames per board for 3,321 check-ins).
+  each burst as one frame (about 100 to 160 frames per board for 3,321 check-ins). That alone
+  gave SQLite p50 2.7 s / p99 3.9 s and PostgreSQL + Redis 0.5 s / 2.2 s.
+- *Presence* was next: every change of a point's presence (or of its round-trip time) cost
+  four ORM statements, 3,321 of them while everyone connects, and `touch_alive` loaded every
+  point's row every 20 s to refresh `seen_at`. A meeting's presence changes are now written in
+  a few statements per batch of 50 and the refresh is one `UPDATE` executed for every point,
+  which brought the numbers in the table above.
+- *Connecting* 3,321 points on PostgreSQL took 2 to 7 minutes: each point's snapshot counts the
+  meeting's totals, and while a fresh meeting's table statistics lag, PostgreSQL planned that
+  join as a nested loop over every pair (1.8 s per count, `EXPLAIN ANALYZE`). The totals a
+  point's snapshot shows are now counted once per version and second in each process.
 - *What is left* is the event loop. A py-spy profile of the SQLite server during the window
-  (`--profile`) shows the main thread busy about 60 % of the time and aiosqlite's worker thread
-  most of the rest: about a quarter of the main thread goes to uvicorn's websocket receive path
+  (`--profile`) shows about a quarter of the main thread in uvicorn's websocket receive path
   re-arming each socket's reader (`selectors.get_key` under `resume_reading`) for 3,321
-  heartbeating sockets, the rest to Litestar's per-message middleware stack, sending, and the
-  ORM. A burst's eight statements each wait for a turn of that busy loop, so a burst takes
-  hundreds of milliseconds, and answers arriving meanwhile wait for the next one: p50 is
-  queueing time. PostgreSQL + Redis with two processes halves each loop's sockets.
+  heartbeating sockets, the rest in Litestar's per-message middleware stack, sending, and the
+  ORM; a burst's statements each wait for a turn of that busy loop. Two processes on
+  PostgreSQL + Redis halve each loop's sockets, and their p99 is a third of SQLite's.
 - *Memory.* A point's socket cost about 90 KiB in `confhub serve`, 42 KiB of it
   permessage-deflate's compressor and decompressor; `confhub serve` now declines the extension
-  (live messages are a few dozen bytes), which took the SQLite server from 484 to 339 MiB and
-  each PostgreSQL process from about 310 to 235 MiB. The bare server holds all 3,371 sockets in
-  about 210 MiB.
+  (live messages are a few dozen bytes), which took the SQLite server from 484 to about 340 MiB
+  and each PostgreSQL process from about 310 to 226 MiB. The bare server holds all 3,371 sockets
+  in about 210 MiB.
 
 Runs vary with whatever else the machine is doing (see *machine busy before*); with other test
 suites running the same day, every setup, the floor included, was several times slower.
 
 Meeting the targets from here needs a cheaper loop per socket rather than cheaper storage:
-heartbeats answered without the whole middleware stack, fewer awaits per burst (one
-multi-statement round trip on PostgreSQL), and more processes per machine for PostgreSQL +
-Redis (each holds fewer sockets).
+heartbeats answered without the whole middleware stack, fewer awaits per burst, and more
+processes per machine for PostgreSQL + Redis (each holds fewer sockets).
 
 Fixed in `src/confhub/attendance/` while writing this benchmark (each measured before and
 after): concurrent check-ins on SQLite failed with "database is locked" and the socket closed
@@ -63,9 +70,9 @@ connection with 3,321 points, now counted in SQL); check-ins queue per process a
 instead of filling the connection pool; HTTP check-ins hand their request's connection back
 before waiting for the writer (a burst of them otherwise held every pooled connection); a delta
 was offered to every socket of the meeting (now to the boards and that point's clients only);
-a board's snapshot is read as columns, not ORM objects; presence changes are stored 50 to a
-transaction, every attendance writer taking the meeting's counter before a point's row (no
-deadlock between a check-in burst and a presence batch on PostgreSQL)."""
+a board's snapshot is read as columns, not ORM objects; every attendance writer takes the
+meeting's counter before a point's row (no deadlock between a check-in burst and a presence
+batch on PostgreSQL)."""
 
 
 def _ms(value: float | None) -> str:
