@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -159,13 +160,17 @@ def client(demo_app: Litestar) -> Iterator[TestClient[Litestar]]:
 
 
 @pytest.fixture
-def make_client(demo_db: str, tmp_path: Path) -> Iterator[Callable[[], TestClient[Litestar]]]:
+def make_client(demo_db: str, tmp_path: Path) -> Iterator[Callable[..., TestClient[Litestar]]]:
     """Open more clients, e.g. one per role, each on its own app over the same database file
-    (one app's connection pool cannot be shared by the event loops of several test clients)."""
+    (one app's connection pool cannot be shared by the event loops of several test clients);
+    keyword arguments override settings, `wrap` wraps the app (e.g. behind a proxy)."""
     opened: list[TestClient[Litestar]] = []
 
-    def factory() -> TestClient[Litestar]:
-        test_client = TestClient(create_app(make_settings(demo_db, tmp_path)))
+    def factory(
+        wrap: Callable[[Litestar], Any] | None = None, **overrides: object
+    ) -> TestClient[Litestar]:
+        app = create_app(make_settings(demo_db, tmp_path, **overrides))
+        test_client = TestClient(wrap(app) if wrap else app)
         test_client.__enter__()
         opened.append(test_client)
         return test_client

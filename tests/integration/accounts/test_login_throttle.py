@@ -23,7 +23,6 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from confhub.app import create_app
 from confhub.core.errors import AuthenticationRequiredError
 from confhub.demo import DemoSeed
 from confhub.settings import (
@@ -32,7 +31,7 @@ from confhub.settings import (
     Settings,
 )
 from confhub.system.ratelimit import LoginThrottle, TooManySignInAttemptsError
-from tests.conftest import make_settings, skip_or_fail
+from tests.conftest import skip_or_fail
 from tests.helpers.services import exclusive_redis_db
 
 pytestmark = pytest.mark.integration
@@ -53,20 +52,10 @@ def behind_proxy(app: Litestar) -> Litestar:
 
 
 @pytest.fixture
-def open_client(demo_db: str, tmp_path: Path) -> Iterator[Opener]:
-    """Open a client on an app over the demo database, with throttle settings overridden."""
-    opened: list[TestClient[Litestar]] = []
-
-    def factory(**overrides: Any) -> TestClient[Litestar]:
-        app = behind_proxy(create_app(make_settings(demo_db, tmp_path, **overrides)))
-        client = TestClient(app)
-        client.__enter__()
-        opened.append(client)
-        return client
-
-    yield factory
-    for client in opened:
-        client.__exit__(None, None, None)
+def open_client(make_client: Opener) -> Opener:
+    """Open a client on an app over the demo database, behind the test proxy, with throttle
+    settings overridden."""
+    return lambda **overrides: make_client(behind_proxy, **overrides)
 
 
 def attempt(client: TestClient[Litestar], email: str, password: str, address: str) -> Any:

@@ -5,9 +5,8 @@ helpers to read feeds and create meetings and accounts."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +14,8 @@ from icalendar import Calendar
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from confhub.app import create_app
 from confhub.demo import DemoSeed
-from tests.conftest import login, make_settings
+from tests.conftest import login
 from tests.helpers import accounts
 
 WIDE_WINDOW = 36_500  # days: a century, so no demo meeting has left the feeds
@@ -31,20 +29,9 @@ ClientFactory = Callable[..., TestClient[Litestar]]
 
 
 @pytest.fixture
-def open_client(demo_db: str, tmp_path: Path) -> Iterator[ClientFactory]:
+def open_client(make_client: ClientFactory) -> ClientFactory:
     """Open clients on their own apps over the demo database (settings may be overridden)."""
-    opened: list[TestClient[Litestar]] = []
-
-    def factory(**overrides: Any) -> TestClient[Litestar]:
-        settings = make_settings(demo_db, tmp_path, calendar_past_days=WIDE_WINDOW)
-        client = TestClient(create_app(settings.with_overrides(**overrides)))
-        client.__enter__()
-        opened.append(client)
-        return client
-
-    yield factory
-    for client in opened:
-        client.__exit__(None, None, None)
+    return lambda **overrides: make_client(**{"calendar_past_days": WIDE_WINDOW, **overrides})
 
 
 @pytest.fixture

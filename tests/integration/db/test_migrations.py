@@ -8,7 +8,6 @@ event loop.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,17 +22,6 @@ from confhub.db.models import metadata
 pytestmark = pytest.mark.integration
 
 VERSION_TABLE = "alembic_version"
-
-
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)],
-)
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of an empty database: a new SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def _with_connection(url: str, work: Any) -> Any:

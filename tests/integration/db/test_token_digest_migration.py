@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,17 +26,6 @@ pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 STAMPS = {"created_at": NOW, "updated_at": NOW}
-
-
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)],
-)
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty SQLite file or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def _table(name: str, *columns: str) -> sa.TableClause:
