@@ -32,6 +32,7 @@ from confhub.attendance.controllers import AttendanceApiController
 from confhub.attendance.live import live_socket
 from confhub.attendance.pages import LivePagesController
 from confhub.attendance.runtime import build_live_runtime
+from confhub.attendance.snapshots import SnapshotReads
 from confhub.attendance.writer import CheckinWriter
 from confhub.calendar.controllers import CalendarFeedController, ProfilePageController
 from confhub.calendar.links import with_calendar_links
@@ -162,6 +163,7 @@ class ConfhubPlugin(InitPluginProtocol):
                 # Failed sign-ins per login name and per address (Redis when configured).
                 "login_throttle": LoginThrottle(settings, redis),
                 "checkin_writer": CheckinWriter(db_config),
+                "live_snapshots": SnapshotReads(db_config),
             }
         )
         app_config.on_startup.append(live.start)
@@ -193,4 +195,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 def create_app_from_env() -> Any:
     """Factory for `uvicorn --factory` worker processes: settings from the environment."""
-    return create_app()
+    from confhub.system.serving import tune_garbage_collector
+
+    app = create_app()
+    tune_garbage_collector()
+    return app

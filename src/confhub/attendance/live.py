@@ -23,14 +23,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from confhub.accounts.guards import current_principal
 from confhub.attendance import events
 from confhub.attendance.hub import MAX_BATCH, AttendanceHub, LiveClient
-from confhub.attendance.models import Presence
-from confhub.attendance.presence import HEARTBEAT_EVERY, PresenceTracker
+from confhub.attendance.presence import PresenceTracker
 from confhub.attendance.services import (
     Actor,
     AttendanceService,
     CheckinInput,
-    snapshot,
 )
+from confhub.attendance.snapshots import SnapshotReads
 from confhub.core.errors import ConfhubError
 from confhub.meetings.models import Invitation, Meeting
 from confhub.meetings.tokens import find_invitation
@@ -121,9 +120,7 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: int) -> None
     if meeting is None or access is None:
         await socket.close(code=POLICY_VIOLATION, reason="not allowed to watch this meeting")
         return
-    connection = LiveConnection(
-        socket, state.live_hub, state.presence, state.db_config, meeting_id, access
-    )
+    connection = LiveConnection(socket, state, meeting_id, access)
     await connection.run()
 
 
@@ -131,24 +128,19 @@ class LiveConnection:
     """The conversation on one accepted socket."""
 
     def __init__(
-        self,
-        socket: WebSocket[Any, Any, Any],
-        hub: AttendanceHub,
-        presence: PresenceTracker,
-        db_config: Any,
-        meeting_id: int,
-        access: Access,
+        self, socket: WebSocket[Any, Any, Any], state: Any, meeting_id: int, access: Access
     ) -> None:
         self.socket = socket
-        self.hub = hub
-        self.presence = presence
-        self.db_config = db_config
+        self.hub: AttendanceHub = state.live_hub
+        self.presence: PresenceTracker = state.presence
+        self.snapshots: SnapshotReads = state.live_snapshots
+        self.db_config = state.db_config
         self.meeting_id = meeting_id
         self.access = access
         self.client = LiveClient(
-            meeting_id, socket.send_json, access.point_ids, close_socket=self._close
+            meeting_id, access.point_ids, wake=self._wake, close_socket=self._close
         )
-        settings = socket.app.state.settings
+        settings = state.settings
         self.max_message_bytes: int = settings.ws_max_message_bytes
         self.bucket_size = float(settings.ws_message_burst)
         self.bucket_rate: float = settings.ws_messages_per_second
@@ -160,6 +152,10 @@ class LiveConnection:
         # the queue's sender, a resync and a snapshot never interleave or reorder versions.
         self.delivery_lock = asyncio.Lock()
         self.closed = False
+        # Sends what the hub queued; started when there is something to send, and ends when
+        # the queue is empty (most point sockets are idle most of the time).
+        self.sender: asyncio.Task[None] | None = None
+        self.started = False
 
     async def run(self) -> None:
         """Snapshot, then deltas out and messages in until the socket closes."""
@@ -175,21 +171,22 @@ class LiveConnection:
         await self.hub.join(self.client)
         for point_id in self.access.point_ids or ():
             self.presence.connected(self.meeting_id, point_id)
-        sender: asyncio.Task[None] | None = None
         try:
             # The snapshot goes first; deltas queued meanwhile wait and are sent only when newer.
             await self._send_snapshot()
-            sender = asyncio.create_task(self._send_forever())
+            self.started = True
+            self._wake()
             await self._receive_forever()
         except WebSocketDisconnect:
             pass
         finally:
-            if sender is not None:
-                sender.cancel()
+            self.started = False
+            if self.sender is not None:
+                self.sender.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await sender
+                    await self.sender
             await self.hub.leave(self.client)
-            await self._went_offline()
+            self._went_offline()
 
     async def _send(self, message: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -209,26 +206,30 @@ class LiveConnection:
             await self._send_snapshot_unlocked()
 
     async def _send_snapshot_unlocked(self) -> None:
-        async with self.db_config.get_session() as session:
-            meeting = await session.get(Meeting, self.meeting_id)
-            assert meeting is not None
-            view = await snapshot(session, meeting, self.access.point_ids, self.access.with_phones)
-        view["heartbeat_every_ms"] = int(HEARTBEAT_EVERY * 1000)
-        self.client.last_version = view["version"]
+        version, text = await self.snapshots.read(
+            self.meeting_id, self.access.point_ids, self.access.with_phones
+        )
+        self.client.last_version = version
         self.client.needs_snapshot = False
-        await self._send(view)
+        async with self.send_lock:
+            if not self.closed:
+                await self.socket.send_text(text)
 
-    async def _send_forever(self) -> None:
+    def _wake(self) -> None:
+        """The hub queued something: start sending unless a sender is at work already."""
+        if self.started and (self.sender is None or self.sender.done()):
+            self.sender = asyncio.create_task(self._send_pending())
+
+    async def _send_pending(self) -> None:
         client = self.client
-        while True:
-            first = await client.queue.get()
-            batch = [first]
-            while not client.queue.empty() and len(batch) < MAX_BATCH:
-                batch.append(client.queue.get_nowait())
-            if client.needs_snapshot:
-                await self._send_snapshot()
-                continue
-            await self._send_deltas([m for m in batch if m is not None])
+        try:
+            while client.pending or client.needs_snapshot:
+                if client.needs_snapshot:
+                    await self._send_snapshot()
+                    continue
+                await self._send_deltas(client.take(MAX_BATCH))
+        except Exception:  # the socket is gone; its receive loop ends the conversation
+            logger.debug("live send to meeting %s stopped", self.meeting_id, exc_info=True)
 
     async def _send_deltas(self, messages: list[dict[str, Any]]) -> None:
         async with self.delivery_lock:
@@ -387,16 +388,10 @@ class LiveConnection:
             newest = int(missed[-1]["version"]) if missed else since
             self.client.last_version = max(self.client.last_version, newest)
 
-    async def _went_offline(self) -> None:
+    def _went_offline(self) -> None:
+        # Stored (and broadcast) by the presence loop within PRESENCE_EVERY, in batches.
         for point_id in self.access.point_ids or ():
-            if not self.presence.disconnected(self.meeting_id, point_id):
-                continue
-            with contextlib.suppress(Exception):
-                async with self.db_config.get_session() as session:
-                    await AttendanceService(session).record_presences(
-                        self.meeting_id, [(point_id, Presence.OFFLINE, None)]
-                    )
-                    await session.commit()
+            self.presence.disconnected(self.meeting_id, point_id)
 
 
 def _key_of(message: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,8 @@ class PointPulse:
     rtt_ms: int | None = None
     reported: Presence = Presence.OFFLINE
     reported_rtt: int | None = None
+    # The point's last client here has left: offline, stored by the next presence round.
+    gone: bool = False
 
     def beat(self, rtt_ms: int | None) -> None:
         """Record a heartbeat (and the round-trip time the client measured on the last one)."""
@@ -34,15 +36,17 @@ class PointPulse:
     def presence(self, now: float | None = None) -> Presence:
         """What the heartbeats say now."""
         age = (now if now is not None else time.monotonic()) - self.last_beat
-        if age > GONE_AFTER:
+        if self.gone or age > GONE_AFTER:
             return Presence.OFFLINE
         if age > LATE_AFTER or (self.rtt_ms is not None and self.rtt_ms >= SLOW_RTT_MS):
             return Presence.DEGRADED
         return Presence.ONLINE
 
     def worth_reporting(self, presence: Presence) -> bool:
-        """A changed state, or a round-trip time that moved by more than half."""
-        if presence is not self.reported:
+        """A changed state, a round-trip time that moved by more than half, or a point whose
+        clients all left (stored offline even if never reported online: another process may
+        have)."""
+        if presence is not self.reported or self.gone:
             return True
         if self.rtt_ms is None or self.reported_rtt is None:
             return self.rtt_ms != self.reported_rtt
@@ -65,18 +69,34 @@ class PresenceTracker:
         """A client of the point connected to this process."""
         key = (meeting_id, point_id)
         self.connections[key] = self.connections.get(key, 0) + 1
-        self.pulses.setdefault(key, PointPulse())
+        pulse = self.pulses.setdefault(key, PointPulse())
+        if pulse.gone:  # back before its departure was stored
+            pulse.gone = False
+            pulse.last_beat = time.monotonic()
 
     def disconnected(self, meeting_id: int, point_id: int) -> bool:
-        """A client left; True when it was the point's last one here (it is now offline)."""
+        """A client left; True when it was the point's last one here. The point is then offline
+        and `due` reports it once: a province's points leaving together (the end of a meeting,
+        a town's network failing) are stored a batch per transaction like every other presence
+        change, not in 3,000 transactions at once."""
         key = (meeting_id, point_id)
         left = self.connections.get(key, 1) - 1
         if left > 0:
             self.connections[key] = left
             return False
         self.connections.pop(key, None)
-        self.pulses.pop(key, None)
+        pulse = self.pulses.get(key)
+        if pulse is not None:
+            pulse.gone = True
         return True
+
+    def reported(self, changes: list[tuple[int, int, Presence, PointPulse]]) -> None:
+        """`due` changes were stored: remember them, and forget the points that left."""
+        for meeting_id, point_id, presence, pulse in changes:
+            pulse.mark_reported(presence)
+            key = (meeting_id, point_id)
+            if pulse.gone and self.pulses.get(key) is pulse:
+                del self.pulses[key]
 
     def beat(self, meeting_id: int, point_id: int, rtt_ms: int | None) -> PointPulse:
         """Record a heartbeat; returns the point's pulse."""

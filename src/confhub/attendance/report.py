@@ -12,9 +12,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from confhub.attendance.services import totals
 
 COLUMNS = (
@@ -95,6 +92,10 @@ def to_csv(report: Report) -> bytes:
 
 def to_xlsx(report: Report) -> bytes:
     """One sheet: a title line, the table with a bold header, then the totals."""
+    # Imported here: openpyxl costs every serving process 10 MiB that few requests use.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None

@@ -89,8 +89,7 @@ class LiveRuntime:
                 for meeting_id, changes in by_meeting.items():
                     await service.record_presences(meeting_id, changes)
                 await session.commit()
-            for _meeting_id, _point_id, presence, pulse in chunk:
-                pulse.mark_reported(presence)
+            self.presence.reported(chunk)
 
     async def sweep_stale(self) -> None:
         """Mark offline, for every board, the points whose process died while they were
@@ -103,7 +102,7 @@ class LiveRuntime:
         """Keep `seen_at` fresh for points heartbeating here, so snapshots anywhere trust it."""
         for meeting_id, rtts in self.presence.alive().items():
             async with self.db_config.get_session() as session:
-                await AttendanceService(session).touch(meeting_id, rtts)
+                await AttendanceService(session).touch(meeting_id, rtts.keys())
                 await session.commit()
 
 

@@ -18,7 +18,6 @@ from datetime import date, datetime, time
 from itertools import islice
 from typing import Any
 
-from openpyxl import load_workbook
 from sqlalchemy import select
 
 from confhub.accounts.principal import Principal
@@ -176,6 +175,8 @@ def _cell_text(value: Any) -> str:
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) of the first worksheet of an XLSX file."""
+    from openpyxl import load_workbook  # 10 MiB; only imports need it
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile, XML and openpyxl's own errors: all mean "broken file"

@@ -8,7 +8,9 @@ metrics live in files every worker writes and any worker's `/metrics` sums them.
 
 from __future__ import annotations
 
+import gc
 import os
+import time
 from typing import Any
 
 from prometheus_client import (
@@ -69,6 +71,12 @@ FANOUT_LAG = Histogram(
     "Time from a delta's commit (in any process) to its delivery to this process's websockets.",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+GC_PAUSES = Histogram(
+    "confhub_gc_pause_seconds",
+    "Pauses of Python's cyclic garbage collector (the whole process waits), by generation.",
+    ["generation"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
 DB_POOL_CHECKED_OUT = Gauge(
     "confhub_db_pool_checked_out",
     "Database connections lent out by the pool now.",
@@ -103,6 +111,23 @@ def instrument_pool(engine: AsyncEngine) -> None:
     target._confhub_instrumented = True
     event.listen(target, "checkout", lambda *_: DB_POOL_CHECKED_OUT.inc())
     event.listen(target, "checkin", lambda *_: DB_POOL_CHECKED_OUT.dec())
+
+
+def instrument_gc() -> None:
+    """Time every collection of the cyclic garbage collector (once per process)."""
+    if any(getattr(callback, "_confhub", False) for callback in gc.callbacks):
+        return
+    started: list[float] = [0.0]
+
+    def observe(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pause = time.perf_counter() - started[0]
+            GC_PAUSES.labels(generation=str(info["generation"])).observe(pause)
+
+    observe._confhub = True  # type: ignore[attr-defined]
+    gc.callbacks.append(observe)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -97,6 +97,15 @@ def test_logs_are_json_lines_with_request_ids_and_no_secrets(
     assert all(line.startswith("{") for line in log.splitlines() if line.strip()), log[-2000:]
 
 
+def test_garbage_collector_pauses_are_measured(served: ServedProcess) -> None:
+    """A serving process times its collector (startup ends with one full collection)."""
+    text = httpx.get(f"{served.url}/metrics").text
+    full = re.search(r'^confhub_gc_pause_seconds_count\{generation="2"\} (\S+)$', text, re.M)
+    assert full is not None, text[:2000]
+    assert float(full.group(1)) >= 1
+    assert re.search(r'^confhub_gc_pause_seconds_sum\{generation="2"\} (\S+)$', text, re.M)
+
+
 def test_sigterm_lets_an_in_flight_request_finish(
     served: ServedProcess, demo_seed: DemoSeed
 ) -> None:
