@@ -23,6 +23,7 @@ class Meter:
     started: float = 0.0
     marks: dict[str, float] = field(default_factory=dict)
     lag_marks: list[dict[float, float]] = field(default_factory=list)
+    gc_marks: list[dict[str, float]] = field(default_factory=list)
 
     def _read(self) -> dict[str, float]:
         busy, total = setup.machine_busy_seconds()
@@ -37,6 +38,7 @@ class Meter:
     def begin(self) -> None:
         """Start measuring."""
         self.lag_marks = [setup.fanout_lag_buckets(port) for port in self.ports]
+        self.gc_marks = [setup.gc_pauses(port) for port in self.ports]
         self.started = time.monotonic()
         self.marks = self._read()
 
@@ -47,7 +49,16 @@ class Meter:
         used = {k: now[k] - self.marks[k] for k in now}
         lags = [setup.fanout_lag_buckets(port) for port in self.ports]
         hub_p50, hub_p99 = lag_quantiles(self.lag_marks, lags)
+        gcs = [setup.gc_pauses(port) for port in self.ports]
+        gc_used = {
+            key: sum(new[key] - old[key] for old, new in zip(self.gc_marks, gcs, strict=True))
+            for key in ("count", "seconds", "full", "full_seconds")
+        }
         return {
+            "gc_full": gc_used["full"] if self.ports else None,
+            "gc_full_ms": 1000 * gc_used["full_seconds"],
+            "gc_all": gc_used["count"],
+            "gc_all_ms": 1000 * gc_used["seconds"],
             "hub_lag_p50_ms": hub_p50,
             "hub_lag_p99_ms": hub_p99,
             "wall_s": wall,

@@ -32,35 +32,54 @@ messages a second, under the ~35,000/s of a minimal Litestar channels handler) i
   statements and one commit per burst, whatever its size (the meeting's version counter taken
   first, repeated keys found in one `IN` query, the points' rows written with one `UPDATE` and
   one `INSERT`, the events and records inserted in one statement each). The boards receive
-  each burst as one frame (about 100 to 160 frames per board for 3,321 check-ins). That alone
-  gave SQLite p50 2.7 s / p99 3.9 s and PostgreSQL + Redis 0.5 s / 2.2 s.
+  each burst as one frame. That alone gave SQLite p50 2.7 s / p99 3.9 s and PostgreSQL + Redis
+  0.5 s / 2.2 s.
 - *Presence* was next: every change of a point's presence (or of its round-trip time) cost
   four ORM statements, 3,321 of them while everyone connects, and `touch_alive` loaded every
   point's row every 20 s to refresh `seen_at`. A meeting's presence changes are now written in
-  a few statements per batch of 50 and the refresh is one `UPDATE` executed for every point,
-  which brought the numbers in the table above.
+  a few statements per batch of 50, points leaving are stored the same way (3,321 sockets
+  closing together were 3,321 transactions queued at once, 50 MiB at the peak), and the
+  refresh is one `UPDATE … IN` per 500 points.
 - *Connecting* 3,321 points on PostgreSQL took 2 to 7 minutes: each point's snapshot counts the
   meeting's totals, and while a fresh meeting's table statistics lag, PostgreSQL planned that
   join as a nested loop over every pair (1.8 s per count, `EXPLAIN ANALYZE`). The totals a
   point's snapshot shows are now counted once per version and second in each process.
-- *What is left* is the event loop. A py-spy profile of the SQLite server during the window
-  (`--profile`) shows about a quarter of the main thread in uvicorn's websocket receive path
-  re-arming each socket's reader (`selectors.get_key` under `resume_reading`) for 3,321
-  heartbeating sockets, the rest in Litestar's per-message middleware stack, sending, and the
-  ORM; a burst's statements each wait for a turn of that busy loop. Two processes on
-  PostgreSQL + Redis halve each loop's sockets, and their p99 is a third of SQLite's.
-- *Memory.* A point's socket cost about 90 KiB in `confhub serve`, 42 KiB of it
-  permessage-deflate's compressor and decompressor; `confhub serve` now declines the extension
-  (live messages are a few dozen bytes), which took the SQLite server from 484 to about 340 MiB
-  and each PostgreSQL process from about 310 to 226 MiB. The bare server holds all 3,371 sockets
-  in about 210 MiB.
+- *Garbage collection* made the last tail. Check-in latency plotted against time was flat at
+  20–40 ms except for half a second in which it reached 650 ms; a timer on Python's collector
+  (`gc.callbacks`, now the `confhub_gc_pause_seconds` metric) showed full collections of the
+  700,000 objects a process holds with 3,321 sockets taking 0.3–0.6 s, several a minute.
+  `confhub serve` now freezes what startup built out of every collection and starts a young
+  collection after 50,000 new objects instead of 700 (`system/serving.py`), so in-flight
+  objects mostly die before promotion and full collections became rare: none in the window
+  since (the *GC in window* column), and p99 went from 550–1,400 ms to 40–60 ms.
+- *Memory.* A point's socket cost about 90 KiB at first, 42 KiB of it permessage-deflate's
+  compressor and decompressor, which `confhub serve` declines (live messages are a few dozen
+  bytes). Fifty boards opening together each read and encoded all 3,321 points (60 MiB at
+  once); boards asking at the same time now share one read and one encoded frame
+  (`attendance/snapshots.py`). A point socket kept an idle sender task and an `asyncio.Queue`
+  (about 3 KiB); the sender now starts when there is something to send. openpyxl is imported
+  by the two requests that use it (10 MiB a process).
+  What is left is about 35 KiB of Python objects per socket (`tracemalloc` with 2,000
+  sockets: the handshake's headers as websockets, uvicorn and Litestar each keep them, about
+  7 KiB; the frames of Litestar's middleware stack, about 6 KiB; uvicorn's protocol, its
+  queue and events, about 5 KiB; the rest spread thin) on top of about 115 MiB that every
+  process holds before its first socket (Litestar with SQLAlchemy 52 MiB, Advanced Alchemy's
+  Litestar extension with Alembic 15 MiB, pydantic 8 MiB, confhub itself 11 MiB). One process
+  holds 3,321 sockets under 300 MiB on either database; two processes pay that 115 MiB twice,
+  so their sum stays near 400 MiB, and would need each process's own start under about
+  90 MiB to fit in 300.
 
 Runs vary with whatever else the machine is doing (see *machine busy before*); with other test
-suites running the same day, every setup, the floor included, was several times slower.
+suites running the same day, every setup, the floor included, was several times slower. Runs
+on an idle machine vary too: over the runs of 2026-12-06 after the collector change, the
+check-in p99 was 39–86 ms on SQLite, 52–112 ms on one PostgreSQL process and 52–149 ms on
+two; a young collection that falls in the window (the *GC in window* column) adds its pause
+to the check-ins waiting on it.
 
-Meeting the targets from here needs a cheaper loop per socket rather than cheaper storage:
-heartbeats answered without the whole middleware stack, fewer awaits per burst, and more
-processes per machine for PostgreSQL + Redis (each holds fewer sockets).
+The processes measured run from the development environment, which also holds pydantic (a
+test-only dependency pulls it in, and Litestar loads its pydantic support whenever it is
+installed): about 8 MiB a process that a production install (`requirements/prod.txt`) does
+not have.
 
 Fixed in `src/confhub/attendance/` while writing this benchmark (each measured before and
 after): concurrent check-ins on SQLite failed with "database is locked" and the socket closed
@@ -146,6 +165,7 @@ def condition_rows(results: list[dict[str, Any]]) -> list[str]:
         "`SELECT 1` round trip before",
         "load generator CPU",
         "PostgreSQL + Redis CPU",
+        "GC in window: full / all (pause)",
     )
     for r in results:
         settle = "—" if r["settle_s"] is None else f"{r['settle_s']:.1f} s"
@@ -154,9 +174,20 @@ def condition_rows(results: list[dict[str, Any]]) -> list[str]:
         rows.append(
             f"| {r['label']} | {settle} | {rss} MiB | "
             f"{r['machine_before_pct']:.0f} % / {r['machine_pct']:.0f} % | "
-            f"{r['pg_round_trip_us']:,.0f} µs | {r['load_pct']:.0f} % | {services} |"
+            f"{r['pg_round_trip_us']:,.0f} µs | {r['load_pct']:.0f} % | {services} | "
+            f"{_collections(r)} |"
         )
     return rows
+
+
+def _collections(r: dict[str, Any]) -> str:
+    """Garbage collections during the window, and how long they stopped the servers."""
+    if r.get("gc_full") is None:
+        return "—"
+    return (
+        f"{r['gc_full']:.0f} ({r['gc_full_ms']:,.0f} ms) / "
+        f"{r['gc_all']:.0f} ({r['gc_all_ms']:,.0f} ms)"
+    )
 
 
 def format_table(results: list[dict[str, Any]]) -> str:

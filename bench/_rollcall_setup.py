@@ -293,19 +293,38 @@ def machine_busy_pct(seconds: float = 1.0) -> float:
     return 100 * (busy_after - busy) / max(total_after - total, 1e-9)
 
 
-def fanout_lag_buckets(port: int) -> dict[float, float]:
-    """Cumulative buckets of `confhub_live_fanout_lag_seconds` (commit → this process's hub)
-    from a server's /metrics; empty when it has none."""
+def _metrics(port: int) -> str:
+    """A server's /metrics text; empty when it does not answer."""
     try:
         response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30, trust_env=False)
     except httpx.HTTPError:
-        return {}
+        return ""
+    return response.text
+
+
+def fanout_lag_buckets(port: int) -> dict[float, float]:
+    """Cumulative buckets of `confhub_live_fanout_lag_seconds` (commit → this process's hub)
+    from a server's /metrics; empty when it has none."""
     buckets: dict[float, float] = {}
-    for line in response.text.splitlines():
+    for line in _metrics(port).splitlines():
         if line.startswith("confhub_live_fanout_lag_seconds_bucket{"):
             bound = line.split('le="', 1)[1].split('"', 1)[0]
             buckets[math.inf if bound == "+Inf" else float(bound)] = float(line.rsplit(" ", 1)[1])
     return buckets
+
+
+def gc_pauses(port: int) -> dict[str, float]:
+    """Collections and pause seconds of the garbage collector so far, from a server's /metrics:
+    `count`/`seconds` of every generation, `full`/`full_seconds` of full collections only."""
+    totals = {"count": 0.0, "seconds": 0.0, "full": 0.0, "full_seconds": 0.0}
+    for line in _metrics(port).splitlines():
+        for suffix, key in (("_count{", "count"), ("_sum{", "seconds")):
+            if line.startswith("confhub_gc_pause_seconds" + suffix):
+                value = float(line.rsplit(" ", 1)[1])
+                totals[key] += value
+                if 'generation="2"' in line:
+                    totals["full" if key == "count" else "full_seconds"] += value
+    return totals
 
 
 async def _round_trip_us(dsn: str, count: int) -> float:

@@ -1,12 +1,14 @@
 """Benchmark of the live roll call: one national meeting, every unit's point connected to the
 live channel, every point checking in within a few seconds, 50 boards watching.
 
-Three setups in one run, each served by real subprocesses on this machine:
+Four setups in one run, each served by real subprocesses on this machine:
 
 1. `sqlite`: `confhub serve`, one process, SQLite, in-memory fan-out;
-2. `pg`: two `confhub serve` processes on two ports sharing PostgreSQL and Redis (half the
+2. `pg1`: one `confhub serve` process on PostgreSQL and Redis (the production stack, every
+   socket in one process);
+3. `pg`: two `confhub serve` processes on two ports sharing PostgreSQL and Redis (half the
    points and boards on each);
-3. `floor`: a bare `websockets` broadcast server (bench/_rollcall_floor.py) taking the same
+4. `floor`: a bare `websockets` broadcast server (bench/_rollcall_floor.py) taking the same
    clients and messages, with no database and no framework.
 
 The load generator runs in separate processes (bench/_rollcall_clients.py): the boards first
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import multiprocessing
 import shlex
 import sys
@@ -139,7 +142,7 @@ def drive(stage: Stage, args: argparse.Namespace) -> dict[str, Any]:
     idle_busy = setup.machine_busy_pct()  # other work on the machine, before we start
     round_trip = setup.postgres_round_trip_us()  # how long a process waits to be scheduled
     fleet = Fleet(plans_for(stage, args, f"{stage.key}-{int(time.time())}"))
-    services = setup.service_pids() if stage.key == "pg" else []
+    services = setup.service_pids() if stage.key.startswith("pg") else []
     meter = Meter(stage.pids, fleet.pids, services, [] if stage.is_floor else stage.ports)
     try:
         boards_up = fleet.ask("boards", "connect")[0]
@@ -158,6 +161,10 @@ def drive(stage: Stage, args: argparse.Namespace) -> dict[str, Any]:
         fleet.close()
     for pid, output in profilers:
         print_profile(pid, output)
+    if stage.folder is not None:  # every client's times, for a closer look (kept with --keep)
+        (stage.folder / "clients.json").write_text(
+            json.dumps({"points": point_results, "boards": board_results}, default=str)
+        )
     return (
         summarize(stage.label, len(stage.points), point_results, board_results)
         | usage
@@ -274,16 +281,23 @@ def run_sqlite(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     return serve_and_drive(stage, env, folder, seed, args)
 
 
-def run_pg(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    """Two processes on two ports sharing a fresh PostgreSQL database and Redis."""
+def run_pg(args: argparse.Namespace, folder: Path, processes: int = 2) -> dict[str, Any]:
+    """Processes on their own ports sharing a fresh PostgreSQL database and Redis."""
     with setup.postgres_database() as url:
         env = setup.base_env(folder, url, setup.REDIS_URL)
         setup.prepare_database(env)
         seed = asyncio.run(setup.seed_meeting(url, args.points))
-        ports = [setup.free_port(), setup.free_port()]
-        label = "PostgreSQL + Redis, 2 processes"
-        stage = Stage("pg", label, ports, [], seed.meeting_id, seed.tokens)
+        ports = [setup.free_port() for _ in range(processes)]
+        label = f"PostgreSQL + Redis, {processes} process{'es' if processes > 1 else ''}"
+        key = "pg" if processes == 2 else f"pg{processes}"
+        stage = Stage(key, label, ports, [], seed.meeting_id, seed.tokens)
         return serve_and_drive(stage, env, folder, seed, args)
+
+
+def run_pg_one(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    """The production stack in one process: what 3,321 sockets cost it, without a second
+    process's own baseline."""
+    return run_pg(args, folder, processes=1)
 
 
 def run_floor(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
@@ -311,7 +325,7 @@ def print_errors(result: dict[str, Any]) -> None:
         print(f"  {result['retried']} check-ins were refused at first and sent again")
 
 
-RUNNERS = {"sqlite": run_sqlite, "pg": run_pg, "floor": run_floor}
+RUNNERS = {"sqlite": run_sqlite, "pg1": run_pg_one, "pg": run_pg, "floor": run_floor}
 
 
 def parse_args() -> argparse.Namespace:
@@ -345,7 +359,7 @@ def main() -> None:
     print(f"Reproduce with: {command}", flush=True)
     raise_fd_limit()
     results = []
-    for key in args.only or ["sqlite", "pg", "floor"]:
+    for key in args.only or list(RUNNERS):
         print(f"{key}: preparing", flush=True)
         folder = Path(tempfile.mkdtemp(prefix=f"confhub-rollcall-{key}-"))
         try:
