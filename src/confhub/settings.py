@@ -42,6 +42,11 @@ class SettingsError(ValueError):
     """A configuration value is missing or wrong; the message names the variable."""
 
 
+def is_sqlite_url(database_url: str) -> bool:
+    """Whether a database URL names the embedded SQLite file (any SQLite driver)."""
+    return make_url(database_url).get_backend_name() == "sqlite"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration; build it with :meth:`from_env` (tests use :meth:`with_overrides`)."""
@@ -130,7 +135,7 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         """Whether the database is the embedded SQLite file."""
-        return self.database_url.startswith("sqlite")
+        return is_sqlite_url(self.database_url)
 
     @property
     def max_upload_bytes(self) -> int:

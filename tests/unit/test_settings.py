@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from confhub.settings import MIN_SECRET_LENGTH, Settings, SettingsError
+from confhub.settings import MIN_SECRET_LENGTH, Settings, SettingsError, is_sqlite_url
 
 pytestmark = pytest.mark.unit
 
@@ -231,3 +231,16 @@ def test_require_secret_key_without_a_secret() -> None:
 def test_require_secret_key_with_overrides() -> None:
     settings = Settings.from_env({}).with_overrides(secret_key=GOOD_SECRET)
     assert settings.require_secret_key() == GOOD_SECRET
+
+
+@pytest.mark.parametrize(
+    ("url", "embedded"),
+    [
+        ("sqlite+aiosqlite:///confhub.sqlite3", True),
+        ("sqlite:////var/lib/confhub/confhub.sqlite3", True),
+        ("postgresql+asyncpg://confhub@127.0.0.1/confhub", False),
+        ("postgresql://u:p@db.example/sqlite", False),  # a database named "sqlite" is not SQLite
+    ],
+)
+def test_the_embedded_database_is_recognised_by_its_driver(url: str, embedded: bool) -> None:
+    assert is_sqlite_url(url) is embedded

@@ -36,6 +36,7 @@ from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.points.models import ConnectionPoint
+from confhub.settings import is_sqlite_url
 from confhub.units.models import Unit
 
 # A point whose client has not been seen for this long reads as offline, whatever was stored:
@@ -56,15 +57,10 @@ _writers: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
-def is_sqlite(db_config: Any) -> bool:
-    """Whether the app's database is the embedded SQLite file."""
-    return str(db_config.connection_string or "").startswith("sqlite")
-
-
 def one_writer(db_config: Any, meeting_id: int) -> asyncio.Lock:
     """Hold around a whole write transaction on a meeting's attendance: that meeting's queue
     in this process (on SQLite, the whole database's)."""
-    key = 0 if is_sqlite(db_config) else meeting_id
+    key = 0 if is_sqlite_url(str(db_config.connection_string)) else meeting_id
     queues = _writers.setdefault(asyncio.get_running_loop(), weakref.WeakValueDictionary())
     queue = queues.get(key)
     if queue is None:
