@@ -12,13 +12,14 @@ import tempfile
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
-
-from PIL import Image, ImageOps, UnidentifiedImageError
+from typing import IO, TYPE_CHECKING
 
 from confhub.core.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
 from confhub.meetings.documents import GIF, JPEG, PNG, WEBP, sniff_head
 from confhub.settings import Settings
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_EDGE = 1600
 THUMB_EDGE = 480
@@ -96,6 +97,8 @@ def _open_temp(folder: Path) -> tuple[IO[bytes], Path]:
 
 def _flatten(image: Image.Image) -> Image.Image:
     """RGB on white (transparent parts of a PNG or GIF become white)."""
+    from PIL import Image
+
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -105,6 +108,8 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 def _save(image: Image.Image, edge: int, path: Path) -> int:
+    from PIL import Image
+
     copy = image.copy()
     copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
     copy.info = {}  # nothing of the original's metadata is written back
@@ -114,6 +119,9 @@ def _save(image: Image.Image, edge: int, path: Path) -> int:
 
 def reencode(upload: Path, folder: Path) -> StoredImage:
     """Decode the uploaded file (checked by content) and write the photo and its thumbnail."""
+    # Pillow costs every process about 2.5 MiB; only photo uploads need it.
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     with upload.open("rb") as file:
         kind = sniff_head(file.read(HEAD_BYTES))
     if kind not in ACCEPTED:
