@@ -64,10 +64,14 @@ messages a second, under the ~35,000/s of a minimal Litestar channels handler) i
   7 KiB; the frames of Litestar's middleware stack, about 6 KiB; uvicorn's protocol, its
   queue and events, about 5 KiB; the rest spread thin) on top of about 115 MiB that every
   process holds before its first socket (Litestar with SQLAlchemy 52 MiB, Advanced Alchemy's
-  Litestar extension with Alembic 15 MiB, pydantic 8 MiB, confhub itself 11 MiB). One process
-  holds 3,321 sockets under 300 MiB on either database; two processes pay that 115 MiB twice,
-  so their sum stays near 400 MiB, and would need each process's own start under about
-  90 MiB to fit in 300.
+  Litestar extension with Alembic 15 MiB, pydantic 8 MiB, confhub itself 11 MiB). Of an idle
+  process's 120 MiB, 100 MiB are anonymous memory, and `tracemalloc` finds 87 MiB of Python
+  allocations there: 42 MiB are the code objects of the imported modules, the rest spread thin
+  over SQLAlchemy (12 MiB), Litestar and the others; capping glibc's arenas
+  (`MALLOC_ARENA_MAX=2`) changed nothing (two processes 196 + 195 MiB against 195 + 196).
+  One process holds 3,321 sockets under 300 MiB on either database; two processes pay that
+  115 MiB twice, so their sum stays near 400 MiB, and would need each process's own start
+  under about 90 MiB to fit in 300.
 
 Runs vary with whatever else the machine is doing (see *machine busy before*); with other test
 suites running the same day, every setup, the floor included, was several times slower. Runs
