@@ -8,15 +8,11 @@ import math
 import os
 import platform
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-REPORT = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+from _report import replace_section
+
 SECTION = "## Roll call (bench/rollcall.py)"
-INTRO = (
-    "# Performance\n\nNumbers measured by the scripts in `bench/`, each of which prints the "
-    "command that reproduces it and rewrites its own section below.\n"
-)
 TARGETS = {"checkin_p99_ms": 150.0, "fanout_p99_ms": 250.0, "rss_mib": 300.0}
 
 # What profiling showed (py-spy, `--profile`, and the in-process measurements named here);
@@ -275,17 +271,4 @@ def section(command: str, args: argparse.Namespace, results: list[dict[str, Any]
 
 def write_section(command: str, args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
     """Replace (or add) this benchmark's section of docs/performance.md, keeping the others."""
-    text = section(command, args, results)
-    current = REPORT.read_text(encoding="utf-8") if REPORT.exists() else INTRO
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        tail = "".join(lines[end:])
-        updated = "".join(lines[:start]) + text + ("\n" + tail if tail else "")
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(updated, encoding="utf-8")
+    replace_section(SECTION, section(command, args, results))

@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from _report import REPORT, replace_section
 from icalendar import Alarm, Calendar, Event, vCalAddress
 from sqlalchemy import insert, select
 
@@ -48,7 +49,6 @@ from confhub.points.models import ConnectionPoint
 from confhub.units.loader import load_units
 
 ROOT = Path(__file__).resolve().parents[1]
-REPORT = ROOT / "docs" / "performance.md"
 SECTION = "## Calendar feeds"
 PROVINCE = 38
 CAM_TU = 15148
@@ -406,23 +406,7 @@ async def conditional_rate(port: int, paths: list[str], connections: int, second
 
 def write_report(text: str) -> None:
     """Replace (or add) this benchmark's section of docs/performance.md, keeping the others."""
-    intro = (
-        "# Performance\n\nNumbers measured by the scripts in `bench/`, each of which prints the "
-        "command that reproduces it and rewrites its own section below.\n"
-    )
-    current = REPORT.read_text(encoding="utf-8") if REPORT.exists() else intro
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        tail = "".join(lines[end:])
-        updated = "".join(lines[:start]) + text + ("\n" + tail if tail else "")
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(updated, encoding="utf-8")
+    replace_section(SECTION, text)
 
 
 @dataclass(frozen=True)
