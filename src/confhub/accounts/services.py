@@ -54,11 +54,12 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         province_code, unit_code = await self._check_scope(role_value, province_code, unit_code)
         if await self.repository.exists(email=email):
             raise ConflictError(f"email: an account for {email} already exists")
+        password_hash = await hash_password(password)
         return await self.create(
             User(
                 email=email,
                 full_name=full_name.strip(),
-                password_hash=hash_password(password),
+                password_hash=password_hash,
                 role=role_value.value,
                 province_code=province_code,
                 unit_code=unit_code,
@@ -92,7 +93,9 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
     async def authenticate(self, email: str, password: str) -> User:
         """The active user with this e-mail and password; one error whichever half is wrong."""
         user = await self.get_one_or_none(email=email.strip().lower())
-        valid = verify_password(user.password_hash if user else None, password)
+        # Sign-ins may queue for the hashing thread: hold no pooled connection meanwhile.
+        await self.repository.session.commit()
+        valid = await verify_password(user.password_hash if user else None, password)
         if user is None or not valid or not user.is_active:
             raise AuthenticationRequiredError("Wrong e-mail or password")
         return user
