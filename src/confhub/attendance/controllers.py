@@ -218,13 +218,9 @@ async def report_response(
     for point in points:  # chairs' names only for those who may see them (personal data)
         if not sees_chair(principal, meeting.province_code, point["unit_code"]):
             point["chair"] = point["chair_phone"] = None
-    built = attendance_report.build_report(
-        meeting.title, points, request.app.state.settings.timezone
-    )
-    if fmt == "csv":
-        body, media = attendance_report.to_csv(built), CSV
-    else:
-        body, media = attendance_report.to_xlsx(built), XLSX
+    timezone = request.app.state.settings.timezone
+    body = await attendance_report.export(meeting.title, points, timezone, fmt)
+    media = CSV if fmt == "csv" else XLSX
     filename = f"diem-danh-hoi-nghi-{meeting_id}.{fmt}"
     return Response(
         body,

@@ -18,6 +18,7 @@ from datetime import date, datetime, time
 from itertools import islice
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import select
 
 from confhub.accounts.principal import Principal
@@ -138,6 +139,12 @@ class ImportPreview:
 
 
 # --- Reading the file ---------------------------------------------------------------------------
+
+
+async def read_sheet(data: bytes) -> list[SheetRow]:
+    """:func:`parse_sheet` in a worker thread: a national sheet takes openpyxl about 0.2 s,
+    which on the event loop would hold up every live socket of the process."""
+    return await anyio.to_thread.run_sync(parse_sheet, data)
 
 
 def parse_sheet(data: bytes) -> list[SheetRow]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +21,6 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from confhub.accounts import passwords
 from confhub.accounts.models import User
 from confhub.accounts.services import UserService
 from confhub.core.errors import ConflictError, InvalidInputError
@@ -620,40 +617,3 @@ def test_inactive_user_cannot_sign_in(demo_db: str, client: TestClient[Litestar]
     )
     assert response.status_code == 401
     assert response.json()["detail"] == "Wrong e-mail or password"
-
-
-class _HeldHasher:
-    """The real argon2 hasher, except that `verify` waits until the test lets it go."""
-
-    def __init__(self, real: Any) -> None:
-        self.real = real
-        self.checking = threading.Event()
-        self.release = threading.Event()
-        self.released_in_time: list[bool] = []
-
-    def hash(self, password: str) -> str:
-        return str(self.real.hash(password))
-
-    def verify(self, password_hash: str, password: str) -> bool:
-        self.checking.set()
-        self.released_in_time.append(self.release.wait(timeout=10))
-        return bool(self.real.verify(password_hash, password))
-
-
-def test_a_password_being_checked_does_not_hold_up_the_process(
-    client: TestClient[Litestar], demo_seed: DemoSeed, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """argon2 costs ~130 ms of CPU per sign-in (more when sign-ins queue); while one is checked
-    the process keeps answering everyone else — live sockets included — instead of stalling.
-    On the event loop, the second request could only be answered after the check gave up."""
-    held = _HeldHasher(passwords._hasher)
-    monkeypatch.setattr(passwords, "_hasher", held)
-    credentials = {"email": demo_seed.organizer_email, "password": demo_seed.organizer_password}
-    with ThreadPoolExecutor(max_workers=1) as background:
-        signing_in = background.submit(client.post, "/api/v1/auth/login", json=credentials)
-        assert held.checking.wait(timeout=10), "the sign-in never reached the password check"
-        assert client.get("/healthz").status_code == 200
-        held.release.set()
-        response = signing_in.result(timeout=30)
-    assert response.status_code == 200, response.text
-    assert held.released_in_time == [True], "the other request waited for the password check"

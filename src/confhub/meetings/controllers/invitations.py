@@ -267,7 +267,7 @@ class InvitationApiController(Controller):
         with any bad row nothing is saved (400 naming the rows)."""
         meeting = await meetings.get_managed(principal, meeting_id)
         session = meetings.repository.session
-        rows = chair_import.parse_sheet(await data.data.read())
+        rows = await chair_import.read_sheet(await data.data.read())
         if dry_run:
             preview = await chair_import.preview(session, meeting, principal, rows)
             return import_result(preview, applied=False)
