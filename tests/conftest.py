@@ -231,3 +231,10 @@ def login(client: TestClient[Litestar], email: str, password: str) -> None:
     """Sign a test client in through the API; fails the test when it does not work."""
     response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+def secretariat(client: TestClient[Litestar], demo_seed: DemoSeed) -> TestClient[Litestar]:
+    """The demo's organizer (Thanh Hóa's secretariat), signed in on `client`."""
+    login(client, demo_seed.organizer_email, demo_seed.organizer_password)
+    return client

@@ -123,12 +123,6 @@ def point_id_of(client: TestClient[Litestar], meeting_id: int, unit_code: int) -
 
 
 @pytest.fixture
-def secretariat(client: TestClient[Litestar], demo_seed: DemoSeed) -> TestClient[Litestar]:
-    login(client, demo_seed.organizer_email, demo_seed.organizer_password)
-    return client
-
-
-@pytest.fixture
 def chair(make_client: Any, demo_seed: DemoSeed) -> TestClient[Litestar]:
     other: TestClient[Litestar] = make_client()
     login(other, demo_seed.chair_email, demo_seed.chair_password)

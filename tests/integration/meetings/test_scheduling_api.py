@@ -42,12 +42,6 @@ def _create(client: TestClient[Litestar], **overrides: Any) -> dict[str, Any]:
     return dict(response.json())
 
 
-@pytest.fixture
-def secretariat(client: TestClient[Litestar], demo_seed: DemoSeed) -> TestClient[Litestar]:
-    login(client, demo_seed.organizer_email, demo_seed.organizer_password)
-    return client
-
-
 def test_create_read_and_list_with_filters(secretariat: TestClient[Litestar]) -> None:
     created = _create(secretariat)
     assert created["status"] == "draft"

@@ -32,13 +32,6 @@ def jpeg_bytes(size: tuple[int, int] = (1200, 800)) -> bytes:
 
 
 @pytest.fixture
-def secretariat(client: TestClient[Litestar], demo_seed: DemoSeed) -> TestClient[Litestar]:
-    """The demo's organizer (Thanh Hóa's secretariat), signed in."""
-    login(client, demo_seed.organizer_email, demo_seed.organizer_password)
-    return client
-
-
-@pytest.fixture
 def cam_tu_chair(
     make_client: Callable[[], TestClient[Litestar]], demo_seed: DemoSeed
 ) -> TestClient[Litestar]:

@@ -27,7 +27,6 @@ from confhub.attendance import report
 from confhub.demo import DemoSeed
 from confhub.meetings import chair_import, qr
 from confhub.meetings.pages import sheets
-from tests.conftest import login
 
 pytestmark = pytest.mark.integration
 
@@ -65,12 +64,6 @@ def answered_meanwhile(
         response = slow.result(timeout=30)
     assert all(held.released_in_time), "the other request waited for the slow step"
     return response
-
-
-@pytest.fixture
-def secretariat(client: TestClient[Litestar], demo_seed: DemoSeed) -> TestClient[Litestar]:
-    login(client, demo_seed.organizer_email, demo_seed.organizer_password)
-    return client
 
 
 def test_a_sign_in_being_checked(
