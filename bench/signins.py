@@ -31,6 +31,7 @@ from pathlib import Path
 import _rollcall_setup as setup
 import httpx
 from _report import replace_section
+from _rollcall_measure import percentile
 
 SECTION = "## Sign-ins during a meeting (bench/signins.py)"
 EMAIL = "signins-bench@example.org"
@@ -46,10 +47,12 @@ class Round:
     slowest_ms: float
     probes: list[float]
 
-    def probe(self, fraction: float) -> float:
-        """A percentile of the probe latencies, in ms."""
-        ordered = sorted(self.probes)
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+    def probe(self, q: float) -> float:
+        """A percentile (q in 0..100) of the probe latencies, in ms."""
+        value = percentile(self.probes, q)
+        if value is None:
+            raise SystemExit(f"the probe was never answered during the round of {self.concurrent}")
+        return value
 
 
 async def _round(base_url: str, password: str, concurrent: int, idle_seconds: float) -> Round:
@@ -141,8 +144,8 @@ def format_row(result: Round) -> str:
         f"{result.all_done_ms:,.0f} / {result.slowest_ms:,.0f} ms" if result.concurrent else "—"
     )
     return (
-        f"| {label} | {signins} | {len(result.probes)} | {result.probe(0.5):.0f} / "
-        f"{result.probe(0.99):.0f} / {max(result.probes):.0f} ms |"
+        f"| {label} | {signins} | {len(result.probes)} | {result.probe(50):.0f} / "
+        f"{result.probe(99):.0f} / {max(result.probes):.0f} ms |"
     )
 
 
