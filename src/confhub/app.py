@@ -23,6 +23,9 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from confhub import __version__
 from confhub.accounts.controllers import AuthApiController, LoginPageController
@@ -63,6 +66,24 @@ from confhub.system.security_headers import SecurityHeaders
 from confhub.units.controllers import UnitApiController
 
 SESSION_COOKIE = "confhub_session"
+# Redis on loopback or a LAN answers in milliseconds: a request waits this long at most for it
+# (then 503), instead of hanging with a Redis that stopped answering.
+REDIS_CONNECT_TIMEOUT = 2.0
+REDIS_TIMEOUT = 5.0
+
+
+def shared_redis(url: str) -> Redis:
+    """The app's Redis client (sessions, sign-in counters, visits, /readyz). A command on a
+    pooled connection that Redis dropped (it restarted) is tried once more on a new one, so the
+    first requests after an outage do not fail too."""
+    client: Redis = Redis.from_url(
+        url,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+        socket_timeout=REDIS_TIMEOUT,
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
+    )
+    return client
 
 
 class ConfhubPlugin(InitPluginProtocol):
@@ -78,7 +99,7 @@ class ConfhubPlugin(InitPluginProtocol):
         live = build_live_runtime(settings.redis_url)
         db_config = sqlalchemy_config(settings, publisher=live.hub.publish_committed)
         live.db_config = db_config
-        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        redis = shared_redis(settings.redis_url) if settings.redis_url else None
         session_store: Store = (
             RedisStore(redis, namespace="confhub:sessions") if redis else MemoryStore()
         )

@@ -1,13 +1,22 @@
-"""Server-side sessions that get a new id on sign-in (no session fixation).
+"""Server-side sessions that exist only for signed-in users, and get a new id on sign-in.
 
-Litestar's server-side backend keeps storing under the id the request's cookie carries, even
-after the session is cleared. An id planted in a victim's browser before sign-in would then
-become a signed-in session. Sign-in marks the request; this backend then mints a new id and
-drops the data stored under the old one.
+Litestar's server-side backend stores a session for every response, an empty one included: each
+anonymous page view, feed and check-in by link would write a 12-hour key to Redis and send a
+cookie, and would fail when Redis is down although it needs nothing from it. Here a response
+whose session holds nothing stores nothing and sets no cookie; one that arrived with a cookie
+has it and its stored data removed (sign-out, or a session that expired). A signed-in
+request's unchanged session is stored again (its expiry slides), except when Redis went down
+meanwhile: the answer, whose work may be committed, goes out without that renewal.
+
+Litestar's backend also keeps storing under the id the request's cookie carries, even after the
+session is cleared. An id planted in a victim's browser before sign-in would then become a
+signed-in session. Sign-in marks the request; this backend then mints a new id and drops the
+data stored under the old one.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -15,10 +24,15 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
 )
-from litestar.types import Message, ScopeSession
+from litestar.types import Empty, Message, ScopeSession
+
+from confhub.core.outages import outage_of
 
 _ROTATE = "confhub_rotate_session"
 _NEW_ID = "confhub_new_session_id"
+_LOADED = "confhub_loaded_session"
+
+logger = logging.getLogger("confhub.accounts.sessions")
 
 
 def rotate_session_id(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
@@ -44,13 +58,33 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         message: Message,
         connection: ASGIConnection[Any, Any, Any, Any],
     ) -> None:
-        """Drop the old id's data when rotating, then store as usual."""
+        """Nothing for an empty session without a cookie; drop the old id's data when rotating;
+        otherwise store (or, for an emptied session, forget) as usual."""
         state: dict[str, Any] = connection.scope.get("state", {})
         old_id = connection.cookies.get(self.config.key)
-        if state.get(_ROTATE) and old_id and old_id != "null":
+        has_cookie = bool(old_id) and old_id != "null"
+        if not has_cookie and (scope_session is Empty or not scope_session):
+            return  # anonymous: no cookie, no store write
+        if state.get(_ROTATE) and has_cookie:
             store = self.config.get_store_from_app(connection.scope["app"])
-            await self.delete(old_id, store=store)
-        await super().store_in_message(scope_session, message, connection)
+            await self.delete(str(old_id), store=store)
+        if not scope_session:
+            scope_session = Empty  # forget it: the store's key is deleted, the cookie expired
+        try:
+            await super().store_in_message(scope_session, message, connection)
+        except Exception as exc:
+            unchanged = scope_session is not Empty and scope_session == state.get(_LOADED)
+            if not unchanged or outage_of(exc) is None:
+                raise  # a sign-in or sign-out that cannot be stored is not done: 503
+            logger.warning("session not renewed: %s", exc)
+
+    async def load_from_connection(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> dict[str, Any]:
+        """The stored session, remembered as loaded (to tell a renewal from a change)."""
+        data = await super().load_from_connection(connection)
+        connection.scope.setdefault("state", {})[_LOADED] = dict(data)
+        return data
 
 
 class RotatingSessionConfig(ServerSideSessionConfig):

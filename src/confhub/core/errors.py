@@ -12,7 +12,9 @@ from advanced_alchemy.exceptions import NotFoundError as RepositoryNotFoundError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+
+from confhub.core.outages import RETRY_AFTER_SECONDS, outage_of
 
 
 class ConfhubError(Exception):
@@ -66,6 +68,29 @@ class PayloadTooLargeError(ConfhubError):
     status_code = 413
 
 
+class ServiceUnavailableError(ConfhubError):
+    """A dependency (the database, Redis) is down: 503 with `Retry-After`; nothing was done,
+    so the same request may be sent again."""
+
+    status_code = HTTP_503_SERVICE_UNAVAILABLE
+
+    def __init__(self, dependency: str) -> None:
+        super().__init__(
+            f"Service temporarily unavailable: {dependency} is not answering; "
+            f"try again in {RETRY_AFTER_SECONDS} seconds"
+        )
+        self.dependency = dependency
+        self.headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def as_outage(exc: BaseException) -> ServiceUnavailableError | None:
+    """`exc` as a 503 when it says a dependency is down (see :mod:`confhub.core.outages`)."""
+    if isinstance(exc, ServiceUnavailableError):
+        return exc
+    dependency = outage_of(exc)
+    return ServiceUnavailableError(dependency) if dependency else None
+
+
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/schema", "/calendar/", "/ws/")):
@@ -85,9 +110,21 @@ def _error_parts(exc: Exception) -> tuple[int, str, Any]:
 
 
 def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Render any exception as the contract's JSON error or, for a browser, an error page."""
+    """Render any exception as the contract's JSON error or, for a browser, an error page;
+    a dependency that is down is a 503 with `Retry-After`, never a 500."""
+    outage = as_outage(exc)
+    if outage is not None:
+        request.logger.warning(
+            "%s %s: 503, %s is down (%s: %s)",
+            request.method,
+            request.url.path,
+            outage.dependency,
+            type(exc).__name__,
+            str(exc).splitlines()[0] if str(exc) else "",
+        )
+        exc = outage
     status_code, detail, extra = _error_parts(exc)
-    if status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
+    if status_code >= HTTP_500_INTERNAL_SERVER_ERROR and outage is None:
         request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
     headers = getattr(exc, "headers", None) or None
     if _wants_json(request):

@@ -10,7 +10,9 @@ in :mod:`confhub.app`) adds them to each operation as its route is registered:
   DELETE), which its state may forbid (an ended or cancelled meeting, locked minutes);
 - 401 for any other operation that needs a signed-in caller, and 403 when it also takes a body
   (the body names what it acts on, e.g. the province of a new meeting);
-- 413 for an upload (a multipart body) over the configured size.
+- 413 for an upload (a multipart body) over the configured size;
+- 503 for every operation: the database (or Redis, for a session) is down; `Retry-After` says
+  when to try again.
 
 Anything else one operation may answer is declared on its route handler with
 `responses=error_responses(...)` (e.g. sign-in's 401 and 429); declarations there win.
@@ -47,6 +49,10 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     404: "No such thing (or none the caller may know of)",
     409: "Not possible in the current state (e.g. a status step that does not follow)",
     413: "The upload is larger than the configured limit (CONFHUB_MAX_UPLOAD_MB)",
+    503: (
+        "A dependency (the database, or Redis for a session) is down: nothing was done; "
+        "send the same request again after `Retry-After` seconds"
+    ),
 }
 
 
@@ -124,6 +130,7 @@ def derived_error_codes(route: HTTPRoute, handler: HTTPRouteHandler) -> list[int
         codes |= {401, 403} if body is not None else {401}
     if body is not None and _is_upload(body):
         codes.add(413)
+    codes.add(503)
     return sorted(codes)
 
 

@@ -5,12 +5,16 @@ hash of their address and browser, whose key is random, lives only in memory (or
 a two-day expiry, when configured, so processes agree) and changes every day; the hashes
 themselves are kept only in memory/Redis, for at most a day. The database holds only counts per
 site and day. Crawlers announcing themselves are not counted.
+
+While Redis is down the public pages keep answering: this process counts in its own memory
+(visitors seen by several processes may then be counted more than once) until Redis is back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections.abc import Awaitable
@@ -19,6 +23,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -26,6 +32,9 @@ from confhub.core.timefmt import local_time
 from confhub.db import DbSession
 from confhub.news.models import SiteVisitDay
 
+logger = logging.getLogger("confhub.news.visits")
+
+_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 ONLINE_WINDOW = 300  # seconds: "online now" is the last five minutes
 _BOTS = ("bot", "spider", "crawl", "slurp", "facebookexternalhit", "preview")
 
@@ -58,36 +67,40 @@ class VisitCounter:
 
     async def _visitor(self, day: date, address: str, user_agent: str) -> str:
         """The visitor's hash for `day` (the key changes with the day)."""
-        if self.redis is not None:
-            key = f"confhub:visits:salt:{day.isoformat()}"
-            await self.redis.set(key, secrets.token_hex(32), nx=True, ex=2 * 86400)
-            salt = bytes(await self.redis.get(key) or b"")
-        else:
-            if self._day != day:
-                self._day, self._salt, self._seen = day, secrets.token_bytes(32), {}
-            salt = self._salt
+        if self._day != day:
+            self._day, self._salt, self._seen = day, secrets.token_bytes(32), {}
+        salt = self._salt
         message = f"{address}\n{user_agent}".encode()
         return hmac.new(salt, message, hashlib.sha256).hexdigest()[:24]
 
-    async def _first_today(self, site: str, day: date, visitor: str) -> bool:
-        if self.redis is not None:
-            key = f"confhub:visits:seen:{site}:{day.isoformat()}"
-            added = await cast("Awaitable[int]", self.redis.sadd(key, visitor))
-            await self.redis.expire(key, 2 * 86400)
-            return added == 1
+    async def _shared_visitor(self, redis: Redis, day: date, address: str, agent: str) -> str:
+        """The visitor's hash with the day's key every process shares."""
+        key = f"confhub:visits:salt:{day.isoformat()}"
+        await redis.set(key, secrets.token_hex(32), nx=True, ex=2 * 86400)
+        salt = bytes(await redis.get(key) or b"")
+        message = f"{address}\n{agent}".encode()
+        return hmac.new(salt, message, hashlib.sha256).hexdigest()[:24]
+
+    async def _first_today(self, site: str, visitor: str) -> bool:
         seen = self._seen.setdefault(site, set())
         if visitor in seen:
             return False
         seen.add(visitor)
         return True
 
+    async def _shared_hit(self, redis: Redis, site: str, day: date, visitor: str) -> bool:
+        """Mark the visitor online and seen today in Redis; whether they are new today."""
+        now = time.time()
+        online_key = f"confhub:visits:online:{site}"
+        await redis.zadd(online_key, {visitor: now})
+        await redis.zremrangebyscore(online_key, 0, now - ONLINE_WINDOW)
+        await redis.expire(online_key, ONLINE_WINDOW * 2)
+        seen_key = f"confhub:visits:seen:{site}:{day.isoformat()}"
+        added = await cast("Awaitable[int]", redis.sadd(seen_key, visitor))
+        await redis.expire(seen_key, 2 * 86400)
+        return added == 1
+
     async def _mark_online(self, site: str, visitor: str, now: float) -> None:
-        if self.redis is not None:
-            key = f"confhub:visits:online:{site}"
-            await self.redis.zadd(key, {visitor: now})
-            await self.redis.zremrangebyscore(key, 0, now - ONLINE_WINDOW)
-            await self.redis.expire(key, ONLINE_WINDOW * 2)
-            return
         online = self._online.setdefault(site, {})
         online[visitor] = now
         if len(online) > 64:  # prune now and then, not on every hit
@@ -98,9 +111,11 @@ class VisitCounter:
         """Distinct visitors of the site in the last five minutes."""
         now = time.time()
         if self.redis is not None:
-            return int(
-                await self.redis.zcount(f"confhub:visits:online:{site}", now - ONLINE_WINDOW, now)
-            )
+            try:
+                key = f"confhub:visits:online:{site}"
+                return int(await self.redis.zcount(key, now - ONLINE_WINDOW, now))
+            except _REDIS_DOWN as exc:
+                logger.warning("visitors online counted in this process: Redis is down (%s)", exc)
         return sum(1 for seen in self._online.get(site, {}).values() if seen >= now - ONLINE_WINDOW)
 
     async def hit(
@@ -114,9 +129,17 @@ class VisitCounter:
         """Count one page view of `site` (and a visitor, the first time today)."""
         if is_crawler(user_agent):
             return
-        visitor = await self._visitor(day, address, user_agent)
-        await self._mark_online(site, visitor, time.time())
-        new = await self._first_today(site, day, visitor)
+        new: bool | None = None
+        if self.redis is not None:
+            try:
+                visitor = await self._shared_visitor(self.redis, day, address, user_agent)
+                new = await self._shared_hit(self.redis, site, day, visitor)
+            except _REDIS_DOWN as exc:
+                logger.warning("visit counted in this process: Redis is down (%s)", exc)
+        if new is None:
+            visitor = await self._visitor(day, address, user_agent)
+            await self._mark_online(site, visitor, time.time())
+            new = await self._first_today(site, visitor)
         await _add(session, site, day, views=1, visitors=1 if new else 0)
 
     async def stats(self, session: DbSession, site: str, day: date) -> VisitStats:
