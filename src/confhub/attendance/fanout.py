@@ -7,6 +7,7 @@ the queue to the publisher the app put in `session.info` (the hub of that app).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from confhub.db import DbSession
+
+logger = logging.getLogger("confhub.live")
 
 PUBLISHER_KEY = "confhub_publisher"
 _PENDING_KEY = "confhub_pending_deltas"
@@ -33,7 +36,12 @@ def _after_commit(session: Session) -> None:
     if publisher is None:
         return
     for meeting_id, messages in pending.items():
-        publisher(meeting_id, messages)
+        try:
+            publisher(meeting_id, messages)
+        except Exception:
+            # Committed is committed: the request must not fail now. Boards read what was not
+            # published from the database (the hub's poll).
+            logger.exception("committed deltas of meeting %s not published", meeting_id)
 
 
 def _after_rollback(session: Session) -> None:

@@ -5,6 +5,11 @@ Deltas reach the hub through Litestar's channels (memory in one process, Redis a
 and are delivered strictly in version order. A gap, a dropped Redis connection or a silent
 channel worker never loses anything: a poll of the meeting's version every second fills gaps
 from the database, and a watchdog restarts the channel plugin's workers when they die.
+
+While Redis is down, deltas still reach every board within about a second through that poll, and
+a meeting whose channel could not be subscribed (a socket joining during the outage) is
+subscribed by the watchdog once Redis is back. While the database is down the poll fails and
+tries again; sockets stay open.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import msgspec
 from litestar.channels import ChannelsPlugin, Subscriber
 
 from confhub.attendance import events
+from confhub.core.outages import outage_of
 from confhub.system import metrics
 
 logger = logging.getLogger("confhub.live")
@@ -109,6 +115,8 @@ class MeetingRoom:
     by_point: dict[int, set[LiveClient]] = field(default_factory=dict)
     subscriber: Subscriber | None = None
     reader: asyncio.Task[None] | None = None
+    # The channel could not be subscribed (Redis down): the watchdog tries again.
+    unsubscribed: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def add(self, client: LiveClient) -> None:
@@ -221,9 +229,21 @@ class AttendanceHub:
     # -- delivery --------------------------------------------------------------------------
 
     async def _subscribe(self, room: MeetingRoom) -> None:
-        room.subscriber = await self.channels.subscribe(
-            [channel_name(room.meeting_id, self.namespace)]
-        )
+        """Read the room's channel; when Redis refuses, the room goes without (the poll serves
+        it) and the watchdog subscribes it later."""
+        name = channel_name(room.meeting_id, self.namespace)
+        try:
+            room.subscriber = await self.channels.subscribe([name])
+        except Exception as exc:
+            if outage_of(exc) is None:
+                raise
+            # The plugin registered a subscriber before Redis refused: nobody would read it.
+            plugin: Any = self.channels
+            plugin._channels.pop(name, None)
+            room.subscriber, room.unsubscribed = None, True
+            logger.warning("live channel of meeting %s not subscribed: %s", room.meeting_id, exc)
+            return
+        room.unsubscribed = False
         room.reader = asyncio.create_task(self._read(room), name=f"confhub-live-{room.meeting_id}")
 
     async def _close_room(self, room: MeetingRoom) -> None:
@@ -295,16 +315,22 @@ class AttendanceHub:
                     if latest > room.delivered:
                         async with room.lock:
                             await self._fill_gap(room)
-                except Exception:  # a database hiccup must not end the poll
-                    logger.exception("live poll of meeting %s failed", room.meeting_id)
+                except Exception as exc:  # a database hiccup must not end the poll
+                    if outage_of(exc) is None:
+                        logger.exception("live poll of meeting %s failed", room.meeting_id)
+                    else:
+                        logger.warning("live poll of meeting %s: %s", room.meeting_id, exc)
 
     async def _watchdog_forever(self) -> None:
         while True:
             await asyncio.sleep(WATCHDOG_INTERVAL)
             try:
                 await self.heal()
-            except Exception:
-                logger.exception("live watchdog failed")
+            except Exception as exc:
+                if outage_of(exc) is None:
+                    logger.exception("live watchdog failed")
+                else:  # Redis is still away: the next round tries again
+                    logger.warning("live watchdog: Redis is down (%s)", exc)
 
     async def heal(self) -> None:
         """Restart channel workers that died (e.g. Redis dropped the connection) and readers."""
@@ -327,7 +353,7 @@ class AttendanceHub:
             logger.warning("restarting the live channel publisher (%s)", _failure(pub_task))
             plugin._pub_task = asyncio.create_task(plugin._pub_worker())
         for room in list(self.rooms.values()):
-            if room.reader is not None and room.reader.done():
+            if room.unsubscribed or (room.reader is not None and room.reader.done()):
                 with contextlib.suppress(Exception):
                     if room.subscriber is not None:
                         await self.channels.unsubscribe(room.subscriber)

@@ -31,6 +31,7 @@ from confhub.attendance.services import (
 )
 from confhub.attendance.snapshots import SnapshotReads
 from confhub.core.errors import ConfhubError
+from confhub.core.outages import outage_of
 from confhub.meetings.models import Invitation, Meeting
 from confhub.meetings.tokens import find_invitation
 from confhub.points.models import ConnectionPoint
@@ -40,6 +41,8 @@ from confhub.system import metrics
 # per socket, a burst then so many a second. This many refusals close the socket.
 MAX_REFUSALS = 100
 POLICY_VIOLATION = 1008
+# A dependency is down (RFC 6455's "Try Again Later"): the client reconnects after a while.
+TRY_AGAIN_LATER = 1013
 # Ids and counts travel as 64-bit integers in the database.
 MAX_WHOLE_NUMBER = 2**63 - 1
 
@@ -164,6 +167,12 @@ class LiveConnection:
         metrics.WEBSOCKETS_OPEN.labels(kind=kind).inc()
         try:
             await self._run()
+        except Exception as exc:
+            # The database went away before the snapshot could be read: the client reconnects.
+            if outage_of(exc) is None:
+                raise
+            logger.warning("live socket of meeting %s: %s", self.meeting_id, exc)
+            await self._close(TRY_AGAIN_LATER, "service unavailable; reconnect shortly")
         finally:
             metrics.WEBSOCKETS_OPEN.labels(kind=kind).dec()
 
@@ -310,10 +319,21 @@ class LiveConnection:
             await self._error(exc.detail, **_key_of(message))
         except (TypeError, ValueError, KeyError) as exc:
             await self._error(f"bad message: {exc}", **_key_of(message))
-        except SQLAlchemyError:
-            # Nothing was stored (the transaction rolled back); the client may send it again.
-            logger.exception("live message of meeting %s failed", self.meeting_id)
-            await self._error("could not be stored now; send it again", **_key_of(message))
+        except Exception as exc:
+            # Nothing was stored (the transaction rolled back, or never began): the socket stays
+            # open and the client sends it again with the same key, stored once.
+            dependency = outage_of(exc)
+            if dependency is not None:
+                logger.warning(
+                    "live message of meeting %s: %s is down", self.meeting_id, dependency
+                )
+                detail = f"could not be stored now: {dependency} is not answering; send it again"
+            elif isinstance(exc, SQLAlchemyError):
+                logger.exception("live message of meeting %s failed", self.meeting_id)
+                detail = "could not be stored now; send it again"
+            else:
+                raise
+            await self._error(detail, retry=True, **_key_of(message))
 
     async def _on_heartbeat(self, message: dict[str, Any]) -> None:
         rtt = message.get("rtt_ms")

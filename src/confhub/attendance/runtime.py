@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from confhub.attendance.hub import AttendanceHub
 from confhub.attendance.models import Presence
 from confhub.attendance.presence import PresenceTracker
 from confhub.attendance.services import AttendanceService, one_writer
+from confhub.core.outages import outage_of
 
 logger = logging.getLogger("confhub.live")
 
@@ -69,8 +71,11 @@ class LiveRuntime:
                 if since_sweep >= SWEEP_EVERY:
                     since_sweep = 0.0
                     await self.sweep_stale()
-            except Exception:  # a database hiccup must not end presence tracking
-                logger.exception("presence update failed")
+            except Exception as exc:  # a database hiccup must not end presence tracking
+                if outage_of(exc) is None:
+                    logger.exception("presence update failed")
+                else:  # what was not stored is still due: the next round stores it
+                    logger.warning("presence update failed: %s", exc)
 
     async def publish_presence(self) -> None:
         """Store (and so broadcast) every point whose presence changed, PRESENCE_CHUNK points
@@ -112,12 +117,33 @@ def live_namespace(redis_url: str) -> str:
     return f"confhub:live:{parse_url(redis_url).get('db', 0)}:"
 
 
+class OutageTolerantPubSubBackend(RedisChannelsPubSubBackend):
+    """Redis pub/sub whose publishing survives Redis being down.
+
+    The channels plugin's publishing worker ends on the first error, leaving the message it took
+    unfinished, and the plugin waits for every queued message at shutdown: one failed publish
+    made a process hang on SIGTERM. Here a delta that cannot be published is dropped (logged);
+    every board still gets it from the database within the hub's poll interval.
+    """
+
+    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        """Publish, or drop and log when Redis is down."""
+        try:
+            await super().publish(data, channels)
+        except Exception as exc:
+            if outage_of(exc) is None:
+                raise
+            logger.warning("live delta not published (the poll delivers it): %s", exc)
+
+
 def build_live_runtime(redis_url: str | None) -> LiveRuntime:
     """Memory fan-out in one process; Redis pub/sub shared by every process when configured."""
     if redis_url:
         # Its own connection, checked every 10 s, so a dead pub/sub link is noticed.
-        pubsub_redis = Redis.from_url(redis_url, health_check_interval=10, socket_keepalive=True)
-        backend: Any = RedisChannelsPubSubBackend(redis=pubsub_redis, key_prefix="confhub:live")
+        pubsub_redis = Redis.from_url(
+            redis_url, health_check_interval=10, socket_keepalive=True, socket_connect_timeout=2
+        )
+        backend: Any = OutageTolerantPubSubBackend(redis=pubsub_redis, key_prefix="confhub:live")
     else:
         backend = MemoryChannelsBackend()
     channels = ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)

@@ -48,14 +48,14 @@ export class CheckinView {
     document.getElementById("current-text").textContent = this.rollCallText(answer);
   }
 
-  // Says plainly whether the latest answer is stored: waiting (kept on the phone), refused, or
-  // stored at a time. With nothing to say, the server's own confirmation stays.
+  // Says plainly whether the latest answer is stored: waiting (kept on the phone; the server may
+  // have said it cannot store it just now), refused, or stored at a time. With nothing to say, the server's own confirmation stays.
   saveState(waiting, outcome) {
     let kind;
     let text;
     if (waiting) {
       kind = "pending";
-      text = this.M.pending;
+      text = outcome?.kind === "retrying" ? this.M.retrying : this.M.pending;
     } else if (outcome?.kind === "rejected") {
       kind = "rejected";
       text = fill(this.M.rejected, { reason: outcome.reason });

@@ -147,7 +147,8 @@ class CheckinPage {
     if (message.type === "ack") {
       this.stored(message.idempotency_key, message.version, new Date());
     } else if (message.type === "error" && message.idempotency_key) {
-      this.rejected(message.idempotency_key, this.refusalOf(0, message.detail));
+      if (message.retry) this.retryLater(message.idempotency_key);
+      else this.rejected(message.idempotency_key, this.refusalOf(0, message.detail));
     }
   }
 
@@ -174,6 +175,15 @@ class CheckinPage {
       }
       this.outcome = { kind: "stored", at };
     }
+    this.render();
+  }
+
+  // The server could not store it now (its database is down): it stays in the outbox and goes
+  // again with the same key after RESEND_AFTER_MS, until it is stored.
+  retryLater(key) {
+    if (!this.outbox.has(key)) return;
+    this.sentAt.set(key, Date.now());
+    this.outcome = { kind: "retrying" };
     this.render();
   }
 
@@ -210,7 +220,10 @@ class CheckinPage {
         this.stored(entry.idempotency_key, record.version, record.created_at ? new Date(record.created_at) : new Date());
         return true;
       }
-      if (response.status >= 400 && response.status < 500 && !RETRY_STATUSES.has(response.status)) {
+      if (response.status === 503) {
+        this.outcome = { kind: "retrying" };
+        this.render();
+      } else if (response.status >= 400 && response.status < 500 && !RETRY_STATUSES.has(response.status)) {
         const detail = await response.json().then((body) => body.detail, () => "");
         this.rejected(entry.idempotency_key, this.refusalOf(response.status, detail));
         return true;
