@@ -12,8 +12,13 @@ from advanced_alchemy.exceptions import NotFoundError as RepositoryNotFoundError
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import (
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 
+from confhub.core.i18n import gettext, language_of
 from confhub.core.outages import RETRY_AFTER_SECONDS, outage_of
 
 
@@ -66,6 +71,11 @@ class PayloadTooLargeError(ConfhubError):
     """An upload is larger than the configured limit."""
 
     status_code = 413
+
+    @classmethod
+    def upload(cls, limit_mb: int) -> PayloadTooLargeError:
+        """The error for an upload past `limit_mb` (CONFHUB_MAX_UPLOAD_MB), in its one wording."""
+        return cls(f"The file is larger than the limit of {limit_mb} MB")
 
 
 class ServiceUnavailableError(ConfhubError):
@@ -123,6 +133,9 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
             str(exc).splitlines()[0] if str(exc) else "",
         )
         exc = outage
+    if isinstance(exc, HTTPException) and exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+        # Litestar's own refusal of a body past request_max_body_size, said as ours is.
+        exc = PayloadTooLargeError.upload(request.app.state.settings.max_upload_mb)
     status_code, detail, extra = _error_parts(exc)
     if status_code >= HTTP_500_INTERNAL_SERVER_ERROR and outage is None:
         request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -132,6 +145,10 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
         if extra:
             body["extra"] = extra
         return Response(body, status_code=status_code, media_type=MediaType.JSON, headers=headers)
+    if isinstance(exc, PayloadTooLargeError):
+        limit = request.app.state.settings.max_upload_mb
+        message = "The file is larger than the limit of %(n)s MB."
+        detail = gettext(language_of(request), message, n=limit)
     return Template(
         template_name="error.html",
         context={"status_code": status_code, "detail": detail},

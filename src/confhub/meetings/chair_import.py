@@ -8,15 +8,10 @@ language, :func:`preview` says what each row would do (and what is wrong with it
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from itertools import islice
-from typing import Any
+from itertools import chain
 
 import anyio.to_thread
 from sqlalchemy import select
@@ -29,20 +24,18 @@ from confhub.meetings.audit import AuditAction
 from confhub.meetings.invitations import apply_chair, require_editable
 from confhub.meetings.models import Invitation, Meeting
 from confhub.meetings.services import ChairAssignment
+from confhub.meetings.sheet_limits import MAX_ROWS
+from confhub.meetings.sheet_reader import sheet_rows
 from confhub.points.models import ConnectionPoint
 from confhub.units.matching import UnitIndex, UnitMatch, fold, unit_index
 from confhub.units.models import Province, Unit
 
-MAX_ROWS = 5000
-# Only the first columns matter; a sheet with thousands of columns is not a chair list.
-MAX_COLUMNS = 40
 # A title row or two ("DANH SÁCH CHỦ TRÌ CÁC ĐIỂM CẦU") often sits above the header.
 HEADER_SCAN_ROWS = 10
 MAX_NAME = 200  # invitation.chair_name
 MAX_TITLE = 300  # invitation.chair_title
 MAX_PHONE = 40  # invitation.chair_phone
 
-XLSX_MAGIC = b"PK\x03\x04"
 _PHONE = re.compile(r"[0-9+ .\-()]+")
 
 # Header names, folded (no case, no diacritics, punctuation as spaces). A unit code column wins
@@ -85,14 +78,6 @@ _FIELD_HEADERS: dict[str, frozenset[str]] = {
         {"dien thoai", "so dien thoai", "sdt", "so dt", "dt", "phone", "chair phone", "mobile"}
     ),
 }
-
-# Binary files that are sometimes uploaded by mistake, named so the message helps.
-_KNOWN_BINARY: tuple[tuple[bytes, str], ...] = (
-    (b"\xd0\xcf\x11\xe0", "an old Excel 97-2003 (.xls) file; save it as .xlsx or CSV"),
-    (b"%PDF-", "a PDF file; upload the CSV or XLSX sheet"),
-    (b"\x89PNG", "an image; upload the CSV or XLSX sheet"),
-    (b"\xff\xd8\xff", "an image; upload the CSV or XLSX sheet"),
-)
 
 
 @dataclass(frozen=True)
@@ -141,141 +126,23 @@ class ImportPreview:
 # --- Reading the file ---------------------------------------------------------------------------
 
 
-async def read_sheet(data: bytes) -> list[SheetRow]:
+async def read_sheet(data: bytes, filename: str = "") -> list[SheetRow]:
     """:func:`parse_sheet` in a worker thread: a national sheet takes openpyxl about 0.2 s,
     which on the event loop would hold up every live socket of the process."""
-    return await anyio.to_thread.run_sync(parse_sheet, data)
+    return await anyio.to_thread.run_sync(parse_sheet, data, filename)
 
 
-def parse_sheet(data: bytes) -> list[SheetRow]:
+def parse_sheet(data: bytes, filename: str = "") -> list[SheetRow]:
     """The non-blank data rows of a CSV or XLSX chair sheet (the format is told by content).
 
     Raises :class:`InvalidInputError` (field "file") for an unreadable file, a sheet without
-    rows, or one with more than :data:`MAX_ROWS` rows.
+    rows, one with more than :data:`MAX_ROWS` rows, or one past any bound of
+    :mod:`confhub.meetings.sheet_limits` (checked while it is read).
     """
-    if not data:
-        raise InvalidInputError("file", "the file is empty")
-    # The content decides, not the file name: people rename files freely.
-    raw_rows = _xlsx_rows(data) if data.startswith(XLSX_MAGIC) else _csv_rows(data)
-    rows = _sheet_rows(raw_rows)
+    rows = _sheet_rows(sheet_rows(data, filename))
     if not rows:
         raise InvalidInputError("file", "the sheet has no rows")
     return rows
-
-
-def _cell_text(value: Any) -> str:
-    """A cell as the text a person sees; whole numbers lose the ".0" Excel gives them."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    text = unicodedata.normalize("NFC", str(value))
-    # Control characters are never meant; any run of whitespace (line breaks in a cell, the
-    # non-breaking spaces of text copied from the web) is one space.
-    text = "".join(c for c in text if c >= " " or c in "\t\r\n")
-    return " ".join(text.split())
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells) of the first worksheet of an XLSX file."""
-    from openpyxl import load_workbook  # 10 MiB; only imports need it
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # zipfile, XML and openpyxl's own errors: all mean "broken file"
-        raise InvalidInputError("file", "not a readable XLSX file") from exc
-    return _xlsx_iter(workbook)
-
-
-def _xlsx_iter(workbook: Any) -> Iterator[tuple[int, list[str]]]:
-    try:
-        if not workbook.worksheets:
-            raise InvalidInputError("file", "the workbook has no worksheet")
-        sheet = workbook.worksheets[0]
-        # Some generators write a wrong <dimension>; without it every row is read.
-        sheet.reset_dimensions()
-        rows = sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True)
-        # Missing rows come back empty, so the count matches the row numbers Excel shows.
-        for number, values in enumerate(rows, start=1):
-            yield number, [_cell_text(v) for v in values]
-    except InvalidInputError:
-        raise
-    except Exception as exc:  # a damaged sheet fails while being read, not when opened
-        raise InvalidInputError("file", "not a readable XLSX file") from exc
-    finally:
-        workbook.close()
-
-
-def _decode(data: bytes) -> str:
-    for magic, what in _KNOWN_BINARY:
-        if data.startswith(magic):
-            raise InvalidInputError("file", f"this is {what}")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # Excel's "Unicode Text" export: UTF-16 with a byte order mark.
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise InvalidInputError("file", "not a CSV or XLSX file") from None
-    else:
-        text = ""
-        for encoding in ("utf-8-sig", "cp1258", "latin-1"):
-            # UTF-8 first: a sheet that decodes as UTF-8 is UTF-8; cp1258 is the old
-            # Vietnamese Windows code page; latin-1 never fails, hence last.
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-    if not _looks_like_text(text):
-        raise InvalidInputError("file", "not a CSV or XLSX file")
-    # cp1258 spells tones as combining marks; NFC makes them the characters units are named with.
-    return unicodedata.normalize("NFC", text)
-
-
-def _looks_like_text(text: str) -> bool:
-    """Binary data decoded as latin-1 is full of control characters; a sheet has almost none."""
-    if "\x00" in text:
-        return False
-    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\x0b\x0c")
-    return controls <= max(2, len(text) // 100)
-
-
-def _sniff_delimiter(text: str) -> str:
-    """`,`, `;` or tab: the one that splits the first rows into the most regular columns."""
-    best, best_score = ",", (-1, -1)
-    for delimiter in (",", ";", "\t"):
-        try:
-            sample = list(islice(csv.reader(io.StringIO(text), delimiter=delimiter), 50))
-        except csv.Error:
-            continue
-        widths = [len(row) for row in sample if row]
-        if not widths:
-            continue
-        mode = max(set(widths), key=widths.count)
-        # Rows that agree on a width above one, then the width itself.
-        score = (widths.count(mode) if mode > 1 else 0, mode)
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells) of a CSV file; each record is one row, as a spreadsheet shows it."""
-    text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    return _csv_iter(reader)
-
-
-def _csv_iter(reader: Iterable[list[str]]) -> Iterator[tuple[int, list[str]]]:
-    try:
-        for number, cells in enumerate(reader, start=1):
-            yield number, [_cell_text(c) for c in cells[:MAX_COLUMNS]]
-    except csv.Error as exc:
-        raise InvalidInputError("file", f"not a readable CSV file: {exc}") from exc
 
 
 def _header_key(cell: str) -> str:
@@ -340,7 +207,7 @@ def _sheet_rows(raw_rows: Iterable[tuple[int, list[str]]]) -> list[SheetRow]:
         return cells[index] if index is not None and index < len(cells) else ""
 
     result: list[SheetRow] = []
-    for number, cells in [*head, *rows_iter]:
+    for number, cells in chain(head, rows_iter):
         if not any(cells):
             continue
         if len(result) >= MAX_ROWS:

@@ -171,9 +171,7 @@ async def store_document(
             async for chunk in chunks:
                 size += len(chunk)
                 if size > limit:
-                    raise PayloadTooLargeError(
-                        f"The file is larger than the limit of {settings.max_upload_mb} MB"
-                    )
+                    raise PayloadTooLargeError.upload(settings.max_upload_mb)
                 digest.update(chunk)
                 if len(head) < HEAD_BYTES:
                     head = (head + chunk[:HEAD_BYTES])[:HEAD_BYTES]

@@ -12,17 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import islice
 
+import anyio.to_thread
+
 from confhub.core.errors import InvalidInputError
 from confhub.meetings.chair_import import (
     _UNIT_CODE_HEADERS,
     _UNIT_NAME_HEADERS,
     HEADER_SCAN_ROWS,
-    MAX_ROWS,
-    XLSX_MAGIC,
-    _csv_rows,
     _header_key,
-    _xlsx_rows,
 )
+from confhub.meetings.sheet_limits import MAX_ROWS
+from confhub.meetings.sheet_reader import sheet_rows
 
 
 def _unit_columns(cells: Sequence[str]) -> list[int]:
@@ -33,15 +33,20 @@ def _unit_columns(cells: Sequence[str]) -> list[int]:
     return codes + names
 
 
-def unit_entries(data: bytes) -> list[str]:
+async def read_unit_list(data: bytes, filename: str = "") -> list[str]:
+    """:func:`unit_entries` in a worker thread, off the event loop (an XLSX list takes openpyxl
+    a good part of a second)."""
+    return await anyio.to_thread.run_sync(unit_entries, data, filename)
+
+
+def unit_entries(data: bytes, filename: str = "") -> list[str]:
     """The unit codes or names of an uploaded list, in file order.
 
-    Raises :class:`InvalidInputError` (field "file") for an empty or unreadable file, or one with
-    more than :data:`MAX_ROWS` entries.
+    Raises :class:`InvalidInputError` (field "file") for an empty or unreadable file, one with
+    more than :data:`MAX_ROWS` entries, or one past any bound of
+    :mod:`confhub.meetings.sheet_limits` (checked while it is read).
     """
-    if not data:
-        raise InvalidInputError("file", "the file is empty")
-    raw = _xlsx_rows(data) if data.startswith(XLSX_MAGIC) else _csv_rows(data)
+    raw = sheet_rows(data, filename)
     rows = [cells for _number, cells in islice(raw, MAX_ROWS + HEADER_SCAN_ROWS) if any(cells)]
     entries: list[str] = []
     header = next(

@@ -2,6 +2,10 @@
 recognised by content, then decoded and re-encoded with Pillow — turned upright, at most
 1600 px, JPEG, with no EXIF, XMP or comment left — plus a thumbnail. The upload itself is
 deleted; only the re-encoded files are ever served.
+
+A photo is judged by its header before a pixel is decoded: a small file can declare billions of
+pixels. Only the first frame of an animated image is ever decoded, and a JPEG is decoded at the
+smallest scale that still gives 1600 px (libjpeg scales by 1/2, 1/4 or 1/8 while decoding).
 """
 
 from __future__ import annotations
@@ -9,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import secrets
 import tempfile
+import threading
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from confhub.core.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
-from confhub.meetings.documents import GIF, JPEG, PNG, WEBP, sniff_head
+from confhub.meetings.documents import GIF, JPEG, PNG, WEBP, FileKind, sniff_head
 from confhub.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,11 +29,27 @@ if TYPE_CHECKING:
 MAX_EDGE = 1600
 THUMB_EDGE = 480
 JPEG_QUALITY = 85
-# A photo larger than this (in pixels, ~50 MP) is refused before it is decoded.
+# Pixels of a baseline JPEG, refused from its header beyond this. It is decoded scaled down to
+# at most twice 1600 px (about 3 MP, 9 MiB), so only the file's own size grows with it; 50 MP is
+# above any camera's photo. Also Pillow's own bomb limit (it refuses twice this outright).
 MAX_PIXELS = 50_000_000
+# Pixels of a photo decoded whole at full size: PNG, WebP, GIF and progressive JPEG (whose
+# decoder keeps every coefficient of the image). Up to 4 bytes a pixel, twice over while it is
+# flattened: 16 MP (a 12 MP phone photo fits) is some 100 MiB for a second.
+MAX_FULL_DECODE_PIXELS = 16_000_000
+# Scans of a progressive JPEG, each a pass over the whole image: encoders write about ten; a
+# file of thousands of tiny scans costs minutes of CPU.
+MAX_JPEG_SCANS = 100
+# Text chunks of a PNG (which are thrown away) that Pillow unpacks while reading the header.
+PNG_TEXT_MEMORY = 4 * 1024 * 1024
+# Photos decoded at once by one process: each may take some 130 MiB for a second (a 16 MP PNG
+# with transparency), and the worker threads would otherwise let dozens run together.
+MAX_CONCURRENT_DECODES = 2
+_DECODING = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
 ACCEPTED = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP", GIF: "GIF"}
 REFUSED = "only JPEG, PNG, WebP and GIF photos are accepted"
 HEAD_BYTES = 16
+SCAN_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -74,7 +95,7 @@ async def receive(chunks: AsyncIterable[bytes], folder: Path, limit: int, limit_
                 aclose = getattr(chunks, "aclose", None)
                 if aclose is not None:
                     await aclose()
-                raise PayloadTooLargeError(f"The file is larger than the limit of {limit_mb} MB")
+                raise PayloadTooLargeError.upload(limit_mb)
             await asyncio.to_thread(handle.write, chunk)
         await asyncio.to_thread(handle.close)
     except BaseException:
@@ -96,52 +117,116 @@ def _open_temp(folder: Path) -> tuple[IO[bytes], Path]:
 
 
 def _flatten(image: Image.Image) -> Image.Image:
-    """RGB on white (transparent parts of a PNG or GIF become white)."""
+    """RGB on white (transparent parts of a PNG or GIF become white); `image` itself when it
+    is RGB already."""
     from PIL import Image
 
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
+    if image.mode in ("RGBA", "LA"):
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image.getchannel("A"))
         return background
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def _save(image: Image.Image, edge: int, path: Path) -> int:
-    from PIL import Image
+def _resizable(image: Image.Image) -> Image.Image:
+    """`image` in a mode Pillow resizes smoothly: RGB, RGBA or L as they are; a palette (GIF,
+    some PNGs) or anything else converted, keeping its transparency."""
+    if image.mode in ("RGB", "RGBA", "L"):
+        return image
+    transparent = image.mode in ("LA", "PA") or "transparency" in image.info
+    return image.convert("RGBA" if transparent else "RGB")
 
-    copy = image.copy()
-    copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
-    copy.info = {}  # nothing of the original's metadata is written back
-    copy.save(path, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+
+def _small_upright_rgb(opened: Image.Image) -> Image.Image:
+    """The decoded photo at most MAX_EDGE px, turned upright, RGB on white. Shrunk first, so
+    turning and flattening copy a 1600 px image, not the full-size one."""
+    from PIL import Image, ImageOps
+
+    image = _resizable(opened)
+    image.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS)
+    ImageOps.exif_transpose(image, in_place=True)
+    return _flatten(image)
+
+
+def _save(image: Image.Image, path: Path) -> int:
+    image.info = {}  # nothing of the original's metadata is written back
+    image.save(path, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
     return path.stat().st_size
+
+
+def too_many_pixels(limit: int) -> InvalidInputError:
+    """The error for a photo larger than `limit` pixels."""
+    return InvalidInputError(
+        "file", f"the photo has too many pixels (at most {limit // 1_000_000} megapixels)"
+    )
+
+
+def _jpeg_scans(upload: Path) -> int:
+    """How many scans (SOS markers) a JPEG file has: FF DA never occurs in coded data, where
+    every FF byte is followed by 00 or a restart marker."""
+    count, previous = 0, b""
+    with upload.open("rb") as file:
+        while chunk := file.read(SCAN_CHUNK):
+            count += (previous[-1:] + chunk).count(b"\xff\xda")
+            previous = chunk
+    return count
+
+
+def _check_size(image: Image.Image, kind: FileKind, upload: Path) -> None:
+    """Refuse, from the header alone, a photo too large to decode; a JPEG is set to decode at
+    the smallest scale that still gives MAX_EDGE pixels."""
+    progressive = kind == JPEG and bool(image.info.get("progressive"))
+    scaled = kind == JPEG and not progressive
+    limit = MAX_PIXELS if scaled else MAX_FULL_DECODE_PIXELS
+    width, height = image.size
+    if width * height > limit:
+        raise too_many_pixels(limit)
+    if kind == JPEG:
+        if _jpeg_scans(upload) > MAX_JPEG_SCANS:
+            raise InvalidInputError(
+                "file", f"the photo has too many scans (at most {MAX_JPEG_SCANS})"
+            )
+        longest = max(width, height)
+        if longest > MAX_EDGE:
+            box = (max(1, width * MAX_EDGE // longest), max(1, height * MAX_EDGE // longest))
+            image.draft(None, box)
+
+
+def _configure_pillow() -> None:
+    from PIL import Image, PngImagePlugin
+
+    # Set here, not left to Pillow's defaults (89 MP, 64 MiB of PNG text), which could change.
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    PngImagePlugin.MAX_TEXT_MEMORY = PNG_TEXT_MEMORY
 
 
 def reencode(upload: Path, folder: Path) -> StoredImage:
     """Decode the uploaded file (checked by content) and write the photo and its thumbnail."""
     # Pillow costs every process about 2.5 MiB; only photo uploads need it.
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
+    _configure_pillow()
     with upload.open("rb") as file:
         kind = sniff_head(file.read(HEAD_BYTES))
     if kind not in ACCEPTED:
         raise InvalidInputError("file", REFUSED)
-    try:
-        with Image.open(upload, formats=[ACCEPTED[kind]]) as opened:
-            if opened.width * opened.height > MAX_PIXELS:
-                raise InvalidInputError("file", "the photo has too many pixels")
-            opened.seek(0)
-            upright = ImageOps.exif_transpose(opened)
-            image = _flatten(upright)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise InvalidInputError("file", REFUSED) from None
     key = secrets.token_hex(16)
     main, thumb = folder / f"{key}.jpg", folder / f"{key}-thumb.jpg"
     try:
-        size = _save(image, MAX_EDGE, main)
-        _save(image, THUMB_EDGE, thumb)
-        with Image.open(main) as written:
-            width, height = written.size
+        with _DECODING, Image.open(upload, formats=[ACCEPTED[kind]]) as opened:
+            opened.seek(0)  # the first frame of an animated image, and only that one
+            _check_size(opened, kind, upload)
+            image = _small_upright_rgb(opened)
+            width, height = image.size
+            size = _save(image, main)
+            image.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+            _save(image, thumb)
+    except Image.DecompressionBombError:  # Pillow's own check, at twice MAX_PIXELS
+        raise too_many_pixels(MAX_PIXELS if kind == JPEG else MAX_FULL_DECODE_PIXELS) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        main.unlink(missing_ok=True)
+        thumb.unlink(missing_ok=True)
+        raise InvalidInputError("file", REFUSED) from None
     except BaseException:
         main.unlink(missing_ok=True)
         thumb.unlink(missing_ok=True)

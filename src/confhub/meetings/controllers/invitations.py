@@ -29,6 +29,7 @@ from confhub.meetings.schemas import (
     InvitedPointRead,
 )
 from confhub.meetings.services import ChairAssignment, MeetingService
+from confhub.meetings.sheet_reader import read_upload
 from confhub.settings import Settings
 
 
@@ -267,7 +268,8 @@ class InvitationApiController(Controller):
         with any bad row nothing is saved (400 naming the rows)."""
         meeting = await meetings.get_managed(principal, meeting_id)
         session = meetings.repository.session
-        rows = await chair_import.read_sheet(await data.data.read())
+        upload = data.data
+        rows = await chair_import.read_sheet(await read_upload(upload), upload.filename)
         if dry_run:
             preview = await chair_import.preview(session, meeting, principal, rows)
             return import_result(preview, applied=False)

@@ -82,7 +82,55 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"the list is empty", N_("The list is empty.")),
     (r"the file is empty", N_("The file is empty.")),
     (r"the sheet has no rows", N_("The sheet has no rows.")),
+    (r"the sheet has more than (?P<n>\d+) cells", N_("The sheet has more than %(n)s cells.")),
     (r"the (?:sheet|list) has more than (?P<n>\d+) \w+", N_("The file has more than %(n)s rows.")),
+    (r"the sheet is larger than (?P<n>\d+) MB", N_("The sheet is larger than %(n)s MB.")),
+    (
+        r"the file is named (?P<ext>\.\w+) but is not a spreadsheet",
+        N_("The file is named %(ext)s but is not a spreadsheet."),
+    ),
+    (r"the sheet goes beyond row (?P<n>\d+)", N_("The sheet goes beyond row %(n)s.")),
+    (
+        r"the sheet says it reaches row (?P<row>\d+); at most (?P<n>\d+) rows are read",
+        N_("The sheet says it reaches row %(row)s; at most %(n)s rows are read."),
+    ),
+    (
+        r"row (?P<row>\d+): a cell is longer than (?P<n>\d+) characters \(“(?P<value>[^”]*)…”\)",
+        N_("Row %(row)s: a cell is longer than %(n)s characters (“%(value)s…”)."),
+    ),
+    (
+        r"a cell is longer than (?P<n>\d+) characters \(“(?P<value>[^”]*)…”\)",
+        N_("A cell is longer than %(n)s characters (“%(value)s…”)."),
+    ),
+    (
+        r"row (?P<row>\d+) is longer than (?P<n>\d+) characters",
+        N_("Row %(row)s is longer than %(n)s characters."),
+    ),
+    (
+        r"the XLSX file has more than (?P<n>\d+) parts",
+        N_("The XLSX file has more than %(n)s parts."),
+    ),
+    (
+        r"the XLSX file unpacks to more than (?P<n>\d+) MB",
+        N_("The XLSX file unpacks to more than %(n)s MB."),
+    ),
+    (
+        r"the XLSX file expands more than (?P<n>\d+) times when unpacked",
+        N_("The XLSX file expands more than %(n)s times when unpacked."),
+    ),
+    (
+        r"the XLSX file holds too much besides the cells[^:;]*: save the sheet as CSV",
+        N_("The XLSX file holds too much besides the cells (styles, formatting): save it as CSV."),
+    ),
+    (
+        r"the workbook has more than (?P<n>\d+) different texts",
+        N_("The workbook has more than %(n)s different texts."),
+    ),
+    (
+        r"the workbook has more than (?P<n>\d+) sheets",
+        N_("The workbook has more than %(n)s sheets."),
+    ),
+    (r"the workbook has no worksheet", N_("The workbook has no worksheet.")),
     (r"not a readable XLSX file", N_("The XLSX file cannot be read.")),
     (r"not a readable CSV file[^;]*", N_("The CSV file cannot be read.")),
     (r"not a CSV or XLSX file", N_("This is not a CSV or XLSX file.")),

@@ -33,7 +33,8 @@ from confhub.meetings.pages.views import (
     translated,
 )
 from confhub.meetings.services import MeetingService
-from confhub.meetings.unit_list import unit_entries
+from confhub.meetings.sheet_reader import read_upload
+from confhub.meetings.unit_list import read_unit_list
 
 INVITE_WAYS = ("all", "types", "pasted", "file", "point")
 
@@ -78,8 +79,10 @@ async def _invite(
         return await invitations.invite_pasted(meeting, principal, form_text(form, "pasted"))
     if how == "file":
         upload = form.get("file")
-        data = await upload.read() if isinstance(upload, UploadFile) else b""
-        return await invitations.invite(meeting, principal, unit_codes=unit_entries(data))
+        if not isinstance(upload, UploadFile):
+            raise InvalidInputError("file", "the file is empty")
+        entries = await read_unit_list(await read_upload(upload), upload.filename)
+        return await invitations.invite(meeting, principal, unit_codes=entries)
     if how == "point":
         point_id = form_text(form, "point_id")
         if not point_id.isdigit() or len(point_id) > 12:

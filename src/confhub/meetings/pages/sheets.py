@@ -35,9 +35,15 @@ from confhub.meetings.pages.messages import raw_message
 from confhub.meetings.pages.points import render_points
 from confhub.meetings.pages.views import see_other, settings_of, translated
 from confhub.meetings.services import MeetingService
+from confhub.meetings.sheet_limits import MAX_ROWS
+from confhub.meetings.sheet_reader import read_upload
 
 QR_PER_PAGE = 12  # 3 columns × 4 rows on A4
 SHEET_HEADER = ("Mã đơn vị", "Đơn vị", "Họ và tên", "Chức vụ", "Điện thoại")
+# The confirmed rows, as the preview carried them: a sheet is confirmed only when every row is
+# right, so each fits in under 1,000 characters of JSON (a unit, a name of 200, a title of 300,
+# a phone of 40). Anything longer was not made by the preview page.
+ROWS_FIELD_MAX_CHARS = MAX_ROWS * 1000
 
 
 @lru_cache(maxsize=2048)
@@ -48,14 +54,16 @@ def _qr_svg(link: str) -> str:
 
 def _rows_from_json(raw: str) -> list[chair_import.SheetRow]:
     """The rows a preview page carried in its hidden field, checked for shape."""
+    if len(raw) > ROWS_FIELD_MAX_CHARS:
+        raise InvalidInputError("file", "not a readable CSV file")
     try:
         rows = msgspec.json.decode(raw.encode(), type=list[chair_import.SheetRow])
     except msgspec.ValidationError:
         raise InvalidInputError("file", "not a readable CSV file") from None
     except msgspec.DecodeError:
         raise InvalidInputError("file", "not a readable CSV file") from None
-    if len(rows) > chair_import.MAX_ROWS:
-        raise InvalidInputError("file", f"the sheet has more than {chair_import.MAX_ROWS} rows")
+    if len(rows) > MAX_ROWS:
+        raise InvalidInputError("file", f"the sheet has more than {MAX_ROWS} rows")
     return rows
 
 
@@ -106,8 +114,8 @@ class SheetPagesController(Controller):
         filename = upload.filename if isinstance(upload, UploadFile) else ""
         session = meetings.repository.session
         try:
-            data = await upload.read() if isinstance(upload, UploadFile) else b""
-            rows = await chair_import.read_sheet(data)
+            data = await read_upload(upload) if isinstance(upload, UploadFile) else b""
+            rows = await chair_import.read_sheet(data, filename)
             checked = await chair_import.preview(session, meeting, principal, rows)
         except InvalidInputError as error:
             return await render_points(

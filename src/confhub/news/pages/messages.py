@@ -21,7 +21,14 @@ _PATTERNS: list[tuple[str, str]] = [
     ),
     (r"only JPEG, PNG", N_("Only JPEG, PNG, WebP and GIF photos are accepted.")),
     (r"the file is empty", N_("Choose a photo to upload.")),
-    (r"the photo has too many pixels", N_("The photo is too large (too many pixels).")),
+    (
+        r"the photo has too many pixels \(at most (?P<n>\d+) megapixels\)",
+        N_("The photo has too many pixels: at most %(n)s megapixels."),
+    ),
+    (
+        r"the photo has too many scans \(at most (?P<n>\d+)\)",
+        N_("The JPEG photo has too many scans (at most %(n)s): save it again as a JPEG."),
+    ),
     (
         r"The file is larger than the limit of (?P<mb>\d+) MB",
         N_("The photo is larger than the limit of %(mb)s MB."),
