@@ -7,7 +7,10 @@
 #     sh deploy/nginx/render.sh > /etc/nginx/sites-available/confhub
 #
 # NGINX_APP_ADDRESSES lists the confhub processes (host:port, space-separated); the rest have
-# defaults for a Debian server with a Let's Encrypt certificate.
+# defaults for a Debian server with a Let's Encrypt certificate. The largest request body is
+# not a setting of its own: it is computed from CONFHUB_MAX_UPLOAD_MB (default 20, as confhub's),
+# so nginx allows exactly what confhub allows; render with confhub's environment file loaded
+# (`set -a; . /etc/confhub/confhub.env; set +a`) when it changes the limit.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,8 +21,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${NGINX_TLS_CERTIFICATE:=/etc/letsencrypt/live/$NGINX_SERVER_NAME/fullchain.pem}"
 : "${NGINX_TLS_CERTIFICATE_KEY:=/etc/letsencrypt/live/$NGINX_SERVER_NAME/privkey.pem}"
 : "${NGINX_STATIC_ROOT:=/opt/confhub/static}"
-: "${NGINX_MAX_BODY_SIZE:=21m}"
+: "${CONFHUB_MAX_UPLOAD_MB:=20}"
 : "${NGINX_LOG_DIR:=/var/log/nginx}"
+
+case "$CONFHUB_MAX_UPLOAD_MB" in
+  '' | *[!0-9]*) echo "CONFHUB_MAX_UPLOAD_MB must be a whole number of MiB" >&2; exit 1 ;;
+esac
+if [ -n "${NGINX_MAX_BODY_SIZE:-}" ]; then
+  echo "NGINX_MAX_BODY_SIZE is computed from CONFHUB_MAX_UPLOAD_MB; set that instead" >&2
+  exit 1
+fi
+# confhub's Settings.max_request_body_bytes: the upload limit plus 64 KiB of multipart form.
+NGINX_MAX_UPLOAD_MB=$CONFHUB_MAX_UPLOAD_MB
+NGINX_MAX_BODY_SIZE=$((CONFHUB_MAX_UPLOAD_MB * 1048576 + 65536))
 
 NGINX_UPSTREAM_SERVERS=""
 for address in $NGINX_APP_ADDRESSES; do
@@ -27,7 +41,7 @@ for address in $NGINX_APP_ADDRESSES; do
 done
 export NGINX_SERVER_NAME NGINX_HTTP_LISTEN NGINX_HTTPS_LISTEN NGINX_TLS_CERTIFICATE \
   NGINX_TLS_CERTIFICATE_KEY NGINX_UPSTREAM_SERVERS NGINX_STATIC_ROOT NGINX_MAX_BODY_SIZE \
-  NGINX_LOG_DIR
+  NGINX_MAX_UPLOAD_MB NGINX_LOG_DIR
 
-envsubst '${NGINX_SERVER_NAME} ${NGINX_HTTP_LISTEN} ${NGINX_HTTPS_LISTEN} ${NGINX_TLS_CERTIFICATE} ${NGINX_TLS_CERTIFICATE_KEY} ${NGINX_UPSTREAM_SERVERS} ${NGINX_STATIC_ROOT} ${NGINX_MAX_BODY_SIZE} ${NGINX_LOG_DIR}' \
+envsubst '${NGINX_SERVER_NAME} ${NGINX_HTTP_LISTEN} ${NGINX_HTTPS_LISTEN} ${NGINX_TLS_CERTIFICATE} ${NGINX_TLS_CERTIFICATE_KEY} ${NGINX_UPSTREAM_SERVERS} ${NGINX_STATIC_ROOT} ${NGINX_MAX_BODY_SIZE} ${NGINX_MAX_UPLOAD_MB} ${NGINX_LOG_DIR}' \
   < "$here/confhub.conf.template"

@@ -193,8 +193,6 @@ class ConfhubPlugin(InitPluginProtocol):
         app_config.on_startup.append(lambda: metrics.instrument_pool(db_config.get_engine()))
         if redis is not None:
             app_config.on_shutdown.append(redis.aclose)
-        # Uploads are refused while streaming once past the limit (413), not after.
-        app_config.request_max_body_size = settings.max_upload_bytes + 64 * 1024
         app_config.debug = settings.debug
         # Litestar's logger goes through the process's handlers (JSON or text, masked, with the
         # request id: see confhub.system.logs); the error handler logs each 5xx once.
@@ -208,7 +206,14 @@ class ConfhubPlugin(InitPluginProtocol):
 
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the confhub application (settings from the environment when not given)."""
-    app = Litestar(plugins=[ConfhubPlugin(settings or get_settings())])
+    settings = settings or get_settings()
+    app = Litestar(
+        plugins=[ConfhubPlugin(settings)],
+        # Request bodies past the upload limit are refused while streaming (413), not after.
+        # Given here: Litestar 2 takes the app's limit from this argument only (10,000,000 by
+        # default), never from the AppConfig a plugin edits.
+        request_max_body_size=settings.max_request_body_bytes,
+    )
     # Around routing itself, so unmatched paths too get a request id, a log line and metrics.
     app.asgi_handler = RequestObserver(app.asgi_handler)
     return app

@@ -24,6 +24,9 @@ MIN_SECRET_LENGTH = 32
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 DEFAULT_TRUSTED_PROXIES = ("127.0.0.1", "::1")
+# A multipart form's own bytes around an uploaded file: boundaries, part headers, a caption or a
+# CSRF token. A browser's form around one file takes well under 2 KiB.
+MULTIPART_MARGIN_BYTES = 64 * 1024
 # A person mistyping their own password stops long before 10; an address is often a whole
 # office (or a mobile carrier's NAT), so it gets more (deploy/confhub.env.example explains).
 DEFAULT_LOGIN_MAX_FAILURES_PER_ACCOUNT = 10
@@ -141,6 +144,13 @@ class Settings:
     def max_upload_bytes(self) -> int:
         """The largest accepted upload, in bytes."""
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_request_body_bytes(self) -> int:
+        """The largest request body: an upload of `max_upload_bytes` in its multipart form
+        (boundaries, part headers and the form's other fields fit in the margin). nginx in
+        front allows exactly this too (deploy/nginx/render.sh)."""
+        return self.max_upload_bytes + MULTIPART_MARGIN_BYTES
 
     def require_secret_key(self) -> str:
         """The secret key, or a :class:`SettingsError` saying it is needed."""

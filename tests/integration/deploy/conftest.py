@@ -91,7 +91,10 @@ def render_site(addresses: list[str], **placeholders: str) -> str:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "NGINX_APP_ADDRESSES": " ".join(addresses),
     }
-    env |= {f"NGINX_{name.upper()}": value for name, value in placeholders.items()}
+    env |= {
+        name if name.startswith("CONFHUB_") else f"NGINX_{name.upper()}": value
+        for name, value in placeholders.items()
+    }
     result = subprocess.run(
         ["sh", str(DEPLOY / "nginx" / "render.sh")],
         env=env,
@@ -286,7 +289,6 @@ def stack(postgres_url: str, own_redis_url: str, tmp_path: Path) -> Iterator[Sta
             tls_certificate=str(cert),
             tls_certificate_key=str(key),
             static_root=str(resource_dir("static")),
-            max_body_size="21m",
             log_dir=str(folder / "logs"),
         )
     )

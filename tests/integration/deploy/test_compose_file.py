@@ -124,9 +124,10 @@ def test_the_documented_site_env_is_valid_and_points_at_the_services() -> None:
     for pool in ("172.17.0.0/16", "172.31.0.0/16"):
         network = ipaddress.ip_network(pool)
         assert any(network.version == t.version and network.subnet_of(t) for t in trusted)  # type: ignore[arg-type]
-    assert services["nginx"]["environment"]["NGINX_MAX_BODY_SIZE"] == (
-        f"{settings.max_upload_mb + 1}m"
-    )
+    # nginx allows exactly the request bodies the processes allow, and names their limit.
+    nginx = services["nginx"]["environment"]
+    assert nginx["NGINX_MAX_BODY_SIZE"] == str(settings.max_request_body_bytes)
+    assert nginx["NGINX_MAX_UPLOAD_MB"] == str(settings.max_upload_mb)
 
 
 def test_nginx_balances_the_app_processes_with_the_projects_template() -> None:

@@ -102,6 +102,29 @@ def test_compose_runs_postgres_redis_two_processes_and_nginx() -> None:
     )
 
 
+def test_render_takes_the_body_limit_from_confhubs_own_setting() -> None:
+    for upload_mb in ("20", "50"):
+        settings = Settings(database_url="sqlite+aiosqlite://", max_upload_mb=int(upload_mb))
+        site = render_site(
+            ["127.0.0.1:8001"],
+            server_name="hoinghi.example.gov.vn",
+            CONFHUB_MAX_UPLOAD_MB=upload_mb,
+        )
+        assert f"client_max_body_size {settings.max_request_body_bytes};" in site
+        assert f"The file is larger than the limit of {upload_mb} MB" in site
+    env = {"PATH": "/usr/bin:/bin", "NGINX_APP_ADDRESSES": "127.0.0.1:8001"}
+    for wrong in ({"CONFHUB_MAX_UPLOAD_MB": "20MB"}, {"NGINX_MAX_BODY_SIZE": "21m"}):
+        result = subprocess.run(
+            ["sh", str(DEPLOY / "nginx" / "render.sh")],
+            env=env | {"NGINX_SERVER_NAME": "hoinghi.example.gov.vn"} | wrong,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert result.returncode != 0 and "CONFHUB_MAX_UPLOAD_MB" in result.stderr
+
+
 def test_render_needs_the_server_name() -> None:
     result = subprocess.run(
         ["sh", str(DEPLOY / "nginx" / "render.sh")],
@@ -132,7 +155,9 @@ def test_the_rendered_site_is_accepted_by_nginx(tmp_path: Path) -> None:
     )
     rendered = site.read_text()
     assert "server 127.0.0.1:8001 max_fails=1 fail_timeout=10s;" in rendered
-    assert "client_max_body_size 21m;" in rendered  # the default of render.sh
+    # Exactly what the app allows with the default CONFHUB_MAX_UPLOAD_MB (20 MiB + 64 KiB).
+    default = Settings(database_url="sqlite+aiosqlite://")
+    assert f"client_max_body_size {default.max_request_body_bytes};" in rendered
     assert "$http_upgrade" in rendered and "$request_id" in rendered  # nginx's own, untouched
     (tmp_path / "nginx.conf").write_text(nginx_conf(tmp_path, site))
     check = subprocess.run(

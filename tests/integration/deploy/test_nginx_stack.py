@@ -21,6 +21,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from confhub.settings import Settings
 from tests.integration.deploy.conftest import LOGIN_RATE_LIMIT, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.services, pytest.mark.e2e, pytest.mark.slow]
@@ -258,3 +259,28 @@ async def test_nginx_serves_static_files_and_guards_the_edges(stack: Stack) -> N
     logged = json.dumps(stack.nginx.access_log()) + "".join(p.log_text() for p in stack.processes)
     assert stack.seed.cam_tu_token not in logged
     assert "/checkin/[redacted]" in logged
+
+
+async def test_nginx_allows_exactly_the_request_bodies_the_processes_allow(stack: Stack) -> None:
+    limit = Settings(database_url=stack.database_url).max_request_body_bytes  # 20 MiB + 64 KiB
+    url = f"/api/v1/meetings/{stack.seed.upcoming_meeting_id}/documents"
+    garbage = {"Content-Type": "multipart/form-data; boundary=confhub"}
+    async with stack.client(timeout=60) as client:
+        await sign_in(client, stack)
+        pdf = b"%PDF-1.4\n" + b"0" * (15 * 1024 * 1024)
+        accepted = await client.post(url, files={"data": ("bao-cao.pdf", pdf, "application/pdf")})
+        assert accepted.status_code == 201, accepted.text[:300]
+        assert accepted.json()["size_bytes"] == len(pdf)
+
+        # The largest body a process takes passes nginx (the process then finds no form in it)...
+        at_limit = await client.post(url, content=b"x" * limit, headers=garbage)
+        assert at_limit.status_code == 400
+        assert PROCESS_HEADER in at_limit.headers
+        # ...one byte more never reaches a process, and is refused in confhub's own words.
+        too_big = await client.post(url, content=b"x" * (limit + 1), headers=garbage)
+        assert too_big.status_code == 413
+        assert PROCESS_HEADER not in too_big.headers
+        assert too_big.json() == {
+            "status_code": 413,
+            "detail": "The file is larger than the limit of 20 MB",
+        }
