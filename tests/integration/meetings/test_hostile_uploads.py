@@ -123,6 +123,12 @@ def test_the_chair_sheet_form_says_what_is_wrong_in_vietnamese(
         assert 'id="chair_file-error"' in page.text
         assert shown in page.text, filename
         assert "x" * 100 not in page.text  # an overlong cell is quoted by its start only
+    english = post_form(
+        secretariat,
+        f"{url}?lang=en",
+        files={"file": ("chu-tri.xlsx", hostile.long_inline_cell(), XLSX)},
+    )
+    assert "Row 1: a cell is longer than 1000 characters (“Nguyễn Văn A xxxxxxx…”)." in english.text
 
 
 def test_a_unit_list_upload_has_the_same_bounds(secretariat: TestClient[Litestar]) -> None:

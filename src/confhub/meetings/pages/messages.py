@@ -99,7 +99,8 @@ _PATTERNS: list[tuple[str, str]] = [
         N_("Row %(row)s: a cell is longer than %(n)s characters (“%(value)s…”)."),
     ),
     (
-        r"a cell is longer than (?P<n>\d+) characters \(“(?P<value>[^”]*)…”\)",
+        # The whole message only: "row N: a cell…" (above) is another, translated already.
+        r"^a cell is longer than (?P<n>\d+) characters \(“(?P<value>[^”]*)…”\)",
         N_("A cell is longer than %(n)s characters (“%(value)s…”)."),
     ),
     (
