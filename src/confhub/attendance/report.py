@@ -5,7 +5,6 @@ The same rows feed the minutes' roll-call section ("Minutes and news").
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 
 from confhub.attendance.services import totals
+from confhub.core.spreadsheets import append_xlsx_row, csv_bytes
 
 COLUMNS = (
     "Mã đơn vị",
@@ -94,14 +94,8 @@ async def export(title: str, points: list[dict[str, Any]], timezone: str, fmt: s
 
 
 def to_csv(report: Report) -> bytes:
-    """UTF-8 with a BOM, so spreadsheet programs open the Vietnamese text correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    writer.writerows(report.rows)
-    writer.writerow([])
-    writer.writerows(report.totals_rows())
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """The table, then the totals (text cells made safe: :mod:`confhub.core.spreadsheets`)."""
+    return csv_bytes([COLUMNS, *report.rows, [], *report.totals_rows()])
 
 
 def to_xlsx(report: Report) -> bytes:
@@ -114,16 +108,17 @@ def to_xlsx(report: Report) -> bytes:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Điểm danh"
-    sheet.append([report.title])
+    # Every row through the one helper: user text is a string cell that never runs.
+    append_xlsx_row(sheet, [report.title])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(list(COLUMNS))
+    append_xlsx_row(sheet, COLUMNS)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in report.rows:
-        sheet.append(row)
-    sheet.append([])
+        append_xlsx_row(sheet, row)
+    append_xlsx_row(sheet, [])
     for row in report.totals_rows():
-        sheet.append(row)
+        append_xlsx_row(sheet, row)
     for column, width in zip(
         "ABCDEFGHIJK", (10, 24, 32, 24, 30, 16, 12, 30, 20, 14, 10), strict=True
     ):

@@ -10,6 +10,7 @@ data therefore always gives the same bytes, which is what lets the feeds answer 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -39,6 +40,10 @@ AGENDA = N_("Agenda")
 STATUS_CANCELLED = N_("status:cancelled")
 STATUS_DRAFT = N_("status:draft")
 SAMPLE = N_("sample data")
+
+_LINE_BREAK = re.compile(r"\r\n|[\r\n]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+REPLACEMENT = "\ufffd"
 
 _ICAL_STATUS = {
     MeetingStatus.DRAFT.value: "TENTATIVE",
@@ -128,8 +133,8 @@ class IcsExporter:
         if method:
             calendar.add("method", method.upper())
         calendar.add("uid", feed.uid)
-        calendar.add("name", feed.name)
-        calendar.add("x-wr-calname", feed.name)
+        calendar.add("name", one_line(feed.name))
+        calendar.add("x-wr-calname", one_line(feed.name))
         calendar.add("x-wr-timezone", feed.timezone)
         calendar.add("last-modified", feed.modified_at)
         if feed.source_url:
@@ -158,17 +163,17 @@ class IcsExporter:
         event.add("sequence", meeting.sequence)
         event.add("dtstart", meeting.starts_at.astimezone(self.zone))
         event.add("dtend", meeting.ends_at.astimezone(self.zone))
-        summary = self.summary(meeting)
+        summary = one_line(self.summary(meeting))
         event.add("summary", summary)
-        event.add("description", self.description(meeting))
+        event.add("description", plain_text(self.description(meeting)))
         if meeting.location:
-            event.add("location", meeting.location)
+            event.add("location", one_line(meeting.location))
         event.add("url", meeting.url)
         organizer = vCalAddress(meeting.organizer_uri)
-        organizer.params["CN"] = meeting.organizer_name
+        organizer.params["CN"] = one_line(meeting.organizer_name)
         event.add("organizer", organizer)
         if meeting.categories:
-            event.add("categories", list(meeting.categories))
+            event.add("categories", [one_line(category) for category in meeting.categories])
         cancelled = meeting.status == MeetingStatus.CANCELLED.value
         event.add("status", _ICAL_STATUS.get(meeting.status, "CONFIRMED"))
         # A cancelled meeting no longer blocks the time, and nobody is reminded of it.
@@ -235,6 +240,18 @@ def build_calendar(
 ) -> Calendar:
     """Shorthand for `IcsExporter(feed).build(events, method=method)`."""
     return IcsExporter(feed).build(events, method=method)
+
+
+def one_line(text: str) -> str:
+    """Text for a one-line value or parameter: a line break (NAME and CN cannot even hold an
+    escaped one) becomes a space, a control character (which RFC 5545 text may not hold) U+FFFD.
+    Input is checked since; these are for rows stored before."""
+    return _CONTROL.sub(REPLACEMENT, _LINE_BREAK.sub(" ", text))
+
+
+def plain_text(text: str) -> str:
+    """Text of several lines (DESCRIPTION): line breaks kept, as LF; control characters U+FFFD."""
+    return _CONTROL.sub(REPLACEMENT, _LINE_BREAK.sub("\n", text))
 
 
 def serialize(calendar: Calendar) -> bytes:

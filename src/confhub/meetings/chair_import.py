@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from confhub.accounts.principal import Principal
 from confhub.core.errors import InvalidInputError, PermissionDeniedError
+from confhub.core.spreadsheets import imported_cell
 from confhub.db import DbSession
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
@@ -204,7 +205,8 @@ def _sheet_rows(raw_rows: Iterable[tuple[int, list[str]]]) -> list[SheetRow]:
         columns = POSITIONAL
 
     def cell(cells: list[str], index: int | None) -> str:
-        return cells[index] if index is not None and index < len(cells) else ""
+        # chairs.csv, filled in and sent back: a "'+84..." phone is the "+84..." it exported.
+        return imported_cell(cells[index]) if index is not None and index < len(cells) else ""
 
     result: list[SheetRow] = []
     for number, cells in chain(head, rows_iter):

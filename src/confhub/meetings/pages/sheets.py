@@ -8,8 +8,7 @@ field) and `chair_import.apply` checks them all again before writing any.
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Sequence
 from dataclasses import asdict
 from functools import lru_cache, partial
 from typing import Any
@@ -25,6 +24,8 @@ from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.core.errors import ConflictError, InvalidInputError
 from confhub.core.i18n import language_of
+from confhub.core.ids import Id
+from confhub.core.spreadsheets import Cell, csv_bytes
 from confhub.meetings import chair_import, qr
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import EDITABLE_STATUSES, InvitationService
@@ -106,7 +107,7 @@ class SheetPagesController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template:
         """Read the uploaded sheet and show what every row would do; nothing is saved."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -134,7 +135,7 @@ class SheetPagesController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template | Redirect:
         """Assign every row's chair, or (when any row is now wrong) none."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -153,7 +154,7 @@ class SheetPagesController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
         form: FormMultiDict,
         error: InvalidInputError | ConflictError,
     ) -> Template:
@@ -184,17 +185,15 @@ class SheetPagesController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Response[bytes]:
         """The invited units and their chairs as a CSV to fill in and upload again."""
         await meetings.get_managed(principal, meeting_id)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(SHEET_HEADER)
+        rows: list[Sequence[Cell]] = [SHEET_HEADER]
         for point in await invitations.invited_points(meeting_id):
             if point.unit_code is None:
                 continue  # the province's own point has no unit to name in a sheet
-            writer.writerow(
+            rows.append(
                 (
                     point.unit_code,
                     point.unit_name or "",
@@ -203,8 +202,7 @@ class SheetPagesController(Controller):
                     point.chair_phone or "",
                 )
             )
-        # A byte order mark, so Excel opens the Vietnamese names as UTF-8.
-        body = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        body = csv_bytes(rows)
         return Response(
             body,
             media_type="text/csv; charset=utf-8",
@@ -221,7 +219,7 @@ class SheetPagesController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template:
         """Every point's QR code with its unit, point, chair and link: 12 to an A4 page."""
         meeting = await meetings.get_managed(principal, meeting_id)
