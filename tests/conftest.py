@@ -8,6 +8,7 @@ Tests of the production path skip with a reason when PostgreSQL or Redis is not 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -191,9 +192,9 @@ async def db_session(units_db: str) -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database on 127.0.0.1:5432, dropped afterwards."""
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database on 127.0.0.1:5432 for as long as the block runs, then dropped."""
     if not port_open("127.0.0.1", 5432):
         skip_or_fail("PostgreSQL is not reachable on 127.0.0.1:5432")
     name = f"confhub_test_{uuid.uuid4().hex[:12]}"
@@ -217,6 +218,44 @@ def postgres_url() -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on 127.0.0.1:5432, dropped afterwards."""
+    with postgres_database() as url:
+        yield url
+
+
+def seed_postgres_demo(url: str) -> DemoSeed:
+    """Migrate a PostgreSQL database and fill it as the demo does: every unit, Thanh Hóa's seed."""
+
+    async def run() -> DemoSeed:
+        engine = create_engine(url)
+        try:
+            async with session_maker(engine)() as session, session.begin():
+                await load_units(session)
+                return await seed_thanh_hoa(session)
+        finally:
+            await engine.dispose()
+
+    migrate.upgrade(url)
+    return asyncio.run(run())
+
+
+@dataclass(frozen=True)
+class PostgresDemo:
+    """A seeded PostgreSQL database: its URL and the demo's logins and ids."""
+
+    url: str
+    seed: DemoSeed
+
+
+@pytest.fixture(scope="module")
+def postgres_demo() -> Iterator[PostgresDemo]:
+    """The demo's data on PostgreSQL, one database per test module (its tests share it)."""
+    with postgres_database() as url:
+        yield PostgresDemo(url, seed_postgres_demo(url))
 
 
 @pytest.fixture

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+from msgspec import Meta
 
 from confhub.accounts.principal import Principal
+from confhub.core.text import Line
 
 
 class LoginRequest(msgspec.Struct):
     """Credentials for `POST /api/v1/auth/login`."""
 
-    email: str = msgspec.field()
+    # The longest address RFC 5321 allows. The password is only ever hashed: any text will do.
+    email: Annotated[str, Meta(max_length=320), Line] = msgspec.field()
     password: str = msgspec.field()
 
 

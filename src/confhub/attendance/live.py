@@ -32,6 +32,7 @@ from confhub.attendance.services import (
 from confhub.attendance.snapshots import SnapshotReads
 from confhub.core.errors import ConfhubError
 from confhub.core.outages import outage_of
+from confhub.core.text import check_line, check_text
 from confhub.meetings.models import Invitation, Meeting
 from confhub.meetings.tokens import find_invitation
 from confhub.points.models import ConnectionPoint
@@ -349,13 +350,15 @@ class LiveConnection:
         )
 
     async def _on_checkin(self, message: dict[str, Any]) -> None:
+        # Text no answer can be stored with is refused here, for good: an `error` without the
+        # "send it again" of a failed write, since sending it again could never succeed.
         data = CheckinInput(
             point_id=_whole_number(message.get("point_id"), "point_id"),
-            status=str(message.get("status", "")),
-            idempotency_key=str(message.get("idempotency_key", "")),
+            status=check_line("status", str(message.get("status", ""))),
+            idempotency_key=check_line("idempotency_key", str(message.get("idempotency_key", ""))),
             delegates_present=_optional_int(message.get("delegates_present")),
-            reason=_optional_str(message.get("reason")),
-            note=_optional_str(message.get("note")),
+            reason=_optional_text(message.get("reason"), "reason"),
+            note=_optional_text(message.get("note"), "note"),
         )
         # Committed (with whatever else arrived meanwhile) before it is acknowledged.
         writer = self.socket.app.state.checkin_writer
@@ -438,5 +441,5 @@ def _optional_int(value: Any) -> int | None:
     return _whole_number(value, "delegates_present")
 
 
-def _optional_str(value: Any) -> str | None:
-    return None if value is None else str(value)[:2000]
+def _optional_text(value: Any, name: str) -> str | None:
+    return None if value is None else check_text(name, str(value)[:2000])

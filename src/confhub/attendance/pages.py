@@ -36,6 +36,8 @@ from confhub.attendance.services import (
 )
 from confhub.core.errors import ConfhubError, PermissionDeniedError
 from confhub.core.i18n import N_
+from confhub.core.ids import Id
+from confhub.core.text import LINE_PATTERN, is_digits, is_line, is_text
 from confhub.db import DbSession
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import InvitationService
@@ -69,11 +71,13 @@ class CheckinForm:
             value = form.get(name)
             return value.strip() if isinstance(value, str) else ""
 
+        key = text("idempotency_key")[:100]
         return cls(
             status=text("status"),
             delegates_present=text("delegates_present"),
             reason=text("reason")[:MAX_REASON],
-            idempotency_key=text("idempotency_key")[:100],
+            # A key no answer can be stored under is dropped: the page shown again gets a new one.
+            idempotency_key=key if is_line(key) else "",
         )
 
     def errors(self) -> dict[str, str]:
@@ -85,13 +89,15 @@ class CheckinForm:
             errors["delegates_present"] = N_("Enter the number of delegates present (0 or more).")
         elif self.status == RollCallStatus.ABSENT.value and not self.reason:
             errors["reason"] = N_("Say why the point is absent.")
+        if not is_text(self.reason):
+            errors["reason"] = N_("Remove the control characters (invisible ones such as NUL).")
         if not self.idempotency_key:
             errors["_form"] = N_("The form has expired; please send it again.")
         return errors
 
     def delegates(self) -> int | None:
         """The number typed, when it is a whole number in range."""
-        if not self.delegates_present.isdigit() or len(self.delegates_present) > 6:
+        if not is_digits(self.delegates_present) or len(self.delegates_present) > 6:
             return None
         number = int(self.delegates_present)
         return number if number <= MAX_DELEGATES else None
@@ -271,9 +277,9 @@ class LivePagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         meetings: MeetingService,
-        meeting_id: int,
+        meeting_id: Id,
         show: str | None = Parameter(query="show", default=None, max_length=20),
-        text: str | None = Parameter(query="q", default=None, max_length=200),
+        text: str | None = Parameter(query="q", default=None, max_length=200, pattern=LINE_PATTERN),
     ) -> Template | Redirect:
         """Every invited point's tile; the province's staff only (anonymous: sign in first)."""
         principal = current_principal(request)

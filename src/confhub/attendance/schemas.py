@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Meta
 
 from confhub.core.ids import IdField
+from confhub.core.text import Line, Text
 
 
 class CheckinWrite(msgspec.Struct):
@@ -20,10 +21,11 @@ class CheckinWrite(msgspec.Struct):
 
     point_id: IdField
     status: Literal["present", "absent"]
-    idempotency_key: Annotated[str, Meta(min_length=1, max_length=100)]
+    idempotency_key: Annotated[str, Meta(min_length=1, max_length=100), Line]
     delegates_present: Annotated[int, Meta(ge=0, le=100_000)] | None = None
-    reason: Annotated[str, Meta(max_length=2000)] | None = None
-    note: Annotated[str, Meta(max_length=2000)] | None = None
+    # Both typed in text areas: line breaks allowed.
+    reason: Annotated[str, Meta(max_length=2000), Text] | None = None
+    note: Annotated[str, Meta(max_length=2000), Text] | None = None
 
 
 class CheckinRead(msgspec.Struct):

@@ -30,6 +30,8 @@ from confhub.calendar.tokens import CalendarTokenService
 from confhub.calendar.versions import BodyMemory, FeedVersion, VersionMemory
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError
 from confhub.core.i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, gettext, language_of
+from confhub.core.ids import MAX_CODE, MAX_ID
+from confhub.core.text import is_digits
 from confhub.meetings.qr import qr_svg
 
 # Litestar adds "; charset=utf-8" to text types.
@@ -37,7 +39,7 @@ CALENDAR_MEDIA_TYPE = "text/calendar"
 # Public feeds may be kept by caches for a few minutes; private ones are revalidated every time.
 PUBLIC_CACHE = "public, max-age=300"
 PRIVATE_CACHE = "private, no-cache"
-_MAX_KEY_DIGITS = 18  # beyond any id or code; keeps PostgreSQL's BIGINT from overflowing
+_MAX_KEY_DIGITS = 18  # beyond any id or code: no huge number is even converted
 T = TypeVar("T")
 
 
@@ -74,9 +76,10 @@ def _stem(filename: str) -> str:
     return stem
 
 
-def _number(filename: str) -> int:
+def _number(filename: str, largest: int) -> int:
+    """The id or code a feed's file name holds; 404 when it is none that can exist."""
     stem = _stem(filename)
-    if not stem.isascii() or not stem.isdigit() or len(stem) > _MAX_KEY_DIGITS:
+    if not is_digits(stem) or len(stem) > _MAX_KEY_DIGITS or int(stem) > largest:
         raise NotFoundError(f"No calendar {filename}")
     return int(stem)
 
@@ -135,7 +138,7 @@ class CalendarFeedController(Controller):
         self, request: Request[Any, Any, Any], feeds: CalendarService, filename: str
     ) -> Response[bytes]:
         """Every non-draft meeting convened by the province."""
-        feed = Feed(FeedKind.PROVINCE, _number(filename), _feed_language(request))
+        feed = Feed(FeedKind.PROVINCE, _number(filename, MAX_CODE), _feed_language(request))
         return await respond(request, feeds, feed, f"province-{feed.key}.ics")
 
     @get("/units/{filename:str}", name="calendar:unit")
@@ -143,7 +146,7 @@ class CalendarFeedController(Controller):
         self, request: Request[Any, Any, Any], feeds: CalendarService, filename: str
     ) -> Response[bytes]:
         """Every non-draft meeting one of the unit's points is invited to, at its own point."""
-        code = _number(filename)
+        code = _number(filename, MAX_CODE)
         feed = Feed(FeedKind.UNIT, code, _feed_language(request), own_unit_code=code)
         return await respond(request, feeds, feed, f"unit-{code}.ics")
 
@@ -152,7 +155,7 @@ class CalendarFeedController(Controller):
         self, request: Request[Any, Any, Any], feeds: CalendarService, filename: str
     ) -> Response[bytes]:
         """One meeting, unless it is a draft (a draft is in its secretariat's private feed)."""
-        feed = Feed(FeedKind.MEETING, _number(filename), _feed_language(request))
+        feed = Feed(FeedKind.MEETING, _number(filename, MAX_ID), _feed_language(request))
         return await respond(request, feeds, feed, f"meeting-{feed.key}.ics")
 
     @get("/private/{filename:str}", name="calendar:private")

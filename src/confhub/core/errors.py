@@ -115,8 +115,23 @@ def _error_parts(exc: Exception) -> tuple[int, str, Any]:
     if isinstance(exc, RepositoryNotFoundError):
         return 404, "Not found", None
     if isinstance(exc, HTTPException):
-        return exc.status_code, exc.detail, exc.extra
+        return exc.status_code, exc.detail, _explained(exc.extra)
     return HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error", None
+
+
+def _explained(extra: Any) -> Any:
+    """Litestar's validation errors, with msgspec's "matching regex '...'" put into words."""
+    # Imported here: confhub.core.text raises the errors defined above.
+    from confhub.core.text import explain
+
+    if not isinstance(extra, list):
+        return extra
+    return [
+        {**item, "message": explain(item["message"])}
+        if isinstance(item, dict) and isinstance(item.get("message"), str)
+        else item
+        for item in extra
+    ]
 
 
 def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from confhub.accounts.principal import Principal
 from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
+from confhub.core.ids import parse_code
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
@@ -133,8 +134,9 @@ class InvitationService(SQLAlchemyAsyncRepositoryService[Invitation, InvitationR
         failures: list[UnitMatch] = []
         for entry in entries:
             match = index.match(entry)
-            if match.unit is None and entry.strip().isdigit() and scope is not None:
-                other = await self.repository.session.get(Unit, int(entry.strip()))
+            code = parse_code(entry)
+            if match.unit is None and code is not None and scope is not None:
+                other = await self.repository.session.get(Unit, code)
                 if other is not None:
                     match = UnitMatch(
                         entry, None, f"{other.name} ({other.code}) is not in province {scope}"

@@ -10,13 +10,18 @@ import msgspec
 from litestar.datastructures import UploadFile
 from msgspec import UNSET, Meta, UnsetType
 
-from confhub.core.ids import IdField
+from confhub.core.ids import CodeField, IdField
+from confhub.core.text import Line, Text
 
-Title = Annotated[str, Meta(min_length=1, max_length=500)]
-ShortText = Annotated[str, Meta(max_length=300)]
-LongText = Annotated[str, Meta(max_length=20_000)]
-PersonName = Annotated[str, Meta(min_length=1, max_length=200)]
+Title = Annotated[str, Meta(min_length=1, max_length=500), Line]
+ShortText = Annotated[str, Meta(max_length=300), Line]
+LongText = Annotated[str, Meta(max_length=20_000), Text]
+PersonName = Annotated[str, Meta(min_length=1, max_length=200), Line]
 Phone = Annotated[str, Meta(max_length=40, pattern=r"^[0-9+ .\-()]*$")]
+# Typed in a text area: line breaks allowed.
+Reason = Annotated[str, Meta(max_length=2000), Text]
+# A unit named in an invitation: its code, or its name as written (e.g. "Xã Cẩm Tú").
+UnitEntry = Annotated[str, Meta(max_length=200), Line]
 
 
 class AgendaItemRead(msgspec.Struct):
@@ -60,7 +65,7 @@ class MeetingCreate(msgspec.Struct):
     """A new meeting; times are ISO 8601 with an offset, e.g. `2025-09-10T14:00:00+07:00`."""
 
     title: Title
-    province_code: IdField
+    province_code: CodeField
     starts_at: datetime
     ends_at: datetime
     convening_body: ShortText = ""
@@ -88,7 +93,7 @@ class StatusChange(msgspec.Struct):
     """A step of the meeting's life; `cancelled` needs a `reason`."""
 
     status: Literal["draft", "scheduled", "live", "ended", "cancelled"]
-    reason: Annotated[str, Meta(max_length=2000)] | None = None
+    reason: Reason | None = None
 
 
 class MeetingCopy(msgspec.Struct):
@@ -104,7 +109,7 @@ class InvitationRequest(msgspec.Struct):
 
     all_units: bool = False
     unit_types: list[Literal["xã", "phường", "đặc khu"]] = msgspec.field(default_factory=list)
-    unit_codes: list[IdField | str] = msgspec.field(default_factory=list)
+    unit_codes: list[CodeField | UnitEntry] = msgspec.field(default_factory=list)
     point_ids: list[IdField] = msgspec.field(default_factory=list)
 
 

@@ -16,6 +16,7 @@ from confhub.accounts.models import Role
 from confhub.accounts.principal import Principal
 from confhub.attendance import events
 from confhub.attendance.models import EventType
+from confhub.core.dates import check_moment
 from confhub.core.errors import (
     AuthenticationRequiredError,
     ConflictError,
@@ -81,8 +82,15 @@ def _check_times(starts_at: datetime, ends_at: datetime) -> None:
         raise InvalidInputError("starts_at", "must carry a UTC offset")
     if ends_at.tzinfo is None:
         raise InvalidInputError("ends_at", "must carry a UTC offset")
+    check_moment("starts_at", starts_at)
+    check_moment("ends_at", ends_at)
     if ends_at <= starts_at:
         raise InvalidInputError("ends_at", "must be after starts_at")
+
+
+def _check_agenda(agenda: Iterable[AgendaEntry]) -> None:
+    for entry in agenda:
+        check_moment("agenda", entry.starts_at)
 
 
 def _snapshot(meeting: Meeting) -> dict[str, Any]:
@@ -256,6 +264,8 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
         if not title.strip():
             raise InvalidInputError("title", "must not be empty")
         _check_times(starts_at, ends_at)
+        agenda = list(agenda)
+        _check_agenda(agenda)
         if await self.repository.session.get(Province, province_code) is None:
             raise InvalidInputError("province_code", f"unknown province code {province_code}")
         meeting = Meeting(
@@ -340,6 +350,8 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
             value = getattr(changes, name)
             if value is not None and value.tzinfo is None:
                 raise InvalidInputError(name, "must carry a UTC offset")
+            check_moment(name, value)  # before the meeting's length is carried over
+        _check_agenda(changes.agenda or ())
         starts_at = changes.starts_at or meeting.starts_at
         ends_at = changes.ends_at or meeting.ends_at
         if changes.starts_at is not None and changes.ends_at is None:
@@ -425,6 +437,7 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
 
         Check-ins, documents and the audit log are not copied; every point gets a new link.
         """
+        check_moment("starts_at", starts_at)  # before the meeting's length is added
         ends_at = ends_at or starts_at + (meeting.ends_at - meeting.starts_at)
         shift = starts_at - meeting.starts_at
         copy = await self.create_meeting(

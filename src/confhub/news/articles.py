@@ -17,6 +17,7 @@ from confhub.core.errors import (
     PermissionDeniedError,
 )
 from confhub.core.pagination import Page, PageRequest
+from confhub.core.text import is_line
 from confhub.db import DbSession
 from confhub.news.models import Article, ArticleStatus
 from confhub.news.sites import Site, may_edit_article, visible_clause
@@ -174,6 +175,8 @@ class ArticleService:
 
     async def by_slug(self, site: Site, slug: str) -> Article:
         """A site's published article by its slug, or 404."""
+        if not is_line(slug):  # no slug holds a control character, and PostgreSQL refuses NUL
+            raise NotFoundError("No such article")
         article = await self.session.scalar(
             select(Article).where(
                 Article.site == site.key,

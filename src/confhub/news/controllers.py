@@ -20,7 +20,7 @@ from confhub.accounts.guards import (
     requires_login,
 )
 from confhub.accounts.principal import Principal
-from confhub.core.ids import MAX_ID, Id
+from confhub.core.ids import MAX_CODE, MAX_ID, Id, Number
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.meetings.controllers.documents import upload_chunks
 from confhub.meetings.deps import provide_meeting_service
@@ -40,6 +40,7 @@ from confhub.news.publishing import Publisher
 from confhub.news.schemas import (
     ArticleRead,
     ArticleUpdate,
+    Caption,
     CaptionWrite,
     MinutesRead,
     MinutesWrite,
@@ -57,7 +58,7 @@ class PhotoUpload:
     """A photo and its caption, as a multipart form."""
 
     data: UploadFile
-    caption: str = ""
+    caption: Caption = ""
 
 
 def _default_province(request: Request[Any, Any, Any]) -> int | None:
@@ -140,7 +141,7 @@ class MinutesApiController(Controller):
         minutes_service: MinutesService,
         principal: Principal,
         meeting_id: Id,
-        number: Id,
+        number: Number,
     ) -> RevisionRead:
         """The text of one revision, with its author and time."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -271,10 +272,10 @@ class ArticleApiController(Controller):
         principal: Principal | None,
         page: PageRequest,
         unit: int | None = Parameter(
-            query="unit", default=None, ge=1, le=MAX_ID, description="Unit code"
+            query="unit", default=None, ge=1, le=MAX_CODE, description="Unit code"
         ),
         province: int | None = Parameter(
-            query="province", default=None, ge=1, le=MAX_ID, description="Province code"
+            query="province", default=None, ge=1, le=MAX_CODE, description="Province code"
         ),
         meeting: int | None = Parameter(
             query="meeting", default=None, ge=1, le=MAX_ID, description="Meeting id"

@@ -11,6 +11,7 @@ from litestar import Request
 from sqlalchemy import select
 
 from confhub.core.errors import NotFoundError
+from confhub.core.text import is_digits
 from confhub.db import DbSession
 from confhub.news.articles import ArticleService
 from confhub.news.deps import visit_counter
@@ -87,7 +88,7 @@ async def unit_site(session: DbSession, unit_code: int) -> Site:
 def province_of(request: Request[Any, Any, Any], settings: Settings) -> int:
     """`?province=CODE`, else the configured default province (404 without either)."""
     raw = request.query_params.get("province", "")
-    if raw.strip().isdigit() and len(raw.strip()) < 6:
+    if is_digits(raw.strip()) and len(raw.strip()) < 6:
         return int(raw.strip())
     if settings.default_province is None:
         raise NotFoundError("Choose a province: /news?province=CODE")

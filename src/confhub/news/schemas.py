@@ -8,10 +8,11 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from confhub.core.text import Line, Text
 from confhub.news.minutes import MAX_CAPTION_LENGTH, MAX_MINUTES_LENGTH
 
-MinutesText = Annotated[str, Meta(max_length=MAX_MINUTES_LENGTH)]
-Caption = Annotated[str, Meta(max_length=MAX_CAPTION_LENGTH)]
+MinutesText = Annotated[str, Meta(max_length=MAX_MINUTES_LENGTH), Text]
+Caption = Annotated[str, Meta(max_length=MAX_CAPTION_LENGTH), Line]
 
 
 class MinutesWrite(msgspec.Struct):
@@ -113,9 +114,9 @@ class ArticleRead(msgspec.Struct):
 class ArticleUpdate(msgspec.Struct):
     """An edit of an article; fields left out are kept."""
 
-    title: Annotated[str, Meta(min_length=1, max_length=500)] | UnsetType = UNSET
-    lead: Annotated[str, Meta(max_length=2_000)] | UnsetType = UNSET
-    body: Annotated[str, Meta(max_length=200_000)] | UnsetType = UNSET
+    title: Annotated[str, Meta(min_length=1, max_length=500), Line] | UnsetType = UNSET
+    lead: Annotated[str, Meta(max_length=2_000), Text] | UnsetType = UNSET
+    body: Annotated[str, Meta(max_length=200_000), Text] | UnsetType = UNSET
     featured: bool | UnsetType = UNSET
 
 

@@ -6,7 +6,7 @@ from litestar import Controller, get
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from confhub.core.ids import MAX_ID
+from confhub.core.ids import MAX_CODE
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.units.deps import provide_unit_service
 from confhub.units.schemas import ProvinceRead, UnitRead
@@ -32,7 +32,7 @@ class UnitApiController(Controller):
             query="province",
             default=None,
             ge=1,
-            le=MAX_ID,
+            le=MAX_CODE,
             description="Province code, e.g. 38 (Thanh Hóa)",
         ),
     ) -> Page[UnitRead]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from confhub.core.text import is_digits
 from confhub.db import DbSession
 from confhub.units.models import Unit
 
@@ -72,7 +73,7 @@ class UnitIndex:
         text = entry.strip()
         if not text:
             return UnitMatch(entry, None, "empty")
-        if text.isdigit():
+        if is_digits(text):
             unit = self.by_code.get(int(text))
             return UnitMatch(entry, unit, None if unit else f"no unit with code {text}")
         for key in (normalize(text), fold(text)):

@@ -12,6 +12,8 @@ const RESEND_AFTER_MS = 8000;
 const TICK_MS = 4000;
 const MAX_DELEGATES = 100000;
 const RETRY_STATUSES = new Set([401, 408, 425, 429]);
+// What the server refuses in a reason (confhub.core.text): control characters but line breaks and tabs.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 class CheckinPage {
   constructor(root) {
@@ -296,6 +298,7 @@ class CheckinPage {
     const delegates = document.getElementById("delegates");
     const reason = document.getElementById("reason");
     const why = reason.value.trim();
+    if (CONTROL.test(why)) return { error: [M.reason_control, reason] };
     if (status === "present") {
       const typed = delegates.value.trim();
       if (!/^\d{1,6}$/.test(typed) || Number(typed) > MAX_DELEGATES) return { error: [M.delegates_required, delegates] };

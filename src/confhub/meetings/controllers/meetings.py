@@ -14,9 +14,11 @@ from msgspec import UNSET
 
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
+from confhub.core.dates import check_day
 from confhub.core.errors import PermissionDeniedError
-from confhub.core.ids import MAX_ID, Id
+from confhub.core.ids import MAX_CODE, Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
+from confhub.core.text import LINE_PATTERN
 from confhub.meetings import audit
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import MeetingStatus
@@ -46,6 +48,7 @@ API_DEPENDENCIES = {
 def _day_bound(value: date | None, timezone: str, end: bool) -> datetime | None:
     if value is None:
         return None
+    check_day("to" if end else "from", value)
     return datetime.combine(value, time.max if end else time.min, tzinfo=ZoneInfo(timezone))
 
 
@@ -71,7 +74,7 @@ class MeetingApiController(Controller):
         principal: Principal,
         page: PageRequest,
         province: int | None = Parameter(
-            query="province", default=None, ge=1, le=MAX_ID, description="Province code"
+            query="province", default=None, ge=1, le=MAX_CODE, description="Province code"
         ),
         status: MeetingStatus | None = Parameter(query="status", default=None),
         date_from: date | None = Parameter(
@@ -81,7 +84,11 @@ class MeetingApiController(Controller):
             query="to", default=None, description="Last day (local), YYYY-MM-DD"
         ),
         text: str | None = Parameter(
-            query="q", default=None, max_length=200, description="Words in the title or body"
+            query="q",
+            default=None,
+            max_length=200,
+            pattern=LINE_PATTERN,
+            description="Words in the title or body",
         ),
     ) -> Page[MeetingRead]:
         """Secretariat: its province's meetings, drafts too; viewer: its province's, no drafts;

@@ -21,6 +21,7 @@ from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.core.errors import InvalidInputError
 from confhub.core.pagination import PageRequest
+from confhub.core.text import LINE_PATTERN
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import MeetingStatus
 from confhub.meetings.pages.forms import parse_local_date
@@ -128,7 +129,7 @@ class CalendarPagesController(Controller):
         status: str | None = Parameter(query="status", default=None, max_length=40),
         date_from: str | None = Parameter(query="from", default=None, max_length=40),
         date_to: str | None = Parameter(query="to", default=None, max_length=40),
-        text: str | None = Parameter(query="q", default=None, max_length=200),
+        text: str | None = Parameter(query="q", default=None, max_length=200, pattern=LINE_PATTERN),
         page: int = Parameter(query="page", default=1, ge=1, le=MAX_LIST_PAGE),
     ) -> Template:
         """Meetings the caller may see, filtered by status, days (local) and words, 20 a page."""

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.core.errors import ConflictError, InvalidInputError, PayloadTooLargeError
+from confhub.core.ids import Id
 from confhub.meetings import documents
 from confhub.meetings.controllers.documents import upload_chunks
 from confhub.meetings.deps import provide_meeting_service
@@ -40,7 +41,7 @@ class DocumentPagesController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template | Redirect:
         """Attach the uploaded file (PDF, DOCX, XLSX or an image, told by its content)."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -74,8 +75,8 @@ class DocumentPagesController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
-        document_id: int,
+        meeting_id: Id,
+        document_id: Id,
     ) -> Template | Redirect:
         """Remove a document and its file."""
         meeting = await meetings.get_managed(principal, meeting_id)

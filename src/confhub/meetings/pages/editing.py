@@ -23,6 +23,8 @@ from confhub.accounts.guards import (
 from confhub.accounts.models import Role
 from confhub.accounts.principal import Principal
 from confhub.core.errors import ConflictError, InvalidInputError
+from confhub.core.ids import Id
+from confhub.core.text import check_line, check_text, is_digits
 from confhub.core.timefmt import format_clock, format_input_datetime
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import Meeting
@@ -73,7 +75,7 @@ def _province_of(principal: Principal, chosen: str, default: int | None) -> int 
     """The province a new meeting is for: the secretariat's own; an admin's choice."""
     if not principal.is_admin:
         return principal.province_code
-    if chosen.isdigit() and len(chosen) < 6:
+    if is_digits(chosen) and len(chosen) < 6:
         return int(chosen)
     return principal.province_code or default
 
@@ -174,7 +176,7 @@ class EditingPagesController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template:
         """The meeting's values in the form; a closed meeting says it can no longer change."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -189,7 +191,7 @@ class EditingPagesController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template | Redirect:
         """Save the form; invitations and chairs stay as they are."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -224,7 +226,7 @@ class EditingPagesController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template | Redirect:
         """One step of the meeting's life; an impossible one is explained on the page (409)."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -233,6 +235,7 @@ class EditingPagesController(Controller):
         try:
             if len(reason) > MAX_REASON:
                 raise InvalidInputError("reason", f"must be at most {MAX_REASON} characters")
+            check_text("reason", reason)
             await meetings.change_status(meeting, principal, status, reason)
         except (InvalidInputError, ConflictError) as error:
             await meetings.repository.session.rollback()
@@ -254,7 +257,7 @@ class EditingPagesController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template | Redirect:
         """A new draft on another date with the same agenda, points and chairs; shown next."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -264,6 +267,7 @@ class EditingPagesController(Controller):
             starts_at = parse_local_datetime(starts_raw, settings_of(request).timezone, "starts_at")
             if len(title) > MAX_TITLE:
                 raise InvalidInputError("title", f"must be at most {MAX_TITLE} characters")
+            check_line("title", title)
             copy = await meetings.copy_meeting(meeting, principal, starts_at, None, title or None)
         except InvalidInputError as error:
             await meetings.repository.session.rollback()

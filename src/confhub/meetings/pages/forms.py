@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 from litestar.datastructures import FormMultiDict
 
+from confhub.core.dates import check_day
 from confhub.core.errors import InvalidInputError
+from confhub.core.text import LINE_MESSAGE, TEXT_MESSAGE, is_digits, is_line, is_text
 from confhub.meetings.services import AgendaEntry, ChairAssignment, MeetingChanges
 
 MAX_TITLE = 500
@@ -45,6 +47,7 @@ def parse_local_datetime(value: str, timezone: str, field_name: str) -> datetime
             naive = datetime.strptime(value, pattern)  # noqa: DTZ007 - the zone is added below
         except ValueError:
             continue
+        check_day(field_name, naive)  # before the zone's offset is applied
         return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
     raise InvalidInputError(field_name, "must carry a UTC offset")
 
@@ -54,9 +57,10 @@ def parse_local_date(value: str, field_name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInputError(field_name, "must be a date (YYYY-MM-DD)") from None
+    return check_day(field_name, day)
 
 
 @dataclass
@@ -119,6 +123,10 @@ class MeetingForm:
             self.errors.setdefault(name, "must not be empty")
         elif len(value) > limit:
             self.errors.setdefault(name, f"must be at most {limit} characters")
+        elif name == "description" and not is_text(value):
+            self.errors.setdefault(name, TEXT_MESSAGE)
+        elif name != "description" and not is_line(value):
+            self.errors.setdefault(name, LINE_MESSAGE)
 
     def _time(self, name: str, timezone: str) -> datetime | None:
         try:
@@ -136,6 +144,8 @@ class MeetingForm:
                 self.errors.setdefault("agenda", f"item {number} has no title")
             elif len(row.title) > MAX_TITLE or len(row.presenter) > MAX_SHORT:
                 self.errors.setdefault("agenda", f"item {number} is too long")
+            elif not (is_line(row.title) and is_line(row.presenter)):
+                self.errors.setdefault("agenda", f"item {number}: {LINE_MESSAGE}")
             at: datetime | None = None
             if row.time and day is not None:
                 try:
@@ -157,7 +167,7 @@ class MeetingForm:
         ends_at = self._time("ends_at", timezone)
         host: int | None = None
         if self.host_point_id:
-            if self.host_point_id.isdigit() and len(self.host_point_id) < 10:
+            if is_digits(self.host_point_id) and len(self.host_point_id) < 10:
                 host = int(self.host_point_id)
             else:
                 self.errors.setdefault("host_point_id", f"unknown point {self.host_point_id}")
@@ -191,8 +201,12 @@ def chair_from_form(form: FormMultiDict) -> tuple[ChairAssignment, dict[str, str
         errors["chair_name"] = "must not be empty"
     elif len(chair.name) > MAX_CHAIR_NAME:
         errors["chair_name"] = f"must be at most {MAX_CHAIR_NAME} characters"
+    elif not is_line(chair.name):
+        errors["chair_name"] = LINE_MESSAGE
     if len(chair.title) > MAX_SHORT:
         errors["chair_title"] = f"must be at most {MAX_SHORT} characters"
+    elif not is_line(chair.title):
+        errors["chair_title"] = LINE_MESSAGE
     if len(chair.phone) > MAX_PHONE:
         errors["chair_phone"] = f"must be at most {MAX_PHONE} characters"
     elif not _PHONE.fullmatch(chair.phone):

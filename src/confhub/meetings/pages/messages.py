@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from confhub.core.errors import ConfhubError, InvalidInputError
 from confhub.core.i18n import N_, gettext
+from confhub.core.text import LINE_MESSAGE, TEXT_MESSAGE
 
 _UNIT = r"(?P<unit>[^;:]+?) \((?P<code>\d+)\)"
 _QUOTED = r"(?P<q>['\"])(?P<value>[^;]*?)(?P=q)"
@@ -151,6 +152,16 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"item (?P<n>\d+) has no title", N_("Item %(n)s has no title.")),
     (r"item (?P<n>\d+) is too long", N_("Item %(n)s is too long.")),
     (r"item (?P<n>\d+): not a time of day", N_("Item %(n)s: enter a time of day.")),
+    (
+        rf"item (?P<n>\d+): {re.escape(LINE_MESSAGE)}",
+        N_("Item %(n)s: one line of text, without control characters."),
+    ),
+    (re.escape(LINE_MESSAGE), N_("One line of text, without control characters.")),
+    (re.escape(TEXT_MESSAGE), N_("Remove the control characters (invisible ones such as NUL).")),
+    (
+        r"must be in the years (?P<first>\d+) to (?P<last>\d+)",
+        N_("Choose a date in the years %(first)s to %(last)s."),
+    ),
     (r"must not be empty", N_("Required.")),
 ]
 _COMPILED = [(re.compile(pattern), msgid) for pattern, msgid in _PATTERNS]

@@ -17,6 +17,8 @@ from litestar.response import Redirect, Template
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
+from confhub.core.ids import Id
+from confhub.core.text import LINE_PATTERN, check_text, is_digits
 from confhub.meetings import qr
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import InvitationService, InviteResult
@@ -43,7 +45,7 @@ async def render_points(
     request: Request[Any, Any, Any],
     meetings: MeetingService,
     principal: Principal,
-    meeting_id: int,
+    meeting_id: Id,
     *,
     point_filter: PointFilter | None = None,
     errors: dict[str, str] | None = None,
@@ -76,7 +78,8 @@ async def _invite(
         kinds = [t for t in form.getall("unit_types", []) if isinstance(t, str)]
         return await invitations.invite(meeting, principal, unit_types=kinds)
     if how == "pasted":
-        return await invitations.invite_pasted(meeting, principal, form_text(form, "pasted"))
+        pasted = check_text("pasted", form_text(form, "pasted"))
+        return await invitations.invite_pasted(meeting, principal, pasted)
     if how == "file":
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
@@ -85,7 +88,7 @@ async def _invite(
         return await invitations.invite(meeting, principal, unit_codes=entries)
     if how == "point":
         point_id = form_text(form, "point_id")
-        if not point_id.isdigit() or len(point_id) > 12:
+        if not is_digits(point_id) or len(point_id) > 12:
             raise InvalidInputError("point_ids", "name at least one unit or point to invite")
         return await invitations.invite(meeting, principal, point_ids=[int(point_id)])
     raise InvalidInputError("how", "name at least one unit or point to invite")
@@ -108,8 +111,8 @@ class PointPagesController(Controller):
         request: Request[Any, Any, Any],
         meetings: MeetingService,
         principal: Principal,
-        meeting_id: int,
-        text: str | None = Parameter(query="q", default=None, max_length=200),
+        meeting_id: Id,
+        text: str | None = Parameter(query="q", default=None, max_length=200, pattern=LINE_PATTERN),
         without_chair: str | None = Parameter(query="without_chair", default=None, max_length=10),
     ) -> Template:
         """The table, optionally narrowed to words and to points without a chair."""
@@ -125,7 +128,7 @@ class PointPagesController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template | Redirect:
         """All units, by type, a pasted or uploaded list, or one point; one bad entry invites
         nothing and the list stays in the form."""
@@ -162,8 +165,8 @@ class PointPagesController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
     ) -> Template:
         """One invited point: its chair, check-in link and QR code."""
         return await self._point_page(
@@ -176,8 +179,8 @@ class PointPagesController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
         *,
         errors: dict[str, str] | None = None,
         values: dict[str, Any] | None = None,
@@ -215,8 +218,8 @@ class PointPagesController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
     ) -> Template | Redirect:
         """Name the chair presiding at this point."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -254,8 +257,8 @@ class PointPagesController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
     ) -> Redirect:
         """Remove the chair (the point is flagged as without chair again)."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -269,8 +272,8 @@ class PointPagesController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
     ) -> Template | Redirect:
         """Withdraw the point's invitation (its check-in link stops working)."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -295,8 +298,8 @@ class PointPagesController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
     ) -> Template | Redirect:
         """The point's check-in link stops working at once."""
         return await self._link_action(
@@ -310,8 +313,8 @@ class PointPagesController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
     ) -> Template | Redirect:
         """A new check-in link; the previous one stops working."""
         return await self._link_action(
@@ -324,8 +327,8 @@ class PointPagesController(Controller):
         meetings: MeetingService,
         invitations: InvitationService,
         principal: Principal,
-        meeting_id: int,
-        point_id: int,
+        meeting_id: Id,
+        point_id: Id,
         done: str,
     ) -> Template | Redirect:
         meeting = await meetings.get_managed(principal, meeting_id)

@@ -17,6 +17,7 @@ from litestar.response import Template
 
 from confhub.accounts.guards import current_principal
 from confhub.core.errors import InvalidInputError
+from confhub.core.ids import Id, parse_code
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.pages.views import render_meeting
 from confhub.meetings.services import MeetingService
@@ -32,8 +33,9 @@ def _province_choice(request: Request[Any, Any, Any], province: str | None) -> i
         return chosen or request.app.state.settings.default_province
     if not province.strip():
         return None
-    if province.strip().isdigit():
-        return int(province.strip())
+    code = parse_code(province)
+    if code is not None:
+        return code
     raise InvalidInputError("province", "must be a province code")
 
 
@@ -77,7 +79,7 @@ class MeetingPagesController(Controller):
 
     @get("/meetings/{meeting_id:int}", name="meeting")
     async def meeting_page(
-        self, request: Request[Any, Any, Any], meetings: MeetingService, meeting_id: int
+        self, request: Request[Any, Any, Any], meetings: MeetingService, meeting_id: Id
     ) -> Template:
         """A meeting's public facts; drafts only for those who may see them; more for its
         readers (documents, their own point) and its secretariat (every action, the log)."""

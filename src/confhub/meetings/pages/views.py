@@ -22,6 +22,7 @@ from confhub.accounts.principal import Principal
 from confhub.accounts.visibility import sees_chair
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError, PermissionDeniedError
 from confhub.core.i18n import language_of
+from confhub.core.ids import Id
 from confhub.db import DbSession
 from confhub.meetings import documents, qr
 from confhub.meetings.invitations import EDITABLE_STATUSES, InvitationService, InvitedPoint
@@ -107,7 +108,7 @@ def checkin_links(settings: Settings, points: list[InvitedPoint]) -> dict[int, s
 async def meeting_context(
     request: Request[Any, Any, Any],
     meetings: MeetingService,
-    meeting_id: int,
+    meeting_id: Id,
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
@@ -152,7 +153,7 @@ async def meeting_context(
 async def render_meeting(
     request: Request[Any, Any, Any],
     meetings: MeetingService,
-    meeting_id: int,
+    meeting_id: Id,
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,

@@ -17,6 +17,8 @@ from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.core.errors import ConfhubError, ConflictError, InvalidInputError, PayloadTooLargeError
 from confhub.core.i18n import language_of
+from confhub.core.ids import Id
+from confhub.core.text import check_line, check_text
 from confhub.meetings.controllers.documents import upload_chunks
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.services import MeetingService
@@ -48,7 +50,7 @@ async def _minutes_page(
     meetings: MeetingService,
     minutes_service: MinutesService,
     principal: Principal,
-    meeting_id: int,
+    meeting_id: Id,
     *,
     error: ConfhubError | None = None,
     markdown: str | None = None,
@@ -100,7 +102,7 @@ class MinutesPagesController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template:
         """The minutes editor: header from the meeting, text with live preview, photos."""
         return await _minutes_page(request, meetings, minutes_service, principal, meeting_id)
@@ -112,13 +114,13 @@ class MinutesPagesController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template | Redirect:
         """Save the text as a new revision."""
         meeting = await meetings.get_managed(principal, meeting_id)
         text = _form_text(await request.form(), "markdown").replace("\r\n", "\n")
         try:
-            await minutes_service.save(meeting, principal, text)
+            await minutes_service.save(meeting, principal, check_text("markdown", text))
         except FORM_ERRORS as error:
             await minutes_service.session.rollback()
             return await _minutes_page(
@@ -139,7 +141,7 @@ class MinutesPagesController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template | Redirect:
         """Attach a photo with its caption (checked by content, re-encoded)."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -148,9 +150,8 @@ class MinutesPagesController(Controller):
         try:
             if not isinstance(upload, UploadFile):
                 raise InvalidInputError("file", "the file is empty")
-            await minutes_service.add_photo(
-                meeting, principal, _form_text(form, "caption"), upload_chunks(upload)
-            )
+            caption = check_line("caption", _form_text(form, "caption"))
+            await minutes_service.add_photo(meeting, principal, caption, upload_chunks(upload))
         except FORM_ERRORS as error:
             await minutes_service.session.rollback()
             return await _minutes_page(
@@ -165,14 +166,14 @@ class MinutesPagesController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
-        photo_id: int,
+        meeting_id: Id,
+        photo_id: Id,
     ) -> Template | Redirect:
         """Change a photo's caption."""
         meeting = await meetings.get_managed(principal, meeting_id)
         caption = _form_text(await request.form(), "caption")
         try:
-            await minutes_service.set_caption(meeting, photo_id, caption)
+            await minutes_service.set_caption(meeting, photo_id, check_line("caption", caption))
         except FORM_ERRORS as error:
             await minutes_service.session.rollback()
             return await _minutes_page(
@@ -187,8 +188,8 @@ class MinutesPagesController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
-        photo_id: int,
+        meeting_id: Id,
+        photo_id: Id,
     ) -> Template | Redirect:
         """Take a photo out of the minutes."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -208,7 +209,7 @@ class MinutesPagesController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template | Redirect:
         """Lock the approved minutes."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -228,7 +229,7 @@ class MinutesPagesController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template | Redirect:
         """Publish the province's article and write the units' drafts."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -254,7 +255,7 @@ class MinutesPagesController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Template:
         """The articles written from the meeting's minutes: the province's and each unit's."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -284,7 +285,7 @@ class MinutesPagesController(Controller):
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
-        meeting_id: int,
+        meeting_id: Id,
     ) -> Redirect:
         """Publish every unit draft of the meeting at once."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -343,7 +344,7 @@ class ArticleEditPagesController(Controller):
         request: Request[Any, Any, Any],
         articles: ArticleService,
         principal: Principal,
-        article_id: int,
+        article_id: Id,
     ) -> Template:
         """The article's editor with a live preview."""
         article = await articles.get_editable(principal, article_id)
@@ -355,7 +356,7 @@ class ArticleEditPagesController(Controller):
         request: Request[Any, Any, Any],
         articles: ArticleService,
         principal: Principal,
-        article_id: int,
+        article_id: Id,
     ) -> Template | Redirect:
         """Save the text (and publish it too when "Save and publish" was pressed)."""
         article = await articles.get_editable(principal, article_id)
@@ -368,6 +369,9 @@ class ArticleEditPagesController(Controller):
             featured=form.get("featured") == "on",
         )
         try:
+            check_line("title", values["title"])
+            check_text("lead", values["lead"])
+            check_text("body", values["body"])
             await articles.update(article, principal, changes)
             if _form_text(form, "action") == "publish":
                 await articles.publish(article)
@@ -380,7 +384,7 @@ class ArticleEditPagesController(Controller):
 
     @post("/articles/{article_id:int}/publish")
     async def publish(
-        self, articles: ArticleService, principal: Principal, article_id: int
+        self, articles: ArticleService, principal: Principal, article_id: Id
     ) -> Redirect:
         """Publish the article as it is."""
         article = await articles.get_editable(principal, article_id)

@@ -6,6 +6,7 @@ import re
 
 from confhub.core.errors import ConfhubError, InvalidInputError
 from confhub.core.i18n import N_, gettext
+from confhub.core.text import LINE_MESSAGE, TEXT_MESSAGE
 
 # (pattern at the start of the message, message id); named groups fill the placeholders.
 _PATTERNS: list[tuple[str, str]] = [
@@ -35,6 +36,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ),
     (r"at most (?P<count>\d+) characters", N_("At most %(count)s characters.")),
     (r"must not be empty", N_("This must not be empty.")),
+    (re.escape(LINE_MESSAGE), N_("One line of text, without control characters.")),
+    (re.escape(TEXT_MESSAGE), N_("Remove the control characters (invisible ones such as NUL).")),
 ]
 
 

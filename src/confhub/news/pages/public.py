@@ -14,6 +14,7 @@ from litestar.response import File, Template
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from confhub.accounts.guards import current_principal
+from confhub.core.ids import Code
 from confhub.core.pagination import PageRequest
 from confhub.news import images
 from confhub.news.articles import ArticleService
@@ -111,7 +112,7 @@ class NewsPagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         articles: ArticleService,
-        unit_code: int,
+        unit_code: Code,
         page: int = Parameter(query="page", default=1, ge=1, le=MAX_PAGE),
     ) -> Template:
         """One unit's news page, portal-style."""
@@ -123,7 +124,7 @@ class NewsPagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         articles: ArticleService,
-        unit_code: int,
+        unit_code: Code,
         slug: str,
     ) -> Template:
         """One of a unit's articles."""
@@ -191,7 +192,7 @@ class NewsFeedController(Controller):
 
     @get("/units/{unit_code:int}/news/feed.atom", name="news:unit_feed")
     async def unit_feed(
-        self, request: Request[Any, Any, Any], articles: ArticleService, unit_code: int
+        self, request: Request[Any, Any, Any], articles: ArticleService, unit_code: Code
     ) -> Response[bytes]:
         """One unit's published articles."""
         return await _feed(request, articles, await unit_site(articles.session, unit_code))
