@@ -52,13 +52,16 @@ def csv_bytes(rows: Iterable[Iterable[Cell]]) -> bytes:
 
 def append_xlsx_row(sheet: Any, values: Iterable[Cell]) -> None:
     """Append a row to an openpyxl worksheet; its text cells are strings, never formulas."""
-    row = safe_row(values)
-    sheet.append(row)
-    if not row:
-        return
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
+    # Imported here: openpyxl costs every serving process 10 MiB that few requests use.
+    from openpyxl.cell.cell import Cell as WorkbookCell
+
+    cells = []
+    for value in safe_row(values):
+        cell = WorkbookCell(sheet, value=value)
+        if isinstance(value, str):
             cell.data_type = "s"
+        cells.append(cell)
+    sheet.append(cells)
 
 
 def imported_cell(value: str) -> str:
