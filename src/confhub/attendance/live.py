@@ -31,6 +31,7 @@ from confhub.attendance.services import (
 )
 from confhub.attendance.snapshots import SnapshotReads
 from confhub.core.errors import ConfhubError
+from confhub.core.ids import MAX_ID
 from confhub.core.outages import outage_of
 from confhub.core.text import check_line, check_text
 from confhub.meetings.models import Invitation, Meeting
@@ -119,7 +120,8 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: int) -> None
         await socket.close(code=POLICY_VIOLATION, reason="origin not allowed")
         return
     async with state.db_config.get_session() as session:
-        meeting = await session.get(Meeting, meeting_id)
+        # An id no meeting can have is an unknown meeting (PostgreSQL would refuse it: 4500).
+        meeting = await session.get(Meeting, meeting_id) if 1 <= meeting_id <= MAX_ID else None
         access = await resolve_access(session, socket, meeting) if meeting else None
     if meeting is None or access is None:
         await socket.close(code=POLICY_VIOLATION, reason="not allowed to watch this meeting")

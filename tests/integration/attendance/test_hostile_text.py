@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
+from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
 from confhub.app import create_app
@@ -124,3 +125,15 @@ def test_a_nul_in_a_live_checkin_is_refused_for_good_not_sent_again(
     )
     assert history.status_code == 200, history.text
     assert [c["idempotency_key"] for c in history.json()["items"]] == ["ws-ok"]
+
+
+@pytest.mark.services
+def test_a_meeting_id_beyond_any_id_is_an_unknown_meeting_on_the_live_channel(
+    pg_secretariat: TestClient[Litestar],
+) -> None:
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        pg_secretariat.websocket_connect("/ws/meetings/99999999999999999999") as socket,
+    ):
+        socket.receive_json()
+    assert closed.value.code == 1008  # as for any meeting the caller may not watch
