@@ -3,11 +3,24 @@ XSS corpus (script, event handlers, javascript: URLs, SVG, broken markup) comes 
 
 from __future__ import annotations
 
+import random
 from html.parser import HTMLParser
 
 import pytest
+from markdown_it import MarkdownIt
 
-from confhub.news.markdown import ALLOWED_TAGS, render_markdown, sanitize
+from confhub.core.errors import InvalidInputError
+from confhub.news import markdown
+from confhub.news.markdown import (
+    ALLOWED_TAGS,
+    MAX_MARKDOWN_LENGTH,
+    TOO_MUCH_FORMATTING,
+    escape_markdown,
+    render_bounded,
+    render_markdown,
+    render_or_plain,
+    sanitize,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -108,3 +121,51 @@ def test_mail_and_phone_links_are_allowed() -> None:
     html = str(render_markdown("[thư](mailto:vp@thanhhoa.gov.vn) [gọi](tel:+842373852)"))
     assert 'href="mailto:vp@thanhhoa.gov.vn"' in html
     assert 'href="tel:+842373852"' in html
+
+
+# Pieces of Markdown syntax; random sequences of them exercise every inline rule and its edges.
+_PIECES = (
+    "a", "b c", " ", "  ", "\n", "\n\n", "[", "]", "(", ")", "](", "![", "*", "**", "_", "__",
+    "`", "``", "~~", "<", ">", "&", "&amp;", "&#39;", "&#x", ";", "\\", "|", "- ", "1. ", "# ",
+    "> ", ":", "%", "-", "+", "=", "@", "^", "{", "}", "$", "#", "!", '"', "'", "http://a.vn",
+    "<https://b.vn>", "mailto:c@d.vn", "www.e.vn", "[x]: /u", "\n---\n", "\n| a | b |\n| - | - |\n",
+    "    ", "\t", "đ", "Ầ",
+)  # fmt: skip
+
+
+def test_fewer_inline_terminators_render_the_same_html() -> None:
+    """confhub's parser stops its text rule at fewer characters than markdown-it's default (the
+    ones that start no enabled rule): random Markdown renders exactly as with the default."""
+    reference = MarkdownIt("commonmark", {"html": False, "typographer": False})
+    reference.enable(["table", "strikethrough"])
+    reference.core.ruler.push("shift_headings", markdown._shift_headings)
+    rng = random.Random(14)
+    for _ in range(4_000):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 30)))
+        assert markdown._parser().render(text) == reference.render(text), repr(text)
+
+
+@pytest.mark.parametrize(
+    "unit", ["[", "![", "*[", "[a](", "**a", "`a ", "<a", "&", "\\*", "- " * 9 + "a\n", "|"]
+)
+def test_a_text_needing_too_much_work_is_refused(unit: str) -> None:
+    text = unit * (MAX_MARKDOWN_LENGTH // len(unit))
+    with pytest.raises(InvalidInputError) as refused:
+        render_bounded(text, "body")
+    assert refused.value.field == "body"
+    assert refused.value.extra == [{"key": "body", "message": TOO_MUCH_FORMATTING}]
+
+
+def test_a_bounded_render_is_the_unbounded_one() -> None:
+    text = "\n\n".join(XSS_CORPUS) + "\n\n# Tiêu đề\n\n| a | b |\n| - | - |\n| 1 | 2 |"
+    assert render_bounded(text, "body") == render_markdown(text)
+
+
+def test_a_header_too_large_to_render_is_shown_as_text() -> None:
+    header = "**Điểm cầu vắng (lý do):** " + "; ".join(
+        f"Xã {n} – {escape_markdown('<b>*' * 500)}" for n in range(30)
+    )
+    html = str(render_or_plain(header))
+    assert html.startswith("<pre>**Điểm cầu vắng (lý do):** Xã 0 – \\&lt;b\\&gt;\\*")
+    assert "<b>" not in html
+    assert str(render_or_plain("**Có mặt**")) == "<p><strong>Có mặt</strong></p>\n"
