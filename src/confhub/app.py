@@ -50,12 +50,9 @@ from confhub.meetings.controllers import (
     MeetingApiController,
 )
 from confhub.meetings.pages import PAGE_CONTROLLERS
-from confhub.news.controllers import (
-    ArticleApiController,
-    MinutesApiController,
-    PreviewApiController,
-)
+from confhub.news.controllers import ArticleApiController, MinutesApiController
 from confhub.news.pages import NEWS_PAGE_CONTROLLERS
+from confhub.news.preview import PreviewApiController
 from confhub.settings import Settings, get_settings
 from confhub.system import metrics
 from confhub.system.api_docs import ApiIndexRenderPlugin

@@ -19,13 +19,14 @@ from confhub.core.errors import (
 from confhub.core.pagination import Page, PageRequest
 from confhub.core.text import is_line
 from confhub.db import DbSession
+from confhub.news.markdown import MAX_MARKDOWN_LENGTH, in_render_thread, render_bounded
 from confhub.news.models import Article, ArticleStatus
 from confhub.news.sites import Site, may_edit_article, visible_clause
 from confhub.units.models import Province, Unit
 
 MAX_TITLE = 500
 MAX_LEAD = 2_000
-MAX_BODY = 200_000
+MAX_BODY = MAX_MARKDOWN_LENGTH
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ class ArticleService:
             raise PermissionDeniedError("Only this site's editors may do this")
 
     async def update(self, article: Article, actor: Principal, changes: ArticleChanges) -> Article:
-        """Edit the text; a published article shows it was updated, and when."""
+        """Edit the text (a new body is rendered and its HTML stored); a published article
+        shows it was updated, and when."""
         before = (article.title, article.lead, article.body)
         if changes.title is not None:
             title = _text("title", changes.title, MAX_TITLE, one_line=True)
@@ -134,7 +136,10 @@ class ArticleService:
         if changes.lead is not None:
             article.lead = _text("lead", changes.lead, MAX_LEAD, one_line=True)
         if changes.body is not None:
-            article.body = _text("body", changes.body, MAX_BODY)
+            body = _text("body", changes.body, MAX_BODY)
+            if body != article.body:
+                html = await in_render_thread(render_bounded, body, "body")
+                article.body, article.body_html = body, str(html)
         if changes.featured is not None:
             article.featured = changes.featured
         if (article.title, article.lead, article.body) != before:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from markupsafe import Markup, escape
 
 from confhub import __version__
-from confhub.news.markdown import render_markdown
 from confhub.news.models import Article
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -67,9 +66,11 @@ def figures_html(article: Article, base_url: str) -> Markup:
 
 
 def article_html(article: Article, base_url: str) -> str:
-    """The full content: the lead in bold, the body, the photos."""
+    """The full content: the lead in bold, the body (its HTML stored when it was written,
+    sanitised then), the photos."""
     lead = Markup("<p><strong>{}</strong></p>").format(article.lead) if article.lead else ""
-    return str(escape(lead) + render_markdown(article.body) + figures_html(article, base_url))
+    body = Markup(article.body_html)  # noqa: S704 - sanitised when stored
+    return str(escape(lead) + body + figures_html(article, base_url))
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:

@@ -1,5 +1,5 @@
-"""`/api/v1/meetings/{id}/minutes…` (the secretariat's), `/api/v1/articles` (published ones for
-everyone, drafts for their editors) and `/api/v1/news/preview` (Markdown as pages render it)."""
+"""`/api/v1/meetings/{id}/minutes…` (the secretariat's) and `/api/v1/articles` (published ones
+for everyone, drafts for their editors); the preview is in :mod:`confhub.news.preview`."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from confhub.news.deps import (
     provide_article_service,
     provide_minutes_service,
 )
-from confhub.news.markdown import render_markdown
+from confhub.news.markdown import in_render_thread, render_or_plain
 from confhub.news.minutes import MinutesService
 from confhub.news.models import ArticleStatus
 from confhub.news.publishing import Publisher
@@ -45,8 +45,6 @@ from confhub.news.schemas import (
     MinutesRead,
     MinutesWrite,
     PhotoRead,
-    PreviewRead,
-    PreviewWrite,
     PublishDraftsRead,
     PublishRead,
     RevisionRead,
@@ -67,9 +65,11 @@ def _default_province(request: Request[Any, Any, Any]) -> int | None:
 
 
 async def minutes_read(minutes_service: MinutesService, meeting: Meeting) -> MinutesRead:
-    """The minutes as the API and the editor page show them."""
+    """The minutes as the API shows them: the header (written from the meeting until the minutes
+    are locked) rendered now, off the event loop; the text's HTML as it was stored."""
     minutes = await minutes_service.get_or_new(meeting)
     header = await minutes_service.header(meeting, minutes)
+    header_html = await in_render_thread(render_or_plain, header)
     revisions = await minutes_service.revisions(minutes)
     photos = await minutes_service.photos(meeting.id)
     return MinutesRead(
@@ -77,7 +77,7 @@ async def minutes_read(minutes_service: MinutesService, meeting: Meeting) -> Min
         revision=minutes.revision,
         markdown=minutes.markdown,
         header_markdown=header,
-        html=str(render_markdown(f"{header}\n\n{minutes.markdown}")),
+        html=str(header_html) + minutes.markdown_html,
         locked=minutes.locked_at is not None,
         locked_at=minutes.locked_at,
         locked_by=minutes.locked_by_label,
@@ -345,16 +345,3 @@ class ArticleApiController(Controller):
         article = await articles.get_editable(principal, article_id)
         await articles.publish(article)
         return article_read(article, _default_province(request))
-
-
-class PreviewApiController(Controller):
-    """Markdown rendered through the same sanitiser as the public pages (for the live preview)."""
-
-    path = "/api/v1/news/preview"
-    tags = ["articles"]
-    guards = [requires_login]
-
-    @post("/", status_code=HTTP_200_OK, summary="Render Markdown as the pages do")
-    async def preview(self, data: PreviewWrite) -> PreviewRead:
-        """Only signed-in users: this is the editors' tool, not a public service."""
-        return PreviewRead(html=str(render_markdown(data.markdown)))

@@ -8,7 +8,6 @@ from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confhub.news.articles import ArticleService
-from confhub.news.markdown import render_markdown
 from confhub.news.minutes import MinutesService
 from confhub.news.models import Article, ArticleStatus, NewsPhoto
 from confhub.news.schemas import ArticleRead, FigureRead, PhotoRead
@@ -60,7 +59,7 @@ def photo_read(photo: NewsPhoto) -> PhotoRead:
 
 
 def article_read(article: Article, default_province: int | None) -> ArticleRead:
-    """The API view of an article, its body rendered as the public page shows it."""
+    """The API view of an article, with its body's stored HTML (as the public page shows)."""
     figures = []
     for figure in article.figures or []:
         url, thumbnail = photo_urls(str(figure["key"]))
@@ -85,7 +84,7 @@ def article_read(article: Article, default_province: int | None) -> ArticleRead:
         slug=article.slug,
         lead=article.lead,
         body=article.body,
-        html=str(render_markdown(article.body)),
+        html=article.body_html,
         figures=figures,
         featured=article.featured,
         url=article_path(article, default_province) if published else None,

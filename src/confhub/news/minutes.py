@@ -14,13 +14,14 @@ from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
 from confhub.db import DbSession
 from confhub.meetings.models import Meeting
 from confhub.news import images
+from confhub.news.markdown import MAX_MARKDOWN_LENGTH, in_render_thread, render_bounded
 from confhub.news.models import Minutes, MinutesRevision, NewsPhoto
 from confhub.news.wording import MeetingFacts, minutes_header
 from confhub.points.models import ConnectionPoint
 from confhub.settings import Settings
 from confhub.units.models import Province
 
-MAX_MINUTES_LENGTH = 200_000
+MAX_MINUTES_LENGTH = MAX_MARKDOWN_LENGTH
 MAX_CAPTION_LENGTH = 500
 
 
@@ -47,20 +48,21 @@ class MinutesService:
         """The meeting's minutes, created empty (revision 0) when there are none."""
         minutes = await self.find(meeting.id)
         if minutes is None:
-            minutes = Minutes(meeting_id=meeting.id, revision=0, markdown="")
+            minutes = Minutes(meeting_id=meeting.id, revision=0, markdown="", markdown_html="")
             self.session.add(minutes)
             await self.session.flush()
         return minutes
 
     async def save(self, meeting: Meeting, actor: Principal, markdown: str) -> Minutes:
-        """Store `markdown` as a new revision; 409 once the minutes are locked."""
-        if len(markdown) > MAX_MINUTES_LENGTH:
-            raise InvalidInputError("markdown", f"at most {MAX_MINUTES_LENGTH} characters")
+        """Store `markdown` as a new revision with its HTML; 409 once the minutes are locked,
+        400 when the text is too long or has too much formatting to render."""
         minutes = await self.get_or_new(meeting)
         if minutes.locked_at is not None:
             raise ConflictError("The minutes are locked (approved); they can no longer change")
+        html = await in_render_thread(render_bounded, markdown, "markdown")
         minutes.revision += 1
         minutes.markdown = markdown
+        minutes.markdown_html = str(html)
         self.session.add(
             MinutesRevision(
                 minutes_id=minutes.id,

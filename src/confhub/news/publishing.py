@@ -10,7 +10,7 @@ kept as they are (they are marked as written from an older revision of the minut
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from confhub.core.errors import ConflictError
 from confhub.db import DbSession
 from confhub.meetings.models import Meeting, MeetingStatus
+from confhub.news.markdown import in_render_thread, render_bounded, render_markdown
 from confhub.news.minutes import MinutesService, figures_of
 from confhub.news.models import Article, ArticleStatus, Minutes
 from confhub.news.sites import Site
@@ -46,11 +47,18 @@ class PublishOutcome:
 
 @dataclass(frozen=True)
 class ArticleText:
-    """What is generated for one site."""
+    """What is generated for one site: its own paragraphs, then the text of the minutes."""
 
     title: str
     lead: str
-    body: str
+    own: str
+    shared: str
+    html: str = ""  # the body's, once rendered
+
+    @property
+    def body(self) -> str:
+        """The article's Markdown."""
+        return _join(self.own, self.shared)
 
 
 def _join(*parts: str) -> str:
@@ -59,14 +67,38 @@ def _join(*parts: str) -> str:
 
 def province_text(facts: MeetingFacts, shared: str) -> ArticleText:
     """The province's article."""
-    return ArticleText(facts.title, lead(facts), _join(province_summary(facts), shared))
+    return ArticleText(facts.title, lead(facts), province_summary(facts), shared)
 
 
 def unit_text(facts: MeetingFacts, point: dict[str, Any], shared: str) -> ArticleText:
     """A unit's draft: the same headline and lead, then its own point, then the shared body."""
-    return ArticleText(
-        facts.title, lead(facts), _join(point_paragraph(point), presiding_sentence(facts), shared)
-    )
+    own = _join(point_paragraph(point), presiding_sentence(facts))
+    return ArticleText(facts.title, lead(facts), own, shared)
+
+
+def site_texts(meeting: Meeting, facts: MeetingFacts, shared: str) -> dict[Site, ArticleText]:
+    """The text of every site the minutes are published on: the province's first, then one per
+    invited unit (a unit with several invited points gets one article)."""
+    texts = {Site(meeting.province_code): province_text(facts, shared)}
+    for point in facts.unit_points:
+        site = Site(meeting.province_code, point["unit_code"])
+        if site not in texts:
+            texts[site] = unit_text(facts, point, shared)
+    return texts
+
+
+def render_bodies(texts: dict[Site, ArticleText]) -> dict[Site, ArticleText]:
+    """Every text with its body's HTML. The minutes' text, the same in every article, is
+    rendered once (within the bounds of a save); blocks never reach across the blank line that
+    separates it from a site's own paragraphs, so the halves render as the whole body does."""
+    shared: dict[str, str] = {}
+    rendered = {}
+    for site, text in texts.items():
+        common = shared.get(text.shared)
+        if common is None:
+            common = shared[text.shared] = str(render_bounded(text.shared.strip(), "markdown"))
+        rendered[site] = replace(text, html=str(render_markdown(text.own.strip())) + common)
+    return rendered
 
 
 def _apply(article: Article, text: ArticleText, figures: list[Any], revision: int) -> bool:
@@ -78,6 +110,7 @@ def _apply(article: Article, text: ArticleText, figures: list[Any], revision: in
         figures,
     )
     article.title, article.lead, article.body = text.title, text.lead, text.body
+    article.body_html = text.html
     article.figures = figures
     article.minutes_revision = revision
     return changed
@@ -119,12 +152,12 @@ class Publisher:
         taken = await _taken_slugs(self.session, slugify(facts.title))
         new = _NewArticles(meeting, minutes, figures, taken, now)
 
-        site = Site(meeting.province_code)
-        province = existing.get(site.key)
-        text = province_text(facts, minutes.markdown)
+        texts = await in_render_thread(render_bodies, site_texts(meeting, facts, minutes.markdown))
+        province_site, *unit_sites = texts
+        province = existing.get(province_site.key)
         if province is None:
-            province = new.make(site, text, ArticleStatus.PUBLISHED)
-        elif _apply(province, text, figures, minutes.revision) or (
+            province = new.make(province_site, texts[province_site], ArticleStatus.PUBLISHED)
+        elif _apply(province, texts[province_site], figures, minutes.revision) or (
             province.status != ArticleStatus.PUBLISHED.value
         ):
             province.status = ArticleStatus.PUBLISHED.value
@@ -133,15 +166,8 @@ class Publisher:
             province.content_updated_at = now
 
         created = regenerated = kept = 0
-        done: set[int] = set()
-        for point in facts.unit_points:
-            unit_code = point["unit_code"]
-            if unit_code in done:
-                continue  # a unit with several invited points gets one article
-            done.add(unit_code)
-            unit_site = Site(meeting.province_code, unit_code)
-            draft = existing.get(unit_site.key)
-            text = unit_text(facts, point, minutes.markdown)
+        for unit_site in unit_sites:
+            draft, text = existing.get(unit_site.key), texts[unit_site]
             if draft is None:
                 new.make(unit_site, text, ArticleStatus.DRAFT)
                 created += 1
@@ -210,6 +236,7 @@ class _NewArticles:
             slug=slug,
             lead=text.lead,
             body=text.body,
+            body_html=text.html,
             figures=list(self.figures),
             featured=False,
             minutes_revision=self.minutes.revision,

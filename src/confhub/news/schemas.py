@@ -9,6 +9,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from confhub.core.text import Line, Text
+from confhub.news.markdown import MAX_MARKDOWN_LENGTH
 from confhub.news.minutes import MAX_CAPTION_LENGTH, MAX_MINUTES_LENGTH
 
 MinutesText = Annotated[str, Meta(max_length=MAX_MINUTES_LENGTH), Text]
@@ -116,7 +117,7 @@ class ArticleUpdate(msgspec.Struct):
 
     title: Annotated[str, Meta(min_length=1, max_length=500), Line] | UnsetType = UNSET
     lead: Annotated[str, Meta(max_length=2_000), Text] | UnsetType = UNSET
-    body: Annotated[str, Meta(max_length=200_000), Text] | UnsetType = UNSET
+    body: Annotated[str, Meta(max_length=MAX_MARKDOWN_LENGTH), Text] | UnsetType = UNSET
     featured: bool | UnsetType = UNSET
 
 

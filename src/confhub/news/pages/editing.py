@@ -11,6 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from confhub.accounts.guards import provide_required_principal, requires_login
@@ -24,7 +25,7 @@ from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.services import MeetingService
 from confhub.news.articles import ArticleChanges, ArticleService
 from confhub.news.deps import provide_article_service, provide_minutes_service
-from confhub.news.markdown import render_markdown
+from confhub.news.markdown import in_render_thread, render_bounded, render_or_plain
 from confhub.news.minutes import MinutesService
 from confhub.news.models import Article, ArticleStatus, Minutes
 from confhub.news.pages.messages import page_message
@@ -43,6 +44,17 @@ def see_other(path: str, done: str, **params: Any) -> Redirect:
 def _form_text(form: Any, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+async def _preview(stored_html: str, text: str | None) -> Markup:
+    """The preview beside an editor: the stored HTML, or the HTML of a text given back after an
+    error (empty when that text is itself what could not be rendered)."""
+    if text is None:
+        return Markup(stored_html)  # noqa: S704 - sanitised when stored
+    try:
+        return await in_render_thread(render_bounded, text, "text")
+    except InvalidInputError:
+        return Markup("")
 
 
 async def _minutes_page(
@@ -71,9 +83,9 @@ async def _minutes_page(
     context = {
         "meeting": meeting,
         "minutes": minutes,
-        "header_html": render_markdown(header),
+        "header_html": await in_render_thread(render_or_plain, header),
         "text": minutes.markdown if markdown is None else markdown,
-        "preview_html": render_markdown(minutes.markdown if markdown is None else markdown),
+        "preview_html": await _preview(minutes.markdown_html, markdown),
         "revisions": await minutes_service.revisions(minutes),
         "photos": await minutes_service.photos(meeting.id),
         "article_counts": counts,
@@ -314,7 +326,7 @@ async def _edit_page(
         "article": article,
         "unit": unit,
         "values": text,
-        "preview_html": render_markdown(text["body"]),
+        "preview_html": await _preview(article.body_html, values["body"] if values else None),
         "stale": bool(
             minutes_revision
             and article.minutes_revision

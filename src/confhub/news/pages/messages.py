@@ -35,6 +35,13 @@ _PATTERNS: list[tuple[str, str]] = [
         N_("The photo is larger than the limit of %(mb)s MB."),
     ),
     (r"at most (?P<count>\d+) characters", N_("At most %(count)s characters.")),
+    (
+        r"too much formatting",
+        N_(
+            "The text has too much formatting to show (lines, list items, table cells, links, "
+            "emphasis): shorten it or use less formatting."
+        ),
+    ),
     (r"must not be empty", N_("This must not be empty.")),
     (re.escape(LINE_MESSAGE), N_("One line of text, without control characters.")),
     (re.escape(TEXT_MESSAGE), N_("Remove the control characters (invisible ones such as NUL).")),

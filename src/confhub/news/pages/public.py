@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import File, Template
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
+from markupsafe import Markup
 
 from confhub.accounts.guards import current_principal
 from confhub.core.ids import Code
@@ -20,7 +21,6 @@ from confhub.news import images
 from confhub.news.articles import ArticleService
 from confhub.news.atom import MEDIA_TYPE, AtomExporter, FeedInfo
 from confhub.news.deps import provide_article_service
-from confhub.news.markdown import render_markdown
 from confhub.news.portal import frame, load_portal, province_of, unit_site
 from confhub.news.sites import Site, article_path, feed_path, may_edit
 from confhub.settings import Settings
@@ -72,7 +72,8 @@ async def _article_page(
     context.update(
         {
             "article": article,
-            "body_html": render_markdown(article.body),
+            # Rendered and sanitised when the body was written; never rendered on a view.
+            "body_html": Markup(article.body_html),  # noqa: S704
             "related": await articles.related(article),
             "may_edit": may_edit(current_principal(request), site.province_code, site.unit_code),
             "path_of": lambda a: article_path(a, default),
