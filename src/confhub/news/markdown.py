@@ -69,12 +69,13 @@ _HEADING_SHIFT = {"h1": "h2", "h2": "h3", "h3": "h4", "h4": "h5", "h5": "h6"}
 # The longest text a person may save (minutes, an article's body): the minutes of a long
 # conference run to 10,000-30,000 characters.
 MAX_MARKDOWN_LENGTH = 100_000
-# The parser's work a text may need, in steps of about 6 µs of CPU each at worst (measured by
+# The parser's work a text may need, in steps of at most about 6 µs of CPU each (measured by
 # bench/markdown_render.py): a block tried (a line, a list item, a quote level) is 2 steps, an
 # inline rule tried (emphasis, a link, a line break, an escape) 1, a table cell (`|`) 2. Long
-# real minutes need about 3,500 for 28,000 characters; markdown-it-py does not bound this by
-# itself, and a page of `[` takes 7 µs a character.
-MAX_MARKDOWN_WORK = 10_000
+# real minutes need about 3,500 for 28,000 characters (tables, lists, links), 2,400 when they
+# are plain text broken every 75 characters; markdown-it-py bounds none of this by itself, and a
+# page of `[` costs it 7 µs a character.
+MAX_MARKDOWN_WORK = 8_000
 TOO_MUCH_FORMATTING = (
     "too much formatting to show (lines, list items, table cells, links, emphasis): "
     "shorten the text or use less formatting"

@@ -25,7 +25,12 @@ from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.services import MeetingService
 from confhub.news.articles import ArticleChanges, ArticleService
 from confhub.news.deps import provide_article_service, provide_minutes_service
-from confhub.news.markdown import in_render_thread, render_bounded, render_or_plain
+from confhub.news.markdown import (
+    MAX_MARKDOWN_LENGTH,
+    in_render_thread,
+    render_bounded,
+    render_or_plain,
+)
 from confhub.news.minutes import MinutesService
 from confhub.news.models import Article, ArticleStatus, Minutes
 from confhub.news.pages.messages import page_message
@@ -86,6 +91,7 @@ async def _minutes_page(
         "header_html": await in_render_thread(render_or_plain, header),
         "text": minutes.markdown if markdown is None else markdown,
         "preview_html": await _preview(minutes.markdown_html, markdown),
+        "max_length": MAX_MARKDOWN_LENGTH,
         "revisions": await minutes_service.revisions(minutes),
         "photos": await minutes_service.photos(meeting.id),
         "article_counts": counts,
@@ -327,6 +333,7 @@ async def _edit_page(
         "unit": unit,
         "values": text,
         "preview_html": await _preview(article.body_html, values["body"] if values else None),
+        "max_length": MAX_MARKDOWN_LENGTH,
         "stale": bool(
             minutes_revision
             and article.minutes_revision
