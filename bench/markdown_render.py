@@ -313,7 +313,8 @@ def section(command: str, renders: list[RenderRow], loads: list[Load], ref: str)
             "- Today a view reads the HTML stored when the text was saved (`article.body_html`, "
             "filled for existing rows by migration 0008) and never renders. Its slowest answers "
             "wait for SQLite's write lock for that visit count, not for the CPU: `/healthz` "
-            "answers meanwhile.",
+            "answers meanwhile, and the same round with a crawler's User-Agent (not counted) "
+            "saw no view slower than 144 ms (2026-12-07).",
             "- Today's previews render in the process's one render thread, within the bounds "
             "(the worst accepted text above), one at a time: the editors queue there while the "
             "event loop goes on. Each editor may ask 10 at once, then 2 a second (429 with "
