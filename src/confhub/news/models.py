@@ -33,7 +33,7 @@ class Minutes(BigIntAuditBase):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     markdown: Mapped[str] = mapped_column(Text, default="")
     # The text's sanitised HTML, rendered when it was saved (pages never render Markdown).
-    markdown_html: Mapped[str] = mapped_column(Text, default="")
+    markdown_html: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Approved minutes are locked: no new revision, no photo change. The header (meeting facts and
     # roll call) is frozen at that moment; until then it is built from the data each time.
     locked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
@@ -107,7 +107,7 @@ class Article(BigIntAuditBase):
     lead: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
     # The body's sanitised HTML, rendered whenever the body is written; what readers are shown.
-    body_html: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="", server_default="")
     figures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
     # The minutes revision the text was generated from; `edited_at` once a person changed it.

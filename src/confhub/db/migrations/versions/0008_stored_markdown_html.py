@@ -87,11 +87,11 @@ def _backfill(table: str, source: str, target: str) -> None:
 
 def upgrade() -> None:
     for table, source, target in TEXT_COLUMNS:
+        # The default lets a previous release's process still insert rows (a rolling restart
+        # should not be used for this release: docs/deploy.md, "Upgrades").
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column(target, sa.Text(), nullable=True))
+            batch_op.add_column(sa.Column(target, sa.Text(), server_default="", nullable=False))
         _backfill(table, source, target)
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column(target, existing_type=sa.Text(), nullable=False)
 
 
 def downgrade() -> None:
