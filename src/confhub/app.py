@@ -32,6 +32,7 @@ from confhub.accounts.controllers import AuthApiController, LoginPageController
 from confhub.accounts.middleware import PrincipalMiddleware
 from confhub.accounts.sessions import RotatingSessionConfig
 from confhub.attendance.controllers import AttendanceApiController
+from confhub.attendance.handshake import LiveHandshakeGate
 from confhub.attendance.live import live_socket
 from confhub.attendance.pages import LivePagesController
 from confhub.attendance.runtime import build_live_runtime
@@ -44,6 +45,7 @@ from confhub.core.i18n import LanguageMiddleware
 from confhub.core.openapi import ApiErrorResponses
 from confhub.core.templating import resource_dir, template_config
 from confhub.db.engine import sqlalchemy_config
+from confhub.meetings import link_cache
 from confhub.meetings.controllers import (
     DocumentApiController,
     InvitationApiController,
@@ -58,7 +60,7 @@ from confhub.system import metrics
 from confhub.system.api_docs import ApiIndexRenderPlugin
 from confhub.system.controllers import HealthController
 from confhub.system.observer import RequestObserver
-from confhub.system.ratelimit import LoginThrottle
+from confhub.system.ratelimit import HandshakeThrottle, LoginThrottle
 from confhub.system.security_headers import SecurityHeaders
 from confhub.units.controllers import UnitApiController
 
@@ -94,9 +96,18 @@ class ConfhubPlugin(InitPluginProtocol):
         settings = self.settings
         secret = settings.require_secret_key()
         live = build_live_runtime(settings.redis_url)
-        db_config = sqlalchemy_config(settings, publisher=live.hub.publish_committed)
+        # Which check-in links open what, remembered briefly; commits that change links
+        # tell it through every session's info (confhub.meetings.link_cache).
+        link_cache.install()
+        checkin_links = link_cache.LinkCache()
+        db_config = sqlalchemy_config(
+            settings,
+            publisher=live.hub.publish_committed,
+            session_info={link_cache.SESSION_INFO_KEY: checkin_links},
+        )
         live.db_config = db_config
         redis = shared_redis(settings.redis_url) if settings.redis_url else None
+        handshake_throttle = HandshakeThrottle(settings, redis)
         session_store: Store = (
             RedisStore(redis, namespace="confhub:sessions") if redis else MemoryStore()
         )
@@ -145,6 +156,13 @@ class ConfhubPlugin(InitPluginProtocol):
         app_config.middleware.extend(
             [
                 LanguageMiddleware,
+                # Live handshakes show a possible credential before the session is read.
+                DefineMiddleware(
+                    LiveHandshakeGate,
+                    settings=settings,
+                    throttle=handshake_throttle,
+                    session_cookie=SESSION_COOKIE,
+                ),
                 session_config.middleware,
                 DefineMiddleware(PrincipalMiddleware, db_config=db_config),
             ]
@@ -180,6 +198,9 @@ class ConfhubPlugin(InitPluginProtocol):
                 "presence": live.presence,
                 # Failed sign-ins per login name and per address (Redis when configured).
                 "login_throttle": LoginThrottle(settings, redis),
+                # Live-channel handshakes per address, and the links they open.
+                "handshake_throttle": handshake_throttle,
+                "checkin_links": checkin_links,
                 "checkin_writer": CheckinWriter(db_config),
                 "live_snapshots": SnapshotReads(db_config),
             }

@@ -36,6 +36,13 @@ DEFAULT_WS_MAX_MESSAGE_BYTES = 4096
 # A point's client sends a heartbeat every few seconds and a check-in now and then.
 DEFAULT_WS_MESSAGES_PER_SECOND = 5.0
 DEFAULT_WS_MESSAGE_BURST = 20
+# Live-channel handshakes one address may make in a minute: a secretariat's office opens 50
+# boards at once and reopens them all after a process restarts; points behind one carrier NAT
+# reconnect after a network blip (deploy/confhub.env.example explains the choice).
+DEFAULT_WS_HANDSHAKES_PER_MINUTE = 300
+# Seconds a connection has to send a whole request's headers (from its opening, or from the
+# previous response on a kept-alive connection) before it is closed.
+DEFAULT_HEADER_TIMEOUT = 10
 DEFAULT_PAGE_MAX_LIMIT = 500
 # Past this a page is an export, not a page: the setting may not go higher.
 PAGE_MAX_LIMIT_CEILING = 10_000
@@ -82,6 +89,11 @@ class Settings:
     ws_max_message_bytes: int = DEFAULT_WS_MAX_MESSAGE_BYTES
     ws_messages_per_second: float = DEFAULT_WS_MESSAGES_PER_SECOND
     ws_message_burst: int = DEFAULT_WS_MESSAGE_BURST
+    # Live-channel handshakes per client address and minute, then 429 until the minute (counted
+    # from the first) ends; 0 turns the limit off.
+    ws_handshakes_per_minute: int = DEFAULT_WS_HANDSHAKES_PER_MINUTE
+    # Seconds a connection may take to send its request's headers before it is closed.
+    header_timeout: int = DEFAULT_HEADER_TIMEOUT
     # The most items one page of a JSON list holds (`limit` above it is a 400).
     page_max_limit: int = DEFAULT_PAGE_MAX_LIMIT
 
@@ -128,6 +140,10 @@ class Settings:
             ws_message_burst=_positive_int(
                 "CONFHUB_WS_MESSAGE_BURST", env, DEFAULT_WS_MESSAGE_BURST
             ),
+            ws_handshakes_per_minute=_non_negative_int(
+                "CONFHUB_WS_HANDSHAKES_PER_MINUTE", env, DEFAULT_WS_HANDSHAKES_PER_MINUTE
+            ),
+            header_timeout=_positive_int("CONFHUB_HEADER_TIMEOUT", env, DEFAULT_HEADER_TIMEOUT),
             page_max_limit=_page_max_limit(env),
         )
 

@@ -41,6 +41,8 @@ def test_abuse_limits_are_on_by_default() -> None:
     assert settings.login_window_seconds == 15 * 60
     assert settings.ws_max_message_bytes == 4096
     assert (settings.ws_message_burst, settings.ws_messages_per_second) == (20, 5.0)
+    assert settings.ws_handshakes_per_minute == 300
+    assert settings.header_timeout == 10
     assert settings.page_max_limit == 500
     assert settings.max_upload_mb == 20
 
@@ -54,6 +56,8 @@ def test_abuse_limits_are_taken() -> None:
             "CONFHUB_WS_MAX_MESSAGE_BYTES": "8192",
             "CONFHUB_WS_MESSAGES_PER_SECOND": "0.5",
             "CONFHUB_WS_MESSAGE_BURST": "4",
+            "CONFHUB_WS_HANDSHAKES_PER_MINUTE": "0",  # that limit off
+            "CONFHUB_HEADER_TIMEOUT": "3",
             "CONFHUB_PAGE_MAX_LIMIT": "10000",
             "CONFHUB_MAX_UPLOAD_MB": "50",
         }
@@ -63,6 +67,7 @@ def test_abuse_limits_are_taken() -> None:
     assert settings.login_window_seconds == 3600
     assert settings.ws_max_message_bytes == 8192
     assert (settings.ws_message_burst, settings.ws_messages_per_second) == (4, 0.5)
+    assert (settings.ws_handshakes_per_minute, settings.header_timeout) == (0, 3)
     assert settings.page_max_limit == 10_000
     assert settings.max_upload_bytes == 50 * 1024 * 1024
 
@@ -86,6 +91,8 @@ def test_empty_values_mean_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "CONFHUB_WS_MAX_MESSAGE_BYTES",
         "CONFHUB_WS_MESSAGES_PER_SECOND",
         "CONFHUB_WS_MESSAGE_BURST",
+        "CONFHUB_WS_HANDSHAKES_PER_MINUTE",
+        "CONFHUB_HEADER_TIMEOUT",
         "CONFHUB_PAGE_MAX_LIMIT",
     ]
     assert Settings.from_env(dict.fromkeys(names, "")) == Settings.from_env({})
@@ -175,6 +182,10 @@ def test_debug_accepts_usual_booleans(raw: str, expected: bool) -> None:
         ("CONFHUB_WS_MESSAGES_PER_SECOND", "fast"),
         ("CONFHUB_WS_MESSAGE_BURST", "0"),
         ("CONFHUB_WS_MESSAGE_BURST", "1.5"),
+        ("CONFHUB_WS_HANDSHAKES_PER_MINUTE", "-1"),
+        ("CONFHUB_WS_HANDSHAKES_PER_MINUTE", "lots"),
+        ("CONFHUB_HEADER_TIMEOUT", "0"),
+        ("CONFHUB_HEADER_TIMEOUT", "10s"),
         ("CONFHUB_PAGE_MAX_LIMIT", "0"),
         ("CONFHUB_PAGE_MAX_LIMIT", "10001"),
         ("CONFHUB_PAGE_MAX_LIMIT", "all"),

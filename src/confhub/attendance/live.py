@@ -1,7 +1,8 @@
 """`/ws/meetings/{id}`: the live channel of the contract, written by hand (the channels plugin's
-generated handlers take no guards). Accept, then decide: a client that may not watch is closed
-with 1008 so the browser sees why. No database session is held for the socket's lifetime;
-each message opens a short one.
+generated handlers take no guards). A client that may not watch is accepted and closed with
+1008 so the browser sees why; what can be refused without I/O was refused by the gate in front
+(`confhub.attendance.handshake`). No database session is held for the socket's lifetime; each
+message opens a short one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from confhub.accounts.guards import current_principal
 from confhub.attendance import events
+from confhub.attendance.handshake import NOT_ALLOWED, POLICY_VIOLATION, TRY_AGAIN_LATER
 from confhub.attendance.hub import MAX_BATCH, AttendanceHub, LiveClient
 from confhub.attendance.presence import PresenceTracker
 from confhub.attendance.services import (
@@ -31,20 +32,15 @@ from confhub.attendance.services import (
 )
 from confhub.attendance.snapshots import SnapshotReads
 from confhub.core.errors import ConfhubError
-from confhub.core.ids import MAX_ID
 from confhub.core.outages import outage_of
 from confhub.core.text import check_line, check_text
 from confhub.meetings.models import Invitation, Meeting
-from confhub.meetings.tokens import find_invitation
 from confhub.points.models import ConnectionPoint
 from confhub.system import metrics
 
 # The size and rate caps of a socket's messages are settings (CONFHUB_WS_*): a token bucket
 # per socket, a burst then so many a second. This many refusals close the socket.
 MAX_REFUSALS = 100
-POLICY_VIOLATION = 1008
-# A dependency is down (RFC 6455's "Try Again Later"): the client reconnects after a while.
-TRY_AGAIN_LATER = 1013
 # Ids and counts travel as 64-bit integers in the database.
 MAX_WHOLE_NUMBER = 2**63 - 1
 
@@ -60,73 +56,54 @@ class Access:
     with_phones: bool
 
 
-def origin_allowed(socket: WebSocket[Any, Any, Any]) -> bool:
-    """Browsers send Origin; it must be this site (CSRF does not cover websockets)."""
-    origin = socket.headers.get("origin")
-    if origin is None:
-        return True  # not a browser: authentication alone decides
-    settings = socket.app.state.settings
-    allowed = {_origin(settings.base_url)}
-    host = socket.headers.get("host")
-    if host:
-        allowed |= {f"http://{host}", f"https://{host}"}
-    return _origin(origin) in allowed
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-async def resolve_access(
-    session: Any, socket: WebSocket[Any, Any, Any], meeting: Meeting
-) -> Access | None:
+async def resolve_access(socket: WebSocket[Any, Any, Any], meeting_id: int) -> Access | None:
     """A check-in link acts for its point; the province's staff watch the board; a chair its
-    unit's points. Anyone else gets None."""
+    unit's points. Anyone else gets None. A link is looked up in the process's link cache (no
+    query for one seen lately); a signed-in user's meeting and points are read afresh."""
+    state = socket.app.state
     token = socket.query_params.get("token")
     if token:
-        invitation = await find_invitation(session, token, meeting_id=meeting.id)
-        if invitation is None:
+        link = await state.checkin_links.find(state.db_config.get_session, token, meeting_id)
+        if link is None:
             return None
-        actor = Actor(label=f"link:point:{invitation.point_id}", link_point_id=invitation.point_id)
-        return Access(actor, frozenset({invitation.point_id}), with_phones=False)
+        actor = Actor(label=f"link:point:{link.point_id}", link_point_id=link.point_id)
+        return Access(actor, frozenset({link.point_id}), with_phones=False)
     principal = current_principal(socket)
     if principal is None:
-        return None
-    actor = Actor(label=principal.email, principal=principal)
-    if principal.reads_province(meeting.province_code):
-        return Access(actor, None, with_phones=principal.manages_province(meeting.province_code))
-    if principal.unit_code is None:
-        return None
-    own = await session.scalars(
-        select(Invitation.point_id)
-        .join(ConnectionPoint, ConnectionPoint.id == Invitation.point_id)
-        .where(
-            Invitation.meeting_id == meeting.id, ConnectionPoint.unit_code == principal.unit_code
+        return None  # before any query: the session named nobody
+    async with state.db_config.get_session() as session:
+        meeting = await session.get(Meeting, meeting_id)
+        if meeting is None:
+            return None
+        actor = Actor(label=principal.email, principal=principal)
+        if principal.reads_province(meeting.province_code):
+            with_phones = principal.manages_province(meeting.province_code)
+            return Access(actor, None, with_phones=with_phones)
+        if principal.unit_code is None or meeting.status == "draft":
+            return None
+        own = await session.scalars(
+            select(Invitation.point_id)
+            .join(ConnectionPoint, ConnectionPoint.id == Invitation.point_id)
+            .where(
+                Invitation.meeting_id == meeting.id,
+                ConnectionPoint.unit_code == principal.unit_code,
+            )
         )
-    )
-    point_ids = frozenset(own)
-    if not point_ids or meeting.status == "draft":
-        return None
-    return Access(actor, point_ids, with_phones=False)
+        point_ids = frozenset(own)
+    return Access(actor, point_ids, with_phones=False) if point_ids else None
 
 
 @websocket("/ws/meetings/{meeting_id:int}", name="live")
 async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: int) -> None:
-    """The live attendance channel of one meeting."""
+    """The live attendance channel of one meeting (past the gate of
+    `confhub.attendance.handshake`, which refused what needs no I/O to refuse)."""
+    access = await resolve_access(socket, meeting_id)
     await socket.accept()
-    state = socket.app.state
-    if not origin_allowed(socket):
-        await socket.close(code=POLICY_VIOLATION, reason="origin not allowed")
+    if access is None:
+        metrics.WEBSOCKETS_REFUSED.labels(reason="not_allowed").inc()
+        await socket.close(code=POLICY_VIOLATION, reason=NOT_ALLOWED)
         return
-    async with state.db_config.get_session() as session:
-        # An id no meeting can have is an unknown meeting (PostgreSQL would refuse it: 4500).
-        meeting = await session.get(Meeting, meeting_id) if 1 <= meeting_id <= MAX_ID else None
-        access = await resolve_access(session, socket, meeting) if meeting else None
-    if meeting is None or access is None:
-        await socket.close(code=POLICY_VIOLATION, reason="not allowed to watch this meeting")
-        return
-    connection = LiveConnection(socket, state, meeting_id, access)
+    connection = LiveConnection(socket, socket.app.state, meeting_id, access)
     await connection.run()
 
 

@@ -42,15 +42,20 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def sqlalchemy_config(
-    settings: Settings, publisher: Callable[[int, list[dict[str, Any]]], None] | None = None
+    settings: Settings,
+    publisher: Callable[[int, list[dict[str, Any]]], None] | None = None,
+    session_info: dict[str, Any] | None = None,
 ) -> SQLAlchemyAsyncConfig:
     """The Advanced Alchemy config behind the app's `db_session` dependency.
 
-    `publisher` receives the live deltas of each committed transaction (see attendance.fanout).
+    `publisher` receives the live deltas of each committed transaction (see attendance.fanout);
+    `session_info` goes into every session's `info` for other after-commit listeners.
     """
     fanout.install()
     engine_config = EngineConfig(pool_pre_ping=not settings.is_sqlite)
-    info = {fanout.PUBLISHER_KEY: publisher} if publisher else {}
+    info = dict(session_info or {})
+    if publisher:
+        info[fanout.PUBLISHER_KEY] = publisher
     return SQLAlchemyAsyncConfig(
         connection_string=settings.database_url,
         create_engine_callable=create_engine,

@@ -57,6 +57,13 @@ WEBSOCKETS_ACCEPTED = Counter(
     "Live-channel websockets let in, by kind.",
     ["kind"],
 )
+WEBSOCKETS_REFUSED = Counter(
+    "confhub_websockets_refused",
+    "Live-channel handshakes refused, by reason: origin, meeting (an impossible id), "
+    "credentials (none that could be one), rate (too many from one address: 429), "
+    "not_allowed (no access to that meeting: an unknown or revoked link, say).",
+    ["reason"],
+)
 CHECKINS = Counter(
     "confhub_checkins",
     "Roll-call answers committed (the first of each idempotency key), by status.",
@@ -82,6 +89,10 @@ DB_POOL_CHECKED_OUT = Gauge(
     "Database connections lent out by the pool now.",
     multiprocess_mode="livesum",
 )
+DB_STATEMENTS = Counter(
+    "confhub_db_statements",
+    "SQL statements this process sent to the database.",
+)
 DB_POOL_SIZE = Gauge(
     "confhub_db_pool_size",
     "Connections the pool keeps open (its size; overflow comes on top).",
@@ -102,7 +113,8 @@ def checkins_committed(messages: list[dict[str, Any]]) -> None:
 
 
 def instrument_pool(engine: AsyncEngine) -> None:
-    """Follow the engine's pool: connections lent out now, and the pool's size."""
+    """Follow the engine's pool (connections lent out now, the pool's size) and count the
+    statements sent."""
     target: Any = engine.sync_engine
     size = getattr(target.pool, "size", None)
     DB_POOL_SIZE.set(size() if callable(size) else 0)
@@ -111,6 +123,7 @@ def instrument_pool(engine: AsyncEngine) -> None:
     target._confhub_instrumented = True
     event.listen(target, "checkout", lambda *_: DB_POOL_CHECKED_OUT.inc())
     event.listen(target, "checkin", lambda *_: DB_POOL_CHECKED_OUT.dec())
+    event.listen(target, "before_cursor_execute", lambda *_: DB_STATEMENTS.inc())
 
 
 def instrument_gc() -> None:

@@ -114,6 +114,9 @@ class RequestObserver:
                 message["headers"] = [*message.get("headers", ()), *extra_headers]
             elif message["type"] == "websocket.close" and close_code is None:
                 close_code = int(message.get("code", 1000))
+            elif message["type"] == "websocket.http.response.start":
+                close_code = int(message["status"])  # refused before the upgrade (429)
+                message["headers"] = [*message.get("headers", ()), *extra_headers]
             await send(message)
 
         try:

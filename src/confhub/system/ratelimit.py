@@ -1,4 +1,5 @@
-"""Sign-in throttling: failed sign-ins are counted per login name and per client address.
+"""Throttling by counters that expire: failed sign-ins per login name and per client address,
+and live-channel handshakes per client address.
 
 Past `CONFHUB_LOGIN_MAX_FAILURES_PER_ACCOUNT` failures for one login name, or
 `CONFHUB_LOGIN_MAX_FAILURES_PER_ADDRESS` from one address, sign-ins are refused with 429 until
@@ -13,6 +14,10 @@ guesses at the others). The counters live in Redis when `CONFHUB_REDIS_URL` is s
 process shares them, and in this process's memory otherwise. The client address is the one
 uvicorn took from `X-Forwarded-For` of a trusted proxy; IPv6 addresses count per /64 network,
 which one subscriber usually holds whole.
+
+Live-channel handshakes (`/ws/...`) are counted per address in the same counters: past
+`CONFHUB_WS_HANDSHAKES_PER_MINUTE` within a minute counted from the first, a handshake is
+refused (429 with `Retry-After`, before the upgrade) until the minute ends.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ logger = logging.getLogger("confhub.accounts.throttle")
 ACCOUNT = "account"
 ADDRESS = "address"
 KEY_PREFIX = "confhub:login:"
+HANDSHAKE_KEY_PREFIX = "confhub:ws-handshakes:"
+HANDSHAKE_WINDOW_SECONDS = 60
 # Login names are logged so an operator sees which account is attacked; past this they are
 # cut, so a password typed into the wrong field does not land whole in the logs.
 LOGGED_NAME_LENGTH = 64
@@ -222,6 +229,33 @@ class LoginThrottle:
         return limits
 
 
+class HandshakeThrottle:
+    """Live-channel handshakes per client address (`app.state.handshake_throttle`)."""
+
+    def __init__(self, settings: Settings, redis: Redis | None = None) -> None:
+        self.per_minute = settings.ws_handshakes_per_minute
+        self.window = HANDSHAKE_WINDOW_SECONDS
+        self.counters: Counters = RedisCounters(redis) if redis is not None else MemoryCounters()
+
+    async def refusal(self, address: str) -> int | None:
+        """Count one handshake from `address`: None lets it in; past the limit, the seconds until
+        the window ends. A refused handshake is counted too (it cannot lengthen the window)."""
+        if not self.per_minute:
+            return None
+        key = HANDSHAKE_KEY_PREFIX + _digest(address_bucket(address))
+        ((count, ttl),) = await self.counters.add([key], self.window)
+        if count <= self.per_minute:
+            return None
+        if count == self.per_minute + 1:  # once per window, not once per refused socket
+            logger.warning(
+                "live handshakes refused: more than %s a minute from %s, for %s s",
+                self.per_minute,
+                address,
+                ttl,
+            )
+        return ttl
+
+
 def normalize_login(login_name: str) -> str:
     """The login name as accounts are looked up (see `UserService.authenticate`)."""
     return login_name.strip().lower()
@@ -253,8 +287,12 @@ def login_throttle(request: Request[Any, Any, Any]) -> LoginThrottle:
 
 
 def _key(scope: str, value: str) -> str:
+    return KEY_PREFIX + scope + ":" + _digest(value)
+
+
+def _digest(value: str) -> str:
     # Hashed: bounded length, and no e-mail addresses in Redis key names.
-    return KEY_PREFIX + scope + ":" + hashlib.sha256(value.encode()).hexdigest()[:32]
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
 def _loggable(login_name: str) -> str:
