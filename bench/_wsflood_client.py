@@ -39,7 +39,8 @@ def request(path: str, port: int, number: int, args: argparse.Namespace) -> byte
         f"X-Request-Id: {args.run_id}-{number:06d}",
     ]
     if args.addresses == "distinct":
-        headers.append(f"X-Forwarded-For: 10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}")
+        address = f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
+        headers.append(f"X-Forwarded-For: {address}")
     return ("\r\n".join(headers) + "\r\n\r\n").encode()
 
 
@@ -117,7 +118,7 @@ def main() -> None:
     parser.add_argument("--addresses", choices=("one", "distinct"), default="distinct")
     parser.add_argument("--run-id", default="flood")
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     print(json.dumps(asyncio.run(flood(args))), flush=True)
 
