@@ -239,8 +239,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 def create_app_from_env() -> Any:
     """Factory for `uvicorn --factory` worker processes: settings from the environment."""
-    from confhub.system.serving import tune_garbage_collector
+    from confhub.system.serving import prepare_process
 
-    app = create_app()
-    tune_garbage_collector()
+    settings = get_settings()
+    app = create_app(settings)
+    prepare_process(settings)
     return app

@@ -1,5 +1,10 @@
 """How `confhub serve` runs uvicorn: proxy headers from the trusted proxies only, confhub's logs,
-and a graceful stop.
+idle connections closed, and a graceful stop.
+
+Idle connections: a connection has `CONFHUB_HEADER_TIMEOUT` seconds (10) to send a request's
+headers, from its opening or its previous response (confhub.system.connections); a kept-alive
+connection with nothing more to ask is closed `KEEP_ALIVE_SECONDS` after its last response; a
+websocket whose client stops answering pings is closed within `WS_PING_SECONDS` twice over.
 
 On SIGTERM uvicorn stops accepting connections, closes every websocket with 1012 (service
 restart, so live clients reconnect through the balancer to another process), lets in-flight
@@ -24,6 +29,12 @@ from confhub.system.logs import logging_config
 # Objects a young collection waits for (CPython's default is 700). See tune_garbage_collector.
 GC_YOUNG_THRESHOLD = 50_000
 
+# uvicorn's own default, said here: nginx's upstream keep-alive (deploy/nginx) must be shorter.
+KEEP_ALIVE_SECONDS = 5
+# A ping every 20 s, and the connection closed when its answer takes 20 s more.
+WS_PING_SECONDS = 20.0
+HTTP_PROTOCOL = "confhub.system.connections:HeaderDeadlineProtocol"
+
 # Same value as confhub.system.metrics.MULTIPROCESS_ENV; not imported from there so this
 # process sets it before prometheus_client is first imported.
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -34,7 +45,11 @@ def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, An
     return {
         "host": host,
         "port": port,
+        "http": HTTP_PROTOCOL,
         "ws": "websockets-sansio",
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "ws_ping_interval": WS_PING_SECONDS,
+        "ws_ping_timeout": WS_PING_SECONDS,
         "proxy_headers": True,
         "forwarded_allow_ips": list(settings.trusted_proxies),
         "timeout_graceful_shutdown": settings.shutdown_timeout,
@@ -66,8 +81,16 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     from confhub.app import create_app
 
     app = create_app(settings)
-    tune_garbage_collector()
+    prepare_process(settings)
     uvicorn.run(app, **options)
+
+
+def prepare_process(settings: Settings) -> None:
+    """What a serving process sets once, before its first connection (each worker too)."""
+    from confhub.system.connections import HeaderDeadlineProtocol
+
+    HeaderDeadlineProtocol.header_timeout = float(settings.header_timeout)
+    tune_garbage_collector()
 
 
 def tune_garbage_collector() -> None:

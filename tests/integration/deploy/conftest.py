@@ -4,7 +4,8 @@ Debian's nginx running the project's own site template (deploy/nginx/), with TLS
 `stack` builds a fresh PostgreSQL database with the demo's Thanh Hóa seed, flushes a Redis
 database no concurrent run uses (tests.helpers.services), starts two `confhub serve` processes
 on free ports (JSON logs, 127.0.0.1 trusted as the proxy, sign-ins limited per minute) and
-nginx on a free high port in front of them, with a self-signed certificate. Tests reach the
+nginx on a free high port in front of them, with a self-signed certificate and per-address
+limits low enough to flood (`NGINX_LIMITS`). Tests reach the
 processes through nginx (`stack.url`) or one by one (`stack.processes[i].url`, as Prometheus
 scrapes them).
 """
@@ -39,6 +40,14 @@ from tests.helpers.services import exclusive_redis_db
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
 LOGIN_RATE_LIMIT = 6
+# nginx's per-address limits in the stack, lower than production's so a test floods them.
+NGINX_LIMITS = {
+    "ws_connections_per_address": 12,
+    "ws_handshakes_per_second": 10,
+    "ws_handshake_burst": 20,
+    "signins_per_minute": 30,
+    "signin_burst": 10,
+}
 
 
 def nginx_binary() -> str:
@@ -290,6 +299,7 @@ def stack(postgres_url: str, own_redis_url: str, tmp_path: Path) -> Iterator[Sta
             tls_certificate_key=str(key),
             static_root=str(resource_dir("static")),
             log_dir=str(folder / "logs"),
+            **{name: str(value) for name, value in NGINX_LIMITS.items()},
         )
     )
     (folder / "nginx.conf").write_text(nginx_conf(folder, site))

@@ -13,6 +13,8 @@ import asyncio
 import json
 import re
 import signal
+import socket
+import time
 import uuid
 from typing import Any
 
@@ -22,7 +24,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from confhub.settings import Settings
-from tests.integration.deploy.conftest import LOGIN_RATE_LIMIT, Stack
+from tests.integration.deploy.conftest import LOGIN_RATE_LIMIT, NGINX_LIMITS, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.services, pytest.mark.e2e, pytest.mark.slow]
 
@@ -284,3 +286,95 @@ async def test_nginx_allows_exactly_the_request_bodies_the_processes_allow(stack
             "status_code": 413,
             "detail": "The file is larger than the limit of 20 MB",
         }
+
+
+async def ws_outcome(stack: Stack, cookie: str | None) -> int | ClientConnection:
+    """Open the live channel through nginx: the open socket, or the HTTP status that refused
+    it (429 from nginx), or the close code the app sent (1008)."""
+    headers = {"Cookie": f"{SESSION_COOKIE}={cookie}"} if cookie else None
+    try:
+        ws = await websockets.connect(
+            stack.ws_url(stack.seed.upcoming_meeting_id),
+            ssl=stack.ssl_context(),
+            additional_headers=headers,
+            origin=stack.url,  # type: ignore[arg-type]
+            open_timeout=30,
+            max_size=2**24,
+        )
+    except websockets.InvalidStatus as refused:
+        assert PROCESS_HEADER not in refused.response.headers  # nginx's answer, not the app's
+        return refused.response.status_code
+    if cookie is None:
+        code = await close_code(ws)
+        assert code is not None
+        return code
+    return ws
+
+
+async def refused_by_reason(stack: Stack, reason: str) -> float:
+    """Handshakes the processes refused for `reason`, summed over both."""
+    texts = [await scrape(p.url) for p in stack.processes]
+    return sum(metric(t, "confhub_websockets_refused_total", reason=reason) for t in texts)
+
+
+async def test_nginx_limits_live_sockets_per_address(stack: Stack) -> None:
+    limits = NGINX_LIMITS
+    async with stack.client() as client:
+        await sign_in(client, stack)
+        cookie = client.cookies[SESSION_COOKIE]
+
+    # A flood without credentials from one address: nginx lets the burst through to the app
+    # (which refuses each with 1008, asking nothing of the database), and answers the rest
+    # itself with 429.
+    flood = 100
+    started = time.monotonic()
+    ended = await asyncio.gather(*(ws_outcome(stack, None) for _ in range(flood)))
+    refilled = (time.monotonic() - started) * limits["ws_handshakes_per_second"]
+    assert set(ended) == {1008, 429}, ended
+    reached_the_app = ended.count(1008)
+    assert reached_the_app <= 1 + limits["ws_handshake_burst"] + refilled
+    assert await refused_by_reason(stack, "credentials") == reached_the_app
+
+    # Normal use passes once the burst has refilled: boards open, up to the number one address
+    # may hold; the next is refused by nginx, and closing one makes room again.
+    await asyncio.sleep(limits["ws_handshake_burst"] / limits["ws_handshakes_per_second"] + 1)
+    boards = []
+    for _ in range(limits["ws_connections_per_address"]):
+        board = await ws_outcome(stack, cookie)
+        assert isinstance(board, ClientConnection), board
+        (snapshot,) = await next_messages(board)
+        assert snapshot["type"] == "snapshot"
+        boards.append(board)
+    assert await ws_outcome(stack, cookie) == 429
+    await boards.pop().close()
+    await asyncio.sleep(0.5)
+    again = await ws_outcome(stack, cookie)
+    assert isinstance(again, ClientConnection)
+    for board in [*boards, again]:
+        await board.close()
+
+
+async def test_nginx_limits_sign_in_attempts_per_address(stack: Stack) -> None:
+    async with stack.client() as client:
+        page = await client.get("/login")
+        assert page.status_code == 200
+        # Posts without the form's CSRF token: the app refuses each at once (403), nginx counts
+        # them all; past the burst nginx answers 429 itself.
+        answers = [
+            await client.post("/login", data={"email": "x", "password": "y"})
+            for _ in range(NGINX_LIMITS["signin_burst"] + 5)
+        ]
+        by_app = [r for r in answers if PROCESS_HEADER in r.headers]
+        by_nginx = [r for r in answers if PROCESS_HEADER not in r.headers]
+        assert {r.status_code for r in by_app} == {403}
+        assert by_nginx and {r.status_code for r in by_nginx} == {429}
+        assert len(by_app) <= NGINX_LIMITS["signin_burst"] + 1 + 1
+        # Showing the form is not limited.
+        assert (await client.get("/login")).status_code == 200
+
+
+def test_nginx_closes_a_connection_that_sends_nothing(stack: Stack) -> None:
+    port = int(stack.url.rsplit(":", 1)[1])
+    # client_header_timeout is 10 s; the client waits far longer before giving up itself.
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as idle:
+        assert idle.recv(1) == b""  # nginx hung up

@@ -5,6 +5,7 @@ logs with request ids and no secrets, a SIGTERM that lets in-flight requests fin
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
 import socket
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 
 from confhub.demo import DemoSeed
 from tests.conftest import TEST_SECRET, free_port
@@ -187,3 +189,51 @@ def test_workers_need_redis(demo_db: str, tmp_path: Path) -> None:
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("confhub: CONFHUB_REDIS_URL: required with --workers 2")
+
+
+def test_idle_connections_are_closed(demo_db: str, demo_seed: DemoSeed, tmp_path: Path) -> None:
+    env = serve_env(demo_db, tmp_path, CONFHUB_HEADER_TIMEOUT="2")
+    process = ServedProcess("deadline", free_port(), env, tmp_path)
+    process.start()
+    try:
+        # Opens and sends nothing: closed once its 2 s for a request's headers are over (the
+        # client's own 30 s timeout would fail the test first if the server kept it).
+        with socket.create_connection(("127.0.0.1", process.port), timeout=30) as idle:
+            assert idle.recv(1) == b""
+        # Sends its headers a line a second, for ever: closed all the same.
+        with socket.create_connection(("127.0.0.1", process.port), timeout=30) as slow:
+            slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            assert _lines_until_closed(slow) < 30
+        # A request whose headers came in time is answered, and a live socket outlives the
+        # deadline: it ends with the headers.
+        assert httpx.get(f"{process.url}/healthz").status_code == 200
+        asyncio.run(_live_socket_outlives_the_deadline(process, demo_seed))
+    finally:
+        process.stop()
+
+
+def _lines_until_closed(slow: socket.socket) -> int:
+    """Send a header line a second until the server hangs up; how many were sent."""
+    for line in range(30):
+        try:
+            slow.sendall(f"X-Slow-{line}: 1\r\n".encode())
+            if slow.recv(1, socket.MSG_DONTWAIT) == b"":
+                return line
+        except BlockingIOError:
+            pass  # nothing to read: still open
+        except OSError:
+            return line  # reset by the server
+        time.sleep(1)
+    return 30
+
+
+async def _live_socket_outlives_the_deadline(process: ServedProcess, seed: DemoSeed) -> None:
+    url = process.url.replace("http://", "ws://", 1)
+    url += f"/ws/meetings/{seed.upcoming_meeting_id}?token={seed.cam_tu_token}"
+    async with websockets.connect(url) as ws:
+        assert json.loads(await ws.recv())["type"] == "snapshot"
+        await asyncio.sleep(3)
+        await ws.send(json.dumps({"type": "heartbeat", "sent_at": 9}))
+        while (reply := json.loads(await ws.recv()))["type"] != "pong":
+            pass
+        assert reply["sent_at"] == 9

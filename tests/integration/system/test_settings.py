@@ -75,4 +75,8 @@ def test_serve_passes_them_to_uvicorn() -> None:
     larger = settings.with_overrides(ws_max_message_bytes=100_000)
     assert uvicorn_options(larger, host="127.0.0.1", port=8001)["ws_max_size"] == 400_000
     assert options["access_log"] is False  # confhub.access replaces it
+    # Idle connections are closed (tests/integration/system/test_serve.py shows it).
+    assert options["http"] == "confhub.system.connections:HeaderDeadlineProtocol"
+    assert options["timeout_keep_alive"] == 5
+    assert (options["ws_ping_interval"], options["ws_ping_timeout"]) == (20.0, 20.0)
     assert options["log_config"]["handlers"]["stderr"]["formatter"] == "json"
