@@ -56,6 +56,15 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class WebsocketLineFilter(logging.Filter):
+    """Drops uvicorn's own line for each websocket (`"WebSocket /ws/…" [accepted]`): the
+    `confhub.access` line says the same with the request id and close code, and a flood of
+    sockets would otherwise write and mask two lines per socket."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith('%s - "WebSocket %s"'))
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, request id, and any extras."""
 
@@ -99,7 +108,10 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter}},
+        "filters": {
+            "request_id": {"()": RequestIdFilter},
+            "websocket_lines": {"()": WebsocketLineFilter},
+        },
         "formatters": {"json": {"()": JsonFormatter}, "text": {"()": TextFormatter}},
         "handlers": {
             "stderr": {
@@ -112,7 +124,7 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
         "root": {"handlers": ["stderr"], "level": level.upper()},
         "loggers": {
             "uvicorn": {"handlers": [], "propagate": True, "level": level.upper()},
-            "uvicorn.error": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True, "filters": ["websocket_lines"]},
             "uvicorn.access": {"handlers": [], "propagate": False},
         },
     }
