@@ -31,6 +31,7 @@ from confhub.core import tokens
 from confhub.core.ids import MAX_ID
 from confhub.settings import Settings
 from confhub.system import metrics
+from confhub.system.collector import REFUSALS
 from confhub.system.ratelimit import HandshakeThrottle
 
 POLICY_VIOLATION = 1008
@@ -72,11 +73,11 @@ class LiveHandshakeGate:
         """Why this handshake is refused without any I/O (the close reason), or None."""
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         if not origin_allowed(connection, self.settings):
-            metrics.WEBSOCKETS_REFUSED.labels(reason="origin").inc()
+            refused("origin")
             return "origin not allowed"
         meeting_id = scope["path_params"].get("meeting_id")
         if not isinstance(meeting_id, int) or not 1 <= meeting_id <= MAX_ID:
-            metrics.WEBSOCKETS_REFUSED.labels(reason="meeting").inc()
+            refused("meeting")
             return NOT_ALLOWED
         token = connection.query_params.get("token")
         credential = (
@@ -85,9 +86,15 @@ class LiveHandshakeGate:
             else well_formed_session_id(connection.cookies.get(self.session_cookie))
         )
         if not credential:
-            metrics.WEBSOCKETS_REFUSED.labels(reason="credentials").inc()
+            refused("credentials")
             return NOT_ALLOWED
         return None
+
+
+def refused(reason: str) -> None:
+    """Count a refused handshake by reason (and for the collection after a flood)."""
+    metrics.WEBSOCKETS_REFUSED.labels(reason=reason).inc()
+    REFUSALS.note()
 
 
 def origin_allowed(connection: ASGIConnection[Any, Any, Any, Any], settings: Settings) -> bool:
@@ -119,7 +126,7 @@ async def refuse(receive: Receive, send: Send, reason: str) -> None:
 
 async def too_many(scope: Scope, receive: Receive, send: Send, retry_after: int) -> None:
     """429 with Retry-After instead of the upgrade; 1013 where the server cannot answer so."""
-    metrics.WEBSOCKETS_REFUSED.labels(reason="rate").inc()
+    refused("rate")
     if "websocket.http.response" not in (scope.get("extensions") or {}):
         await receive()
         await send({"type": "websocket.accept", "subprotocol": None, "headers": []})

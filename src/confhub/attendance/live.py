@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from confhub.accounts.guards import current_principal
 from confhub.attendance import events
-from confhub.attendance.handshake import NOT_ALLOWED, POLICY_VIOLATION, TRY_AGAIN_LATER
+from confhub.attendance.handshake import NOT_ALLOWED, POLICY_VIOLATION, TRY_AGAIN_LATER, refused
 from confhub.attendance.hub import MAX_BATCH, AttendanceHub, LiveClient
 from confhub.attendance.presence import PresenceTracker
 from confhub.attendance.services import (
@@ -100,7 +100,7 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: int) -> None
     access = await resolve_access(socket, meeting_id)
     await socket.accept()
     if access is None:
-        metrics.WEBSOCKETS_REFUSED.labels(reason="not_allowed").inc()
+        refused("not_allowed")
         await socket.close(code=POLICY_VIOLATION, reason=NOT_ALLOWED)
         return
     connection = LiveConnection(socket, socket.app.state, meeting_id, access)
