@@ -313,24 +313,32 @@ foreign `Origin` or an impossible meeting id is refused by the gate in front of 
 middleware (`attendance/handshake.py`) without any I/O: the SQL column counts only the point's
 own check-ins and the presence loop. A socket that shows a well-formed session reaches the
 session store and, if that names nobody, is refused before the meeting is read. A well-formed
-token is looked up once and remembered for 10 s (`meetings/link_cache.py`), so the made-up
-tokens still cost one query each (the last row): the per-address limit
-(`CONFHUB_WS_HANDSHAKES_PER_MINUTE`, and nginx's in production) is what bounds those. The
+token is looked up once and remembered for 10 s (`meetings/link_cache.py`), so made-up tokens
+still cost one query each (the last row), but at most 100 are looked up at once: the rest are
+told to come back (503, `Retry-After: 1`) instead of queueing on the connection pool ahead of
+the point's check-ins; the per-address limit (`CONFHUB_WS_HANDSHAKES_PER_MINUTE`, and nginx's
+in production) bounds them further. The
 one-address flood is refused by the gate before it is counted, as each socket costs less than
 counting it in Redis would. What remains, about 0.4 ms of CPU per socket, is uvicorn's and the
 websockets library's handshake (two writes per socket: the 101, then the close frame) and
 confhub's access line; uvicorn's own line per websocket, which repeated it, is no longer
 written.
 
-*Memory.* After a flood, `tracemalloc` finds less than 1 MiB of new live Python allocations
-(uvicorn's cache of forwarded addresses, up to 4,096; SQLAlchemy's memoised query parts) and no
-growing structure. What the process keeps is allocator memory: a flood holds 3,000 connections
-open at once, about 15 KiB each, and after it CPython's small-object allocator still holds the
-1 MiB arenas it grew (68 → 102 in one probe, with the same 66 MiB in use: an arena is returned
-only when every object in it is gone, and a few long-lived objects allocated during the flood
-pin them), and glibc's heap about 14 MiB of free space. The next flood reuses both, so memory
-stays level instead of growing flood after flood. `malloc_trim(0)` after a flood returned only
-13 of those ~60 MiB, so confhub does not call it.
+*Memory.* A flood holds 3,000 connections open at once, about 15 KiB each, and each refused
+socket leaves reference cycles behind (CPython 3.11's socket transport keeps a bound method of
+itself, holding uvicorn's and the websockets library's protocol objects): about 25 objects
+that only the cyclic collector frees. A serving process runs full collections rarely (they
+pause it: see *Roll call*), so these waited, promoted, and the next flood's joined them:
+without a collection the process grew about 6 MiB a flood (186 MiB after the first, 248 after
+the tenth, on either database). Now, once 1,000 refusals have come and a second has passed
+without one, the process runs one full collection (`system/collector.py`, at most every 10 s;
+0.1–0.2 s here). What stays after that is allocator memory, reused by the next flood: CPython's
+small-object allocator keeps the 1 MiB arenas it grew (68 → 102 in one probe with the same
+66 MiB in use: an arena is returned only when every object in it is gone) and glibc's heap
+about 14 MiB of free space. `tracemalloc` after a flood and a collection finds less than 1 MiB
+of new live Python allocations (uvicorn's cache of forwarded addresses, up to 4,096;
+SQLAlchemy's memoised query parts). `malloc_trim(0)` returned only 13 of those ~60 MiB, so
+confhub does not call it.
 """
 
 

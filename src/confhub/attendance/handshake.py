@@ -125,22 +125,37 @@ async def refuse(receive: Receive, send: Send, reason: str) -> None:
 
 
 async def too_many(scope: Scope, receive: Receive, send: Send, retry_after: int) -> None:
-    """429 with Retry-After instead of the upgrade; 1013 where the server cannot answer so."""
+    """429 with Retry-After instead of the upgrade: too many handshakes from this address."""
     refused("rate")
+    detail = f"Too many live connections from your address; try again in {retry_after} s"
+    await try_later(scope, receive, send, 429, retry_after, detail)
+
+
+async def busy(scope: Scope, receive: Receive, send: Send) -> None:
+    """503 with Retry-After instead of the upgrade: too many links being looked up at once."""
+    refused("busy")
+    await try_later(scope, receive, send, 503, 1, "Busy; try again in 1 s")
+
+
+async def try_later(
+    scope: Scope, receive: Receive, send: Send, status: int, retry_after: int, detail: str
+) -> None:
+    """Refuse before the upgrade with `status` and Retry-After, so the live page tries again
+    later; 1013 (try again later) where the server cannot answer with a status."""
     if "websocket.http.response" not in (scope.get("extensions") or {}):
         await receive()
         await send({"type": "websocket.accept", "subprotocol": None, "headers": []})
         await send({"type": "websocket.close", "code": TRY_AGAIN_LATER, "reason": "try later"})
         return
-    body = f"Too many live connections from your address; try again in {retry_after} s\n"
     await send(
         {
             "type": "websocket.http.response.start",
-            "status": 429,
+            "status": status,
             "headers": [
                 (b"content-type", b"text/plain; charset=utf-8"),
                 (b"retry-after", str(retry_after).encode()),
             ],
         }
     )
-    await send({"type": "websocket.http.response.body", "body": body.encode(), "more_body": False})
+    body = (detail + "\n").encode()
+    await send({"type": "websocket.http.response.body", "body": body, "more_body": False})

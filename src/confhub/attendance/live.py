@@ -22,7 +22,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from confhub.accounts.guards import current_principal
 from confhub.attendance import events
-from confhub.attendance.handshake import NOT_ALLOWED, POLICY_VIOLATION, TRY_AGAIN_LATER, refused
+from confhub.attendance.handshake import (
+    NOT_ALLOWED,
+    POLICY_VIOLATION,
+    TRY_AGAIN_LATER,
+    busy,
+    refused,
+)
 from confhub.attendance.hub import MAX_BATCH, AttendanceHub, LiveClient
 from confhub.attendance.presence import PresenceTracker
 from confhub.attendance.services import (
@@ -34,6 +40,7 @@ from confhub.attendance.snapshots import SnapshotReads
 from confhub.core.errors import ConfhubError
 from confhub.core.outages import outage_of
 from confhub.core.text import check_line, check_text
+from confhub.meetings.link_cache import LinkLookupsBusyError
 from confhub.meetings.models import Invitation, Meeting
 from confhub.points.models import ConnectionPoint
 from confhub.system import metrics
@@ -97,7 +104,11 @@ async def resolve_access(socket: WebSocket[Any, Any, Any], meeting_id: int) -> A
 async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: int) -> None:
     """The live attendance channel of one meeting (past the gate of
     `confhub.attendance.handshake`, which refused what needs no I/O to refuse)."""
-    access = await resolve_access(socket, meeting_id)
+    try:
+        access = await resolve_access(socket, meeting_id)
+    except LinkLookupsBusyError:
+        await busy(socket.scope, socket.receive, socket.send)
+        return
     await socket.accept()
     if access is None:
         refused("not_allowed")

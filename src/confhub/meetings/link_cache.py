@@ -22,15 +22,30 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from confhub.core import tokens
+from confhub.core.errors import ConfhubError
 from confhub.db import DbSession
 from confhub.meetings.models import Invitation
 from confhub.meetings.tokens import find_invitation
 
 TTL_SECONDS = 10.0
 MAX_ENTRIES = 20_000
+# Lookups of tokens this process does not remember, waiting or running at once: past this a
+# flood of made-up tokens is told to come back (LinkLookupsBusyError) instead of queueing on the
+# connection pool ahead of every check-in. A restart's reconnecting points retry in a second.
+MAX_LOOKUPS_IN_FLIGHT = 100
 # The key of the cache in a session's `info` (put there by the app's database configuration).
 SESSION_INFO_KEY = "confhub_link_cache"
 _CHANGED_KEY = "confhub_changed_links"
+
+
+class LinkLookupsBusyError(ConfhubError):
+    """Too many links are being looked up in this process right now; try again shortly."""
+
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__("Busy; try again in 1 s")
+        self.headers = {"Retry-After": "1"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,8 @@ class LinkCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._clock = clock
+        self.max_lookups_in_flight = MAX_LOOKUPS_IN_FLIGHT
+        self._in_flight = 0
         self._entries: OrderedDict[str, tuple[Link | None, float]] = OrderedDict()
         # Bumped by every forget: a lookup that raced a revocation does not store its answer.
         self._generation = 0
@@ -62,7 +79,8 @@ class LinkCache:
     ) -> Link | None:
         """The link `token` opens in `meeting_id`; None for a malformed, unknown, revoked or
         other meeting's token. The database is asked (through `open_session()`) only when this
-        process does not remember the answer."""
+        process does not remember the answer; :class:`LinkLookupsBusyError` when too many such
+        lookups are under way."""
         if not tokens.well_formed(token):
             return None
         digest = tokens.token_digest(token)
@@ -71,9 +89,15 @@ class LinkCache:
             self._entries.move_to_end(digest)
             link = remembered[0]
         else:
+            if self._in_flight >= self.max_lookups_in_flight:
+                raise LinkLookupsBusyError
             generation = self._generation
-            async with open_session() as session:
-                link = await _lookup(session, token)
+            self._in_flight += 1
+            try:
+                async with open_session() as session:
+                    link = await _lookup(session, token)
+            finally:
+                self._in_flight -= 1
             if generation == self._generation:
                 self._remember(digest, link)
         return link if link is not None and link.meeting_id == meeting_id else None

@@ -61,6 +61,7 @@ WEBSOCKETS_REFUSED = Counter(
     "confhub_websockets_refused",
     "Live-channel handshakes refused, by reason: origin, meeting (an impossible id), "
     "credentials (none that could be one), rate (too many from one address: 429), "
+    "busy (too many links being looked up at once: 503), "
     "not_allowed (no access to that meeting: an unknown or revoked link, say).",
     ["reason"],
 )

@@ -317,3 +317,20 @@ async def test_another_process_forgets_a_revoked_link_within_its_ttl(serve: Serv
         url = second.served.ws_url(second.served.meeting_id, token)
         assert await refused_with(url, "forgotten-1") == 1008
         assert second.statements.of("forgotten-") == 1  # asked the database again
+
+
+async def test_lookups_past_the_bound_are_told_to_come_back(serve: Serve) -> None:
+    with serve() as served:
+        site = served.served
+        remembered = await open_point(site, "bound-000001")
+        await remembered.close()
+        # A flood of made-up tokens has every lookup slot taken (none free, for the test).
+        served.app.state.checkin_links.max_lookups_in_flight = 0
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(site.ws_url(site.meeting_id, MADE_UP_TOKEN))
+        assert refused.value.response.status_code == 503
+        assert refused.value.response.headers["Retry-After"] == "1"
+        assert served.statements.of("bound-") > 0
+        # A link the process remembers needs no lookup and still opens.
+        again = await open_point(site, "bound-000002")
+        await again.close()
