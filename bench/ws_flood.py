@@ -303,7 +303,7 @@ BEFORE_AND_WHY = """
 kept the machine busy, load 4–7): every socket without a credential read its meeting from the
 database before its 1008, so 3,000 of them queued on the connection pool. Per flood the process
 spent 3.9–8.0 s of CPU on PostgreSQL and 4.2–8.8 s on SQLite, the floods took 6–24 s, and the
-point's acknowledgements waited up to 5–21 s (p50 30–190 ms). Resident memory went from 120 to
+point's acknowledgements waited up to 5–21 s (p50 16–190 ms). Resident memory went from 120 to
 256 MiB after one flood and to 610 MiB after ten (SQLite: 121, 258, 615), never given back; the
 one-address flood and the made-up tokens cost the same or more (4.8 and 6.1 s of CPU, acks up to
 10 and 14 s).
@@ -319,10 +319,13 @@ told to come back (503, `Retry-After: 1`) instead of queueing on the connection 
 the point's check-ins; the per-address limit (`CONFHUB_WS_HANDSHAKES_PER_MINUTE`, and nginx's
 in production) bounds them further. The
 one-address flood is refused by the gate before it is counted, as each socket costs less than
-counting it in Redis would. What remains, about 0.4 ms of CPU per socket, is uvicorn's and the
+counting it in Redis would. What remains, about 0.5 ms of CPU per socket, is uvicorn's and the
 websockets library's handshake (two writes per socket: the 101, then the close frame) and
 confhub's access line; uvicorn's own line per websocket, which repeated it, is no longer
 written.
+The point's acknowledgements still wait while the process works through a flood's sockets:
+up to 2–5 s in these runs, where other test suites shared the two cores (load 5–6) and a
+flood's 1.3–1.7 s of CPU took 3–6 s to get; before, they waited up to 5–21 s.
 
 *Memory.* A flood holds 3,000 connections open at once, about 15 KiB each, and each refused
 socket leaves reference cycles behind (CPython 3.11's socket transport keeps a bound method of
