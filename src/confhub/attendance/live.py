@@ -109,6 +109,13 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: int) -> None
     except LinkLookupsBusyError:
         await busy(socket.scope, socket.receive, socket.send)
         return
+    except Exception as exc:
+        if outage_of(exc) is None:
+            raise
+        logger.warning("live socket of meeting %s not let in: %s", meeting_id, exc)
+        await socket.accept()
+        await socket.close(code=TRY_AGAIN_LATER, reason="service unavailable; reconnect shortly")
+        return
     await socket.accept()
     if access is None:
         refused("not_allowed")

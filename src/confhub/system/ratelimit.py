@@ -36,6 +36,7 @@ from litestar import Request
 from redis.asyncio import Redis
 
 from confhub.core.errors import AuthenticationRequiredError, ConfhubError
+from confhub.core.outages import outage_of
 from confhub.settings import Settings
 
 logger = logging.getLogger("confhub.accounts.throttle")
@@ -45,6 +46,8 @@ ADDRESS = "address"
 KEY_PREFIX = "confhub:login:"
 HANDSHAKE_KEY_PREFIX = "confhub:ws-handshakes:"
 HANDSHAKE_WINDOW_SECONDS = 60
+# While Redis is down, one warning this often instead of one per handshake.
+OUTAGE_WARNING_EVERY = 60.0
 # Login names are logged so an operator sees which account is attacked; past this they are
 # cut, so a password typed into the wrong field does not land whole in the logs.
 LOGGED_NAME_LENGTH = 64
@@ -235,6 +238,7 @@ class HandshakeThrottle:
     def __init__(self, settings: Settings, redis: Redis | None = None) -> None:
         self.per_minute = settings.ws_handshakes_per_minute
         self.window = HANDSHAKE_WINDOW_SECONDS
+        self._warned_at = -OUTAGE_WARNING_EVERY
         self.counters: Counters = RedisCounters(redis) if redis is not None else MemoryCounters()
 
     async def refusal(self, address: str) -> int | None:
@@ -243,7 +247,18 @@ class HandshakeThrottle:
         if not self.per_minute:
             return None
         key = HANDSHAKE_KEY_PREFIX + _digest(address_bucket(address))
-        ((count, ttl),) = await self.counters.add([key], self.window)
+        try:
+            ((count, ttl),) = await self.counters.add([key], self.window)
+        except Exception as exc:
+            # Redis is down: links' sockets need nothing else from it, so they are let in
+            # uncounted (nginx still limits each address) rather than refused.
+            if outage_of(exc) is None:
+                raise
+            now = time.monotonic()
+            if now - self._warned_at >= OUTAGE_WARNING_EVERY:
+                self._warned_at = now
+                logger.warning("live handshakes not counted: %s", exc)
+            return None
         if count <= self.per_minute:
             return None
         if count == self.per_minute + 1:  # once per window, not once per refused socket
