@@ -12,16 +12,14 @@ import contextlib
 import json
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from confhub.accounts.guards import current_principal
 from confhub.attendance import events
+from confhub.attendance.access import Access, resolve_access
 from confhub.attendance.handshake import (
     NOT_ALLOWED,
     POLICY_VIOLATION,
@@ -32,7 +30,6 @@ from confhub.attendance.handshake import (
 from confhub.attendance.hub import MAX_BATCH, AttendanceHub, LiveClient
 from confhub.attendance.presence import PresenceTracker
 from confhub.attendance.services import (
-    Actor,
     AttendanceService,
     CheckinInput,
 )
@@ -41,8 +38,7 @@ from confhub.core.errors import ConfhubError
 from confhub.core.outages import outage_of
 from confhub.core.text import check_line, check_text
 from confhub.meetings.link_cache import LinkLookupsBusyError
-from confhub.meetings.models import Invitation, Meeting
-from confhub.points.models import ConnectionPoint
+from confhub.meetings.models import Meeting
 from confhub.system import metrics
 
 # The size and rate caps of a socket's messages are settings (CONFHUB_WS_*): a token bucket
@@ -52,52 +48,6 @@ MAX_REFUSALS = 100
 MAX_WHOLE_NUMBER = 2**63 - 1
 
 logger = logging.getLogger("confhub.live")
-
-
-@dataclass(frozen=True)
-class Access:
-    """What one socket may see and do."""
-
-    actor: Actor
-    point_ids: frozenset[int] | None
-    with_phones: bool
-
-
-async def resolve_access(socket: WebSocket[Any, Any, Any], meeting_id: int) -> Access | None:
-    """A check-in link acts for its point; the province's staff watch the board; a chair its
-    unit's points. Anyone else gets None. A link is looked up in the process's link cache (no
-    query for one seen lately); a signed-in user's meeting and points are read afresh."""
-    state = socket.app.state
-    token = socket.query_params.get("token")
-    if token:
-        link = await state.checkin_links.find(state.db_config.get_session, token, meeting_id)
-        if link is None:
-            return None
-        actor = Actor(label=f"link:point:{link.point_id}", link_point_id=link.point_id)
-        return Access(actor, frozenset({link.point_id}), with_phones=False)
-    principal = current_principal(socket)
-    if principal is None:
-        return None  # before any query: the session named nobody
-    async with state.db_config.get_session() as session:
-        meeting = await session.get(Meeting, meeting_id)
-        if meeting is None:
-            return None
-        actor = Actor(label=principal.email, principal=principal)
-        if principal.reads_province(meeting.province_code):
-            with_phones = principal.manages_province(meeting.province_code)
-            return Access(actor, None, with_phones=with_phones)
-        if principal.unit_code is None or meeting.status == "draft":
-            return None
-        own = await session.scalars(
-            select(Invitation.point_id)
-            .join(ConnectionPoint, ConnectionPoint.id == Invitation.point_id)
-            .where(
-                Invitation.meeting_id == meeting.id,
-                ConnectionPoint.unit_code == principal.unit_code,
-            )
-        )
-        point_ids = frozenset(own)
-    return Access(actor, point_ids, with_phones=False) if point_ids else None
 
 
 @websocket("/ws/meetings/{meeting_id:int}", name="live")
