@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confhub.accounts.models import Role, User
 from confhub.accounts.principal import Principal
 from confhub.accounts.services import UserService
-from confhub.attendance.services import Actor, AttendanceService, CheckinInput
+from confhub.attendance.actors import Actor
+from confhub.attendance.rollcall import CheckinInput, record_checkin
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.meetings.services import AgendaEntry, ChairAssignment, MeetingService
 from confhub.points.models import ConnectionPoint
@@ -129,8 +130,7 @@ async def _roll_call(
     chosen = rng.sample(others, _ABSENT_COUNT + _PENDING_COUNT)
     absent = {p.id for p in chosen[:_ABSENT_COUNT]}
     pending = {p.id for p in chosen[_ABSENT_COUNT:]}
-    actor = Actor(label=organizer.email, principal=Principal.of(organizer))
-    attendance = AttendanceService(session)
+    actor = Actor.of_user(Principal.of(organizer))
     for point in points:
         if point.id in pending:
             continue
@@ -149,7 +149,7 @@ async def _roll_call(
                 idempotency_key=f"demo-{meeting.id}-{point.id}",
                 delegates_present=delegates,
             )
-        await attendance.record_checkin(meeting, actor, answer)
+        await record_checkin(session, meeting, actor, answer)
 
 
 async def seed_thanh_hoa(session: AsyncSession, now: datetime | None = None) -> DemoSeed:

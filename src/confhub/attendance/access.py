@@ -11,7 +11,7 @@ from litestar import WebSocket
 from sqlalchemy import select
 
 from confhub.accounts.guards import current_principal
-from confhub.attendance.services import Actor
+from confhub.attendance.actors import Actor
 from confhub.meetings.models import Invitation, Meeting
 from confhub.points.models import ConnectionPoint
 
@@ -35,8 +35,7 @@ async def resolve_access(socket: WebSocket[Any, Any, Any], meeting_id: int) -> A
         link = await state.checkin_links.find(state.db_config.get_session, token, meeting_id)
         if link is None:
             return None
-        actor = Actor(label=f"link:point:{link.point_id}", link_point_id=link.point_id)
-        return Access(actor, frozenset({link.point_id}), with_phones=False)
+        return Access(Actor.of_link(link.point_id), frozenset({link.point_id}), with_phones=False)
     principal = current_principal(socket)
     if principal is None:
         return None  # before any query: the session named nobody
@@ -44,7 +43,7 @@ async def resolve_access(socket: WebSocket[Any, Any, Any], meeting_id: int) -> A
         meeting = await session.get(Meeting, meeting_id)
         if meeting is None:
             return None
-        actor = Actor(label=principal.email, principal=principal)
+        actor = Actor.of_user(principal)
         if principal.reads_province(meeting.province_code):
             with_phones = principal.manages_province(meeting.province_code)
             return Access(actor, None, with_phones=with_phones)

@@ -18,21 +18,17 @@ from confhub.accounts.guards import current_principal, provide_required_principa
 from confhub.accounts.principal import Principal
 from confhub.accounts.visibility import sees_chair
 from confhub.attendance import report as attendance_report
+from confhub.attendance import views
+from confhub.attendance.actors import Actor
 from confhub.attendance.models import CheckinRecord
+from confhub.attendance.readiness import record_signal, set_rehearsal
+from confhub.attendance.rollcall import CheckinInput
 from confhub.attendance.schemas import (
     AttendanceRead,
     CheckinRead,
     CheckinWrite,
     RehearsalChange,
     SignalWrite,
-)
-from confhub.attendance.services import (
-    Actor,
-    AttendanceService,
-    CheckinInput,
-    checkin_history,
-    set_rehearsal,
-    snapshot,
 )
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError
 from confhub.core.ids import MAX_ID, Id
@@ -72,12 +68,11 @@ async def request_actor(
         invitation = await find_invitation(session, token, meeting_id=meeting.id)
         if invitation is None:
             raise NotFoundError("This check-in link is unknown or has been revoked")
-        point_id = invitation.point_id
-        return Actor(label=f"link:point:{point_id}", link_point_id=point_id)
+        return Actor.of_link(invitation.point_id)
     principal = current_principal(request)
     if principal is None:
         raise AuthenticationRequiredError("Sign in, or use the point's check-in link")
-    return Actor(label=principal.email, principal=principal)
+    return Actor.of_user(principal)
 
 
 class AttendanceApiController(Controller):
@@ -134,7 +129,7 @@ class AttendanceApiController(Controller):
     ) -> Page[CheckinRead]:
         """Corrections add answers; nothing is overwritten."""
         await meetings.get_visible(current_principal(request), meeting_id)
-        records = await checkin_history(meetings.repository.session, meeting_id, point_id)
+        records = await views.checkin_history(meetings.repository.session, meeting_id, point_id)
         items = [checkin_read(r) for r in records[page.offset : page.offset + page.limit]]
         return Page(items=items, total=len(records), limit=page.limit, offset=page.offset)
 
@@ -151,11 +146,11 @@ class AttendanceApiController(Controller):
         if meeting is None:
             raise NotFoundError(f"No meeting {meeting_id}")
         actor = await request_actor(request, db_session, meeting)
-        await AttendanceService(db_session).record_signal(
-            meeting, actor, data.point_id, data.signal
-        )
+        await record_signal(db_session, meeting, actor, data.point_id, data.signal)
         await db_session.commit()
-        view = await snapshot(db_session, meeting, frozenset({data.point_id}), with_phones=False)
+        view = await views.snapshot(
+            db_session, meeting, frozenset({data.point_id}), with_phones=False
+        )
         return AttendanceRead(view["version"], view["meeting"], view["totals"], view["points"])
 
     @get("/attendance", summary="The whole attendance state with its version")
@@ -166,7 +161,7 @@ class AttendanceApiController(Controller):
         principal = current_principal(request)
         meeting = await meetings.get_visible(principal, meeting_id)
         assert principal is not None
-        view = await snapshot(
+        view = await views.snapshot(
             meetings.repository.session,
             meeting,
             None,
@@ -188,7 +183,7 @@ class AttendanceApiController(Controller):
         session = meetings.repository.session
         await set_rehearsal(session, meeting, principal, data.action == "start")
         await session.commit()
-        view = await snapshot(session, meeting, None, with_phones=True)
+        view = await views.snapshot(session, meeting, None, with_phones=True)
         return AttendanceRead(view["version"], view["meeting"], view["totals"], view["points"])
 
     # Litestar's path parameters are whole segments (`attendance.{fmt}` would only match those
@@ -214,7 +209,7 @@ async def report_response(
     """The attendance report of a meeting the caller may see, as CSV or XLSX."""
     principal = current_principal(request)
     meeting = await meetings.get_visible(principal, meeting_id)
-    points = await AttendanceService(meetings.repository.session).points(meeting_id)
+    points = await views.points(meetings.repository.session, meeting_id)
     for point in points:  # chairs' names only for those who may see them (personal data)
         if not sees_chair(principal, meeting.province_code, point["unit_code"]):
             point["chair"] = point["chair_phone"] = None

@@ -29,10 +29,8 @@ from confhub.attendance.handshake import (
 )
 from confhub.attendance.hub import MAX_BATCH, AttendanceHub, LiveClient
 from confhub.attendance.presence import PresenceTracker
-from confhub.attendance.services import (
-    AttendanceService,
-    CheckinInput,
-)
+from confhub.attendance.readiness import record_signal
+from confhub.attendance.rollcall import CheckinInput
 from confhub.attendance.snapshots import SnapshotReads
 from confhub.core.errors import ConfhubError
 from confhub.core.outages import outage_of
@@ -332,7 +330,8 @@ class LiveConnection:
         async with self.db_config.get_session() as session:
             meeting = await session.get(Meeting, self.meeting_id)
             assert meeting is not None
-            await AttendanceService(session).record_signal(
+            await record_signal(
+                session,
                 meeting,
                 self.access.actor,
                 _whole_number(point_id, "point_id"),

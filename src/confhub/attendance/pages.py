@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -19,21 +18,15 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 
 from confhub.accounts.guards import current_principal
-from confhub.attendance.models import PointAttendance, RollCallStatus, Signal
+from confhub.attendance import views
+from confhub.attendance.actors import ANSWERING_STATUSES, Actor
+from confhub.attendance.models import RollCallStatus, Signal
 from confhub.attendance.presence import HEARTBEAT_EVERY
-from confhub.attendance.services import (
-    ANSWERING_STATUSES,
-    MAX_DELEGATES,
-    Actor,
-    AttendanceService,
-    CheckinInput,
-    checkin_history,
-    point_state,
-    snapshot,
-)
+from confhub.attendance.readiness import record_signal
+from confhub.attendance.rollcall import CheckinInput, find_checkin, record_checkin
+from confhub.attendance.schemas import MAX_DELEGATES
 from confhub.core.errors import ConfhubError, PermissionDeniedError
 from confhub.core.i18n import N_
 from confhub.core.ids import Id
@@ -115,11 +108,11 @@ class CheckinForm:
 
 
 async def fresh_key_for_a_stale_form(
-    service: AttendanceService, invitation: Invitation, form: CheckinForm
+    session: DbSession, invitation: Invitation, form: CheckinForm
 ) -> None:
     """A key already stored with another answer comes from a form shown again (the browser's
     Back button): that is a correction, not a repeat, so it gets a key of its own."""
-    stored = await service.find_checkin(invitation.meeting_id, form.idempotency_key)
+    stored = await find_checkin(session, invitation.meeting_id, form.idempotency_key)
     if stored is None:
         return
     typed = form.to_input(invitation.point_id)
@@ -131,25 +124,10 @@ async def fresh_key_for_a_stale_form(
         form.idempotency_key = secrets.token_urlsafe(18)
 
 
-def link_actor(invitation: Invitation) -> Actor:
-    """A check-in link acts for its own point only."""
-    return Actor(label=f"link:point:{invitation.point_id}", link_point_id=invitation.point_id)
-
-
 def checkin_path(token: str, **query: str) -> str:
     """The check-in page's path, with a query (e.g. what was just stored)."""
     path = f"/checkin/{quote(token, safe='')}"
     return path + ("?" + "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items()))
-
-
-async def point_attendance(session: DbSession, meeting_id: int, point_id: int) -> dict[str, Any]:
-    """The roll-call, signal and presence of one point, as live clients see them."""
-    row = await session.scalar(
-        select(PointAttendance).where(
-            PointAttendance.meeting_id == meeting_id, PointAttendance.point_id == point_id
-        )
-    )
-    return point_state(row, datetime.now(UTC))
 
 
 async def render_checkin(
@@ -164,14 +142,14 @@ async def render_checkin(
     """The check-in page: the meeting, the point, its answer and history, the forms."""
     session = invitations.repository.session
     meeting = invitation.meeting
-    history = await checkin_history(session, meeting.id, invitation.point_id)
+    history = await views.checkin_history(session, meeting.id, invitation.point_id)
     stored_key = request.query_params.get("stored")
     stored = next((r for r in history if r.idempotency_key == stored_key), None)
     form = form or CheckinForm()
     context = {
         "invitation": invitation,
         "meeting": meeting,
-        "state": await point_attendance(session, meeting.id, invitation.point_id),
+        "state": await views.point(session, meeting.id, invitation.point_id),
         "history": list(reversed(history[-HISTORY_SHOWN:])),
         "form": form,
         "errors": errors or {},
@@ -236,11 +214,13 @@ class LivePagesController(Controller):
         errors = form.errors()
         if not errors:
             session = invitations.repository.session
-            service = AttendanceService(session)
-            await fresh_key_for_a_stale_form(service, invitation, form)
+            await fresh_key_for_a_stale_form(session, invitation, form)
             try:
-                outcome = await service.record_checkin(
-                    invitation.meeting, link_actor(invitation), form.to_input(invitation.point_id)
+                outcome = await record_checkin(
+                    session,
+                    invitation.meeting,
+                    Actor.of_link(invitation.point_id),
+                    form.to_input(invitation.point_id),
                 )
             except ConfhubError as exc:
                 errors = {"_form": refusal(exc)}
@@ -262,8 +242,12 @@ class LivePagesController(Controller):
         value = value if isinstance(value, str) else ""
         session = invitations.repository.session
         try:
-            await AttendanceService(session).record_signal(
-                invitation.meeting, link_actor(invitation), invitation.point_id, value
+            await record_signal(
+                session,
+                invitation.meeting,
+                Actor.of_link(invitation.point_id),
+                invitation.point_id,
+                value,
             )
         except ConfhubError as exc:
             return await render_checkin(
@@ -289,7 +273,7 @@ class LivePagesController(Controller):
         if not principal.reads_province(meeting.province_code):
             raise PermissionDeniedError("The live board is for the province's staff")
         manages = principal.manages_province(meeting.province_code)
-        view = await snapshot(meetings.repository.session, meeting, None, with_phones=manages)
+        view = await views.snapshot(meetings.repository.session, meeting, None, with_phones=manages)
         chosen = show if show in BOARD_FILTERS else "all"
         words = fold(text or "")
         return Template(

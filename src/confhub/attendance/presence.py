@@ -1,12 +1,24 @@
 """Presence from heartbeats: a point is online while one of its clients heartbeats promptly
-with a good round-trip time, degraded when heartbeats are late or slow, offline otherwise."""
+with a good round-trip time, degraded when heartbeats are late or slow, offline otherwise.
+
+The tracker follows this process's sockets in memory; the presence loop
+(`confhub.attendance.runtime`) stores what changed with `record_presences()`, keeps `seen_at`
+fresh with `touch()`, and `sweep_stale_presence()` marks offline the points whose process died.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from confhub.attendance.models import Presence
+from sqlalchemy import Table, or_, select, update
+
+from confhub.attendance import events, rows
+from confhub.attendance.models import EventType, PointAttendance, Presence
+from confhub.db import DbSession
 
 HEARTBEAT_EVERY = 10.0  # what clients are asked to do
 LATE_AFTER = 25.0
@@ -14,6 +26,9 @@ GONE_AFTER = 60.0
 SLOW_RTT_MS = 1000
 # Round-trip times are re-published only when they move this much (fan-out stays quiet).
 RTT_REPORT_STEP = 0.5
+# A point whose client has not been seen for this long reads as offline, whatever was stored:
+# the process that held its socket may have died without saying so.
+PRESENCE_STALE_AFTER = timedelta(seconds=60)
 
 
 @dataclass
@@ -122,3 +137,101 @@ class PresenceTracker:
             if pulse.presence(now) is not Presence.OFFLINE:
                 alive.setdefault(meeting_id, {})[point_id] = pulse.rtt_ms
         return alive
+
+
+# --- stored presence ------------------------------------------------------------------------
+
+
+def live_presence(stored: str, seen_at: datetime | None, now: datetime) -> str:
+    """The stored presence, unless the point has not been seen for too long (offline)."""
+    if seen_at is None or now - seen_at > PRESENCE_STALE_AFTER:
+        return Presence.OFFLINE.value
+    return stored
+
+
+async def record_presences(
+    session: DbSession, meeting_id: int, changes: Sequence[tuple[int, Presence, int | None]]
+) -> list[dict[str, Any]]:
+    """Store (point, presence, round-trip time) changes of a meeting's points, as the
+    tracker reports them; returns a delta for each point whose presence or round-trip time
+    moved (a new round-trip time is published too: the tracker asks only when it moved
+    enough). A few statements whatever the number of points."""
+    now = datetime.now(UTC)
+    version = await events.lock_version(session, meeting_id)
+    states = await rows.read_states(session, meeting_id, {point_id for point_id, _, _ in changes})
+    deltas: list[events.Delta] = []
+    for point_id, presence, rtt_ms in changes:
+        state = states.setdefault(point_id, rows.new_state(meeting_id, point_id))
+        shown = live_presence(state["presence"], state["seen_at"], now)
+        if presence is not Presence.OFFLINE:
+            state["seen_at"] = now
+        state["changed"] = True
+        if shown == state["presence"] == presence.value and state["rtt_ms"] == rtt_ms:
+            continue
+        state.update(presence=presence.value, rtt_ms=rtt_ms)
+        deltas.append(
+            events.Delta(
+                EventType.PRESENCE,
+                {"point_id": point_id, "presence": presence.value, "rtt_ms": rtt_ms},
+                point_id=point_id,
+            )
+        )
+    await rows.save_states(session, states, now, rows.PRESENCE_FIELDS)
+    return await events.append_many(session, meeting_id, deltas, locked_version=version)
+
+
+async def touch(session: DbSession, meeting_id: int, point_ids: Iterable[int]) -> None:
+    """Mark points as still seen (no event: presence did not change). A national meeting
+    touches 3,321 rows every few seconds: one `UPDATE … IN` per 500 points, quick
+    enough that a check-in waiting for one of those rows' locks hardly notices. Round-trip
+    times are not stored here: boards show the last one published, and so do snapshots."""
+    now = datetime.now(UTC)
+    table: Table = PointAttendance.__table__  # type: ignore[assignment]
+    for chunk in rows.chunks(sorted(point_ids)):
+        await session.execute(
+            update(table)
+            .where(table.c.meeting_id == meeting_id, table.c.point_id.in_(chunk))
+            .values(seen_at=now)
+        )
+
+
+async def sweep_stale_presence(session: DbSession) -> list[dict[str, Any]]:
+    """Points still stored online or degraded that no process has seen for a while (the
+    process holding their socket died, so nobody said goodbye): store them offline, with a
+    delta, so boards everywhere learn it instead of showing them online until reloaded.
+
+    Meetings are taken in order, each by its version counter before its rows (as every
+    attendance writer does), so sweeps of several processes queue instead of deadlocking."""
+    stale_before = datetime.now(UTC) - PRESENCE_STALE_AFTER
+    stale = (
+        PointAttendance.presence != Presence.OFFLINE.value,
+        or_(PointAttendance.seen_at.is_(None), PointAttendance.seen_at < stale_before),
+    )
+    meeting_ids = await session.scalars(select(PointAttendance.meeting_id).where(*stale).distinct())
+    messages = []
+    for meeting_id in sorted(meeting_ids):
+        version = await events.lock_version(session, meeting_id)
+        gone = list(
+            await session.scalars(
+                select(PointAttendance)
+                .where(PointAttendance.meeting_id == meeting_id, *stale)
+                .order_by(PointAttendance.point_id)
+                .with_for_update()
+            )
+        )
+        for row in gone:
+            row.presence, row.rtt_ms = Presence.OFFLINE.value, None
+        await session.flush()
+        offline = {"presence": Presence.OFFLINE.value, "rtt_ms": None}
+        messages += await events.append_many(
+            session,
+            meeting_id,
+            [
+                events.Delta(
+                    EventType.PRESENCE, {"point_id": row.point_id, **offline}, row.point_id
+                )
+                for row in gone
+            ],
+            locked_version=version,
+        )
+    return messages

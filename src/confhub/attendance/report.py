@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 
-from confhub.attendance.services import totals
+from confhub.attendance.views import totals
 from confhub.core.spreadsheets import append_xlsx_row, csv_bytes
 
 COLUMNS = (

@@ -18,8 +18,13 @@ from redis.asyncio.connection import parse_url
 
 from confhub.attendance.hub import AttendanceHub
 from confhub.attendance.models import Presence
-from confhub.attendance.presence import PresenceTracker
-from confhub.attendance.services import AttendanceService, one_writer
+from confhub.attendance.presence import (
+    PresenceTracker,
+    record_presences,
+    sweep_stale_presence,
+    touch,
+)
+from confhub.attendance.writer import one_writer
 from confhub.core.outages import outage_of
 
 logger = logging.getLogger("confhub.live")
@@ -29,7 +34,7 @@ PRESENCE_EVERY = 2.0
 PRESENCE_CHUNK = 50
 TOUCH_EVERY = 20.0
 # Points left online by a process that died are marked offline this often, once stale
-# (services.PRESENCE_STALE_AFTER without a heartbeat in any process).
+# (presence.PRESENCE_STALE_AFTER without a heartbeat in any process).
 SWEEP_EVERY = 10.0
 
 
@@ -90,9 +95,8 @@ class LiveRuntime:
             for meeting_id, point_id, presence, pulse in chunk:
                 by_meeting.setdefault(meeting_id, []).append((point_id, presence, pulse.rtt_ms))
             async with writer, self.db_config.get_session() as session:
-                service = AttendanceService(session)
                 for meeting_id, changes in by_meeting.items():
-                    await service.record_presences(meeting_id, changes)
+                    await record_presences(session, meeting_id, changes)
                 await session.commit()
             self.presence.reported(chunk)
 
@@ -100,14 +104,14 @@ class LiveRuntime:
         """Mark offline, for every board, the points whose process died while they were
         connected (points heartbeating here are kept fresh by `touch_alive`)."""
         async with self.db_config.get_session() as session:
-            await AttendanceService(session).sweep_stale_presence()
+            await sweep_stale_presence(session)
             await session.commit()
 
     async def touch_alive(self) -> None:
         """Keep `seen_at` fresh for points heartbeating here, so snapshots anywhere trust it."""
         for meeting_id, rtts in self.presence.alive().items():
             async with self.db_config.get_session() as session:
-                await AttendanceService(session).touch(meeting_id, rtts.keys())
+                await touch(session, meeting_id, rtts.keys())
                 await session.commit()
 
 

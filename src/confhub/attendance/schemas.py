@@ -11,6 +11,9 @@ from msgspec import Meta
 from confhub.core.ids import IdField
 from confhub.core.text import Line, Text
 
+# The most delegates one point may report present.
+MAX_DELEGATES = 100_000
+
 
 class CheckinWrite(msgspec.Struct):
     """A roll-call answer: `present` with the number of delegates, or `absent` with a reason.
@@ -22,7 +25,7 @@ class CheckinWrite(msgspec.Struct):
     point_id: IdField
     status: Literal["present", "absent"]
     idempotency_key: Annotated[str, Meta(min_length=1, max_length=100), Line]
-    delegates_present: Annotated[int, Meta(ge=0, le=100_000)] | None = None
+    delegates_present: Annotated[int, Meta(ge=0, le=MAX_DELEGATES)] | None = None
     # Both typed in text areas: line breaks allowed.
     reason: Annotated[str, Meta(max_length=2000), Text] | None = None
     note: Annotated[str, Meta(max_length=2000), Text] | None = None

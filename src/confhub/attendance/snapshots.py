@@ -16,7 +16,7 @@ from typing import Any
 from litestar.serialization import encode_json
 
 from confhub.attendance.presence import HEARTBEAT_EVERY
-from confhub.attendance.services import snapshot
+from confhub.attendance.views import snapshot
 from confhub.core.errors import NotFoundError
 from confhub.meetings.models import Meeting
 

@@ -12,23 +12,41 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from confhub.attendance.services import (
-    Actor,
-    AttendanceService,
-    CheckinInput,
-    CheckinOutcome,
-    one_writer,
-)
+from confhub.attendance.actors import Actor
+from confhub.attendance.rollcall import CheckinInput, CheckinOutcome, store_checkins
 from confhub.core.errors import ConfhubError, NotFoundError
 from confhub.meetings.models import Meeting
+from confhub.settings import is_sqlite_url
 
 logger = logging.getLogger("confhub.live")
 
 # Answers per transaction: a burst larger than this is stored in several, back to back.
 MAX_BATCH = 200
+
+# A meeting's versions are taken one transaction at a time: its row stays locked until commit
+# on PostgreSQL, and SQLite has one writer for the whole database. This process's attendance
+# writers queue here, in order, instead of each holding a pooled connection while it waits: in a
+# burst of check-ins those take every connection (the hub then cannot fill gaps, its reader
+# dies and boards stop hearing anything), and on SQLite they poll the lock with busy_timeout's
+# backoff (up to 100 ms between tries), starving some for seconds.
+_writers: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakValueDictionary[int, asyncio.Lock]
+] = weakref.WeakKeyDictionary()
+
+
+def one_writer(db_config: Any, meeting_id: int) -> asyncio.Lock:
+    """Hold around a whole write transaction on a meeting's attendance: that meeting's queue
+    in this process (on SQLite, the whole database's)."""
+    key = 0 if is_sqlite_url(str(db_config.connection_string)) else meeting_id
+    queues = _writers.setdefault(asyncio.get_running_loop(), weakref.WeakValueDictionary())
+    queue = queues.get(key)
+    if queue is None:
+        queue = queues[key] = asyncio.Lock()
+    return queue
 
 
 @dataclass
@@ -82,8 +100,8 @@ class CheckinWriter:
                         NotFoundError(f"No meeting {meeting_id}") for _ in answers
                     ]
                 else:
-                    results = await AttendanceService(session).store_checkins(
-                        meeting, [(answer.actor, answer.data) for answer in answers]
+                    results = await store_checkins(
+                        session, meeting, [(answer.actor, answer.data) for answer in answers]
                     )
                     await session.commit()  # stored before it is acknowledged or broadcast
         except Exception as exc:

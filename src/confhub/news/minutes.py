@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from confhub.accounts.principal import Principal
-from confhub.attendance.services import AttendanceService, totals
+from confhub.attendance import views
 from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
 from confhub.db import DbSession
 from confhub.meetings.models import Meeting
@@ -110,7 +110,7 @@ class MinutesService:
 
     async def facts(self, meeting: Meeting) -> MeetingFacts:
         """The meeting, its place and its roll call, as the generated text needs them."""
-        points = await AttendanceService(self.session).points(meeting.id)
+        points = await views.points(self.session, meeting.id)
         province = await self.session.get(Province, meeting.province_code)
         host = (
             await self.session.get(ConnectionPoint, meeting.host_point_id)
@@ -127,7 +127,7 @@ class MinutesService:
             province_name=province.name if province else str(meeting.province_code),
             host_point_name=host.name if host else None,
             points=points,
-            totals=totals(points),
+            totals=views.totals(points),
         )
 
     async def header(self, meeting: Meeting, minutes: Minutes | None) -> str:

@@ -1,0 +1,260 @@
+"""The roll call: idempotent check-ins, stored a burst per transaction with a few statements
+whatever its size (`confhub.attendance.writer` gathers the bursts).
+
+Every answer takes the meeting's next version and appends a `checkin` delta; corrections add
+records, nothing is overwritten; an idempotency key already stored answers with the first
+record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from confhub.accounts.principal import Principal
+from confhub.attendance import events, rows
+from confhub.attendance.actors import ANSWERING_STATUSES, Actor, may_act_for_point
+from confhub.attendance.models import CheckinRecord, EventType, RollCallStatus
+from confhub.attendance.schemas import MAX_DELEGATES
+from confhub.attendance.views import point_state
+from confhub.core.errors import (
+    ConfhubError,
+    ConflictError,
+    InvalidInputError,
+    PermissionDeniedError,
+)
+from confhub.db import DbSession
+from confhub.meetings import audit
+from confhub.meetings.audit import AuditAction
+from confhub.meetings.models import Meeting, MeetingStatus
+from confhub.points.models import ConnectionPoint
+
+
+@dataclass(frozen=True)
+class CheckinInput:
+    """A roll-call answer as sent over HTTP or the websocket."""
+
+    point_id: int
+    status: str
+    idempotency_key: str
+    delegates_present: int | None = None
+    reason: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckinOutcome:
+    """The stored record, whether this call created it, and the delta to broadcast."""
+
+    record: CheckinRecord
+    created: bool
+    message: dict[str, Any] | None
+
+
+def _check_input(data: CheckinInput) -> tuple[RollCallStatus, int | None, str | None]:
+    try:
+        status = RollCallStatus(data.status)
+    except ValueError:
+        raise InvalidInputError("status", "must be present or absent") from None
+    if status is RollCallStatus.PENDING:
+        raise InvalidInputError("status", "must be present or absent")
+    key = data.idempotency_key.strip()
+    if not key or len(key) > 100:
+        raise InvalidInputError("idempotency_key", "must be 1 to 100 characters")
+    reason = (data.reason or "").strip() or None
+    delegates = data.delegates_present
+    if status is RollCallStatus.PRESENT:
+        if delegates is None or not 0 <= delegates <= MAX_DELEGATES:
+            raise InvalidInputError(
+                "delegates_present", f"a number from 0 to {MAX_DELEGATES} is required"
+            )
+        return status, delegates, reason
+    if reason is None:
+        raise InvalidInputError("reason", "say why the point is absent")
+    return status, None, reason
+
+
+async def find_checkin(session: DbSession, meeting_id: int, key: str) -> CheckinRecord | None:
+    """The check-in stored under an idempotency key, if any."""
+    return await session.scalar(
+        select(CheckinRecord).where(
+            CheckinRecord.meeting_id == meeting_id,
+            CheckinRecord.idempotency_key == key.strip(),
+        )
+    )
+
+
+async def record_checkin(
+    session: DbSession, meeting: Meeting, actor: Actor, data: CheckinInput
+) -> CheckinOutcome:
+    """Store a roll-call answer once per idempotency key; a repeat returns the first."""
+    (result,) = await store_checkins(session, meeting, [(actor, data)])
+    if isinstance(result, ConfhubError):
+        raise result
+    return result
+
+
+async def store_checkins(
+    session: DbSession, meeting: Meeting, answers: Sequence[tuple[Actor, CheckinInput]]
+) -> list[CheckinOutcome | ConfhubError]:
+    """Store several roll-call answers in the caller's transaction, in order, with a few
+    statements whatever their number; each gets its outcome or the error that refused it.
+
+    The meeting's version counter is taken first, so nothing another writer of this meeting
+    is doing can interleave: an idempotency key stored by another process a moment ago is
+    seen here, and a repeat (in the database or earlier in `answers`) returns the first
+    answer.
+    """
+    batch = await _Batch.read(session, meeting, answers)
+    for actor, data in answers:
+        try:
+            batch.take(actor, data)
+        except ConfhubError as refusal:
+            batch.results.append(refusal)
+    return await batch.save()
+
+
+@dataclass
+class _Batch:
+    """The answers of one transaction, and what they found stored."""
+
+    session: DbSession
+    meeting: Meeting
+    now: datetime
+    version: int  # the meeting's version when the transaction took it
+    stored: dict[str, CheckinRecord]  # by idempotency key
+    invited: dict[int, ConnectionPoint]
+    states: dict[int, rows.State]
+    results: list[CheckinOutcome | ConfhubError] = field(default_factory=list)
+    fresh: list[tuple[int, CheckinRecord]] = field(default_factory=list)  # (index, new record)
+    deltas: list[events.Delta] = field(default_factory=list)
+
+    @classmethod
+    async def read(
+        cls, session: DbSession, meeting: Meeting, answers: Sequence[tuple[Actor, CheckinInput]]
+    ) -> _Batch:
+        """Take the meeting's version counter, then read the keys, points and rows involved."""
+        now = datetime.now(UTC)
+        version = await events.lock_version(session, meeting.id)
+        keys = {data.idempotency_key.strip() for _actor, data in answers}
+        stored = {
+            record.idempotency_key: record
+            for chunk in rows.chunks(sorted(keys))
+            for record in await session.scalars(
+                select(CheckinRecord).where(
+                    CheckinRecord.meeting_id == meeting.id,
+                    CheckinRecord.idempotency_key.in_(chunk),
+                )
+            )
+        }
+        point_ids = {data.point_id for _actor, data in answers}
+        point_ids |= {record.point_id for record in stored.values()}
+        invited = await rows.invited_points(session, meeting.id, point_ids)
+        states = await rows.read_states(session, meeting.id, point_ids)
+        return cls(session, meeting, now, version, stored, invited, states)
+
+    def take(self, actor: Actor, data: CheckinInput) -> None:
+        """Answer one: the first record of a repeated key, or a new record; raises what
+        refuses it."""
+        earlier = self.stored.get(data.idempotency_key.strip())
+        if earlier is not None:
+            # A repeat is answered only to someone who may answer for that point.
+            point = self.invited.get(earlier.point_id)
+            if point is None or not may_act_for_point(actor, self.meeting, point):
+                raise PermissionDeniedError("You may only answer for your own connection point")
+            self.results.append(CheckinOutcome(earlier, created=False, message=None))
+            return
+        status, delegates, reason = _check_input(data)
+        point = self._point(actor, data.point_id)
+        meeting = self.meeting
+        if meeting.status not in ANSWERING_STATUSES and not (
+            actor.source == "secretariat" and meeting.status == MeetingStatus.ENDED.value
+        ):
+            raise ConflictError(f"The meeting is {meeting.status}; the roll call is closed")
+        self._accept(actor, point, data, status, delegates, reason)
+
+    def _point(self, actor: Actor, point_id: int) -> ConnectionPoint:
+        point = self.invited.get(point_id)
+        if point is None:
+            raise InvalidInputError("point_id", f"point {point_id} is not invited to this meeting")
+        if not may_act_for_point(actor, self.meeting, point):
+            raise PermissionDeniedError("You may only answer for your own connection point")
+        return point
+
+    def _accept(
+        self,
+        actor: Actor,
+        point: ConnectionPoint,
+        data: CheckinInput,
+        status: RollCallStatus,
+        delegates: int | None,
+        reason: str | None,
+    ) -> None:
+        """A new answer: the point's state, its record with the next version, its delta."""
+        meeting_id, now = self.meeting.id, self.now
+        note = (data.note or "").strip() or None
+        state = self.states.setdefault(point.id, rows.new_state(meeting_id, point.id))
+        state.update(
+            status=status.value,
+            delegates_present=delegates,
+            reason=reason,
+            note=note,
+            answered_at=now,
+            changed=True,
+        )
+        key = data.idempotency_key.strip()
+        record = CheckinRecord(
+            meeting_id=meeting_id,
+            point_id=point.id,
+            idempotency_key=key,
+            status=status.value,
+            delegates_present=delegates,
+            reason=reason,
+            note=note,
+            source=actor.source,
+            actor_id=actor.principal.id if actor.principal else None,
+            actor_label=actor.label,
+            version=self.version + len(self.deltas) + 1,
+            created_at=now,
+            updated_at=now,
+        )
+        self.stored[key] = record
+        self.fresh.append((len(self.results), record))
+        self.results.append(CheckinOutcome(record, created=True, message=None))
+        payload = {"point_id": point.id, **point_state(rows.as_row(state), now)}
+        self.deltas.append(events.Delta(EventType.CHECKIN, payload, point_id=point.id))
+        if actor.source == "secretariat" and actor.principal is not None:
+            self._audit(actor.principal, point, state)
+
+    def _audit(self, principal: Principal, point: ConnectionPoint, state: rows.State) -> None:
+        """The secretariat's answers for a point (taken by phone) go to the meeting's audit."""
+        audit.record(
+            self.session,
+            self.meeting.id,
+            principal,
+            AuditAction.ROLL_CALL,
+            point_id=point.id,
+            point=point.name,
+            status=state["status"],
+            delegates_present=state["delegates_present"],
+            reason=state["reason"],
+        )
+
+    async def save(self) -> list[CheckinOutcome | ConfhubError]:
+        """Write the new answers: rows, events (broadcast at commit) and records."""
+        if not self.deltas:
+            return self.results
+        session = self.session
+        await rows.save_states(session, self.states, self.now)
+        messages = await events.append_many(
+            session, self.meeting.id, self.deltas, locked_version=self.version
+        )
+        session.add_all(record for _index, record in self.fresh)
+        await session.flush()
+        for (index, record), message in zip(self.fresh, messages, strict=True):
+            self.results[index] = CheckinOutcome(record, created=True, message=message)
+        return self.results

@@ -1,0 +1,289 @@
+"""Read views of a meeting's attendance: each point's state as clients see it, the province's
+totals, the snapshot every live client starts from, and the check-in history."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, or_, select
+
+from confhub.attendance import events
+from confhub.attendance.models import (
+    CheckinRecord,
+    PointAttendance,
+    Presence,
+    RollCallStatus,
+    Signal,
+)
+from confhub.attendance.presence import PRESENCE_STALE_AFTER, live_presence
+from confhub.db import DbSession
+from confhub.meetings.models import Invitation, Meeting
+from confhub.points.models import ConnectionPoint
+from confhub.units.models import Unit
+
+READY_SIGNALS = frozenset({Signal.TEST_OK.value, Signal.CONNECTED.value})
+# What a snapshot shows of each point.
+SNAPSHOT_FIELDS = (
+    "point_id",
+    "unit_code",
+    "name",
+    "chair",
+    "chair_title",
+    "status",
+    "delegates_present",
+    "reason",
+    "presence",
+    "rtt_ms",
+    "signal",
+)
+
+
+def point_state(attendance: Any, now: datetime) -> dict[str, Any]:
+    """The roll-call, signal and presence fields of one point as clients see them, from its
+    `point_attendance` row (or anything with those attributes; None before any)."""
+    if attendance is None:
+        return {
+            "status": RollCallStatus.PENDING.value,
+            "delegates_present": None,
+            "reason": None,
+            "answered_at": None,
+            "signal": Signal.UNTESTED.value,
+            "presence": Presence.OFFLINE.value,
+            "rtt_ms": None,
+        }
+    presence = live_presence(attendance.presence, attendance.seen_at, now)
+    return {
+        "status": attendance.status,
+        "delegates_present": attendance.delegates_present,
+        "reason": attendance.reason,
+        "answered_at": attendance.answered_at.isoformat() if attendance.answered_at else None,
+        "signal": attendance.signal,
+        "presence": presence,
+        "rtt_ms": attendance.rtt_ms if presence != Presence.OFFLINE.value else None,
+    }
+
+
+async def point(session: DbSession, meeting_id: int, point_id: int) -> dict[str, Any]:
+    """The roll-call, signal and presence of one point, as live clients see them."""
+    row = await session.scalar(
+        select(PointAttendance).where(
+            PointAttendance.meeting_id == meeting_id, PointAttendance.point_id == point_id
+        )
+    )
+    return point_state(row, datetime.now(UTC))
+
+
+async def points(
+    session: DbSession, meeting_id: int, point_ids: frozenset[int] | None = None
+) -> list[dict[str, Any]]:
+    """Every invited point (or those of `point_ids`) with its unit, chair and attendance,
+    ordered by unit name."""
+    now = datetime.now(UTC)
+    query = _points_query(meeting_id)
+    if point_ids is not None:
+        query = query.where(Invitation.point_id.in_(point_ids))
+    found = await session.execute(query)
+    shown = [
+        {
+            "point_id": row.point_id,
+            "unit_code": row.unit_code,
+            "unit_name": row.unit_name,
+            "name": row.name,
+            "chair": row.chair_name,
+            "chair_title": row.chair_title,
+            "chair_phone": row.chair_phone,
+            **point_state(row if row.attendance_id is not None else None, now),
+        }
+        for row in found
+    ]
+    return sorted(shown, key=lambda p: (p["unit_code"] is not None, p["unit_name"] or ""))
+
+
+def _points_query(meeting_id: int) -> Select[*tuple[Any, ...]]:
+    # Columns, not entities: a national board's snapshot is 3,321 rows, and building four
+    # ORM objects per row cost most of a second.
+    return (
+        select(
+            ConnectionPoint.id.label("point_id"),
+            ConnectionPoint.unit_code,
+            ConnectionPoint.name,
+            Unit.name.label("unit_name"),
+            Invitation.chair_name,
+            Invitation.chair_title,
+            Invitation.chair_phone,
+            PointAttendance.id.label("attendance_id"),
+            PointAttendance.status,
+            PointAttendance.delegates_present,
+            PointAttendance.reason,
+            PointAttendance.answered_at,
+            PointAttendance.signal,
+            PointAttendance.presence,
+            PointAttendance.rtt_ms,
+            PointAttendance.seen_at,
+        )
+        .select_from(Invitation)
+        .join(ConnectionPoint, ConnectionPoint.id == Invitation.point_id)
+        .outerjoin(Unit, Unit.code == ConnectionPoint.unit_code)
+        .outerjoin(
+            PointAttendance,
+            (PointAttendance.meeting_id == Invitation.meeting_id)
+            & (PointAttendance.point_id == Invitation.point_id),
+        )
+        .where(Invitation.meeting_id == meeting_id)
+    )
+
+
+async def counts(session: DbSession, meeting_id: int) -> dict[str, int]:
+    """`totals()` of every invited point, counted by the database (a point's own snapshot
+    needs the meeting's totals, not every point's row)."""
+    stale_before = datetime.now(UTC) - PRESENCE_STALE_AFTER
+    unseen = or_(PointAttendance.seen_at.is_(None), PointAttendance.seen_at < stale_before)
+    found = await session.execute(
+        select(
+            PointAttendance.status,
+            PointAttendance.presence,
+            PointAttendance.signal,
+            func.count(),
+            func.sum(case((unseen, 1), else_=0)),
+            func.sum(PointAttendance.delegates_present),
+        )
+        .select_from(Invitation)
+        .outerjoin(
+            PointAttendance,
+            (PointAttendance.meeting_id == Invitation.meeting_id)
+            & (PointAttendance.point_id == Invitation.point_id),
+        )
+        .where(Invitation.meeting_id == meeting_id)
+        .group_by(PointAttendance.status, PointAttendance.presence, PointAttendance.signal)
+    )
+    groups: list[tuple[str, str, str, int, int]] = []
+    for status, presence, signal, number, stale, delegates in found:
+        if status is None:  # invited points nobody has answered for or seen yet
+            pending = RollCallStatus.PENDING.value
+            groups.append((pending, Presence.OFFLINE.value, Signal.UNTESTED.value, int(number), 0))
+            continue
+        fresh = int(number) - int(stale)
+        groups.append((status, presence, signal, fresh, int(delegates or 0)))
+        groups.append((status, Presence.OFFLINE.value, signal, int(stale), 0))
+    return _tally(groups)
+
+
+def totals(shown: list[dict[str, Any]]) -> dict[str, int]:
+    """The counts a province reports: points present / absent / pending, delegates, readiness."""
+    return _tally(
+        (p["status"], p["presence"], p["signal"], 1, p["delegates_present"] or 0) for p in shown
+    )
+
+
+def _tally(groups: Iterable[tuple[str, str, str, int, int]]) -> dict[str, int]:
+    """`totals()` from (status, presence, signal, number of points, delegates) groups."""
+    tally = {
+        "invited": 0,
+        "present": 0,
+        "absent": 0,
+        "pending": 0,
+        "delegates": 0,
+        "online": 0,
+        "degraded": 0,
+        "offline": 0,
+        "ready": 0,
+    }
+    for status, presence, signal, number, delegates in groups:
+        tally["invited"] += number
+        tally[status] += number
+        tally[presence] += number
+        tally["delegates"] += delegates
+        if signal in READY_SIGNALS:
+            tally["ready"] += number
+    tally["not_ready"] = tally["invited"] - tally["ready"]
+    return tally
+
+
+def meeting_summary(meeting: Meeting) -> dict[str, Any]:
+    """The meeting fields a live client shows."""
+    return {
+        "id": meeting.id,
+        "title": meeting.title,
+        "status": meeting.status,
+        "starts_at": meeting.starts_at.isoformat(),
+        "ends_at": meeting.ends_at.isoformat(),
+        "rehearsal": meeting.rehearsal_started_at is not None,
+    }
+
+
+# A point's snapshot carries the meeting's totals, which its client only displays (it receives
+# no other point's deltas to keep them current). When 3,321 points connect at once they are
+# counted once per version and second in each process, not once per connection: on
+# PostgreSQL the counting join is planned badly while a fresh meeting's statistics lag
+# (seconds per query in the roll-call benchmark).
+_COUNTS_FOR = 1.0
+_recent: dict[tuple[str, int], tuple[int, float, dict[str, int]]] = {}
+_counting: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = (
+    weakref.WeakValueDictionary()
+)
+
+
+async def _recent_counts(session: DbSession, meeting_id: int, version: int) -> dict[str, int]:
+    """`counts()`, reused for a second at the same version; one count at a time."""
+    key = (str(session.get_bind().engine.url), meeting_id)
+    lock = _counting.get(key)
+    if lock is None:
+        lock = _counting[key] = asyncio.Lock()
+    async with lock:
+        cached = _recent.get(key)
+        now = time.monotonic()
+        if cached is not None and cached[0] == version and now - cached[1] < _COUNTS_FOR:
+            return dict(cached[2])
+        counted = await counts(session, meeting_id)
+        _recent[key] = (version, time.monotonic(), counted)
+        return dict(counted)
+
+
+async def snapshot(
+    session: DbSession,
+    meeting: Meeting,
+    point_ids: frozenset[int] | None,
+    with_phones: bool,
+) -> dict[str, Any]:
+    """The whole state a client starts from, at one version (read in one transaction)."""
+    version = await events.current_version(session, meeting.id)
+    if point_ids is None:
+        shown = await points(session, meeting.id)
+        counted = totals(shown)
+    else:  # a point's client: its own points, and the meeting's totals counted cheaply
+        shown = await points(session, meeting.id, point_ids)
+        counted = await _recent_counts(session, meeting.id, version)
+    # A chair's name is personal data: the board of a province's viewer shows only that a point
+    # has one (its title is an office, not a person); a point's own client sees its own chair.
+    names = with_phones or point_ids is not None
+    views = []
+    for shown_point in shown:
+        view = {key: shown_point[key] for key in SNAPSHOT_FIELDS}
+        view["has_chair"] = bool(shown_point["chair"])
+        if not names:
+            view["chair"] = None
+        if with_phones:
+            view["chair_phone"] = shown_point["chair_phone"]
+        views.append(view)
+    return {
+        "type": "snapshot",
+        "version": version,
+        "meeting": meeting_summary(meeting),
+        "totals": counted,
+        "points": views,
+    }
+
+
+async def checkin_history(
+    session: DbSession, meeting_id: int, point_id: int | None = None
+) -> list[CheckinRecord]:
+    """Every roll-call answer given for a meeting (or one point), oldest first."""
+    query = select(CheckinRecord).where(CheckinRecord.meeting_id == meeting_id)
+    if point_id is not None:
+        query = query.where(CheckinRecord.point_id == point_id)
+    return list(await session.scalars(query.order_by(CheckinRecord.version)))
