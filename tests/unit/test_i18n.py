@@ -6,6 +6,7 @@ translation (run `make messages`, then translate) fails here rather than in fron
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, datetime
 from functools import cache
@@ -19,8 +20,10 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from litestar.connection import ASGIConnection
 
+import confhub.app  # noqa: F401 - every domain's errors, for ConfhubError.__subclasses__()
 from confhub.accounts.models import Role
 from confhub.core import i18n
+from confhub.core.errors import ConfhubError, InvalidInputError
 from confhub.core.timefmt import format_meeting_time, format_number
 from confhub.meetings.models import MeetingStatus
 
@@ -96,6 +99,103 @@ def test_every_msgid_has_a_vietnamese_translation() -> None:
         msgid: places for msgid, places in extracted().items() if not translated("vi", msgid)
     }
     assert not missing, f"untranslated in vi (run `make messages`, then translate): {missing}"
+
+
+def _error_classes() -> dict[str, int | None]:
+    """Every error class by name → where its message id is among the positional arguments
+    (None: its constructor takes no message, such as ServiceUnavailableError's dependency)."""
+    found: dict[str, int | None] = {}
+    pending: list[type[ConfhubError]] = [ConfhubError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if issubclass(cls, InvalidInputError):
+            found[cls.__name__] = 1
+        elif cls is ConfhubError or "__init__" not in vars(cls):
+            found[cls.__name__] = 0
+        else:
+            found[cls.__name__] = None
+    return found
+
+
+# What else takes a message id first: a Message itself, and the sheets' `refused_file(...)`.
+MESSAGE_TAKERS = {"Message": 0, "refused_file": 0}
+
+
+def _is_bare_text(node: ast.expr) -> bool:
+    """English written without `N_`: a string, an f-string, or text put together or formatted."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr | ast.BinOp):
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+    )
+
+
+def unmarked_messages(source: str, takers: dict[str, int | None]) -> list[int]:
+    """The lines of `source` that build an error (or a Message) from text not marked with `N_`:
+    `make messages` cannot see it, so no catalog would ever translate it."""
+    lines = []
+    error_classes = {name for name, position in takers.items() if name.endswith("Error")}
+    for node in ast.walk(ast.parse(source)):
+        calls: list[tuple[ast.Call, int | None]] = []
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
+            name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+            calls.append((node, takers.get(name)))
+        if isinstance(node, ast.ClassDef) and node.name in error_classes:
+            # An error class's own constructor passes its words to ConfhubError.__init__.
+            calls.extend(
+                (inner, 0)
+                for inner in ast.walk(node)
+                if isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Attribute)
+                and inner.func.attr == "__init__"
+            )
+        for call, position in calls:
+            arguments = call.args
+            if position is not None and len(arguments) > position:
+                lines.extend([call.lineno] if _is_bare_text(arguments[position]) else [])
+    return lines
+
+
+# The packages whose errors carry message ids so far (the others follow, one step each).
+WITH_MESSAGE_IDS = ("core", "meetings", "units", "points")
+
+
+def test_errors_are_raised_with_message_ids_the_catalogs_extract() -> None:
+    takers = _error_classes() | MESSAGE_TAKERS
+    assert {"InvalidInputError", "ConflictError", "NotFoundError"} <= set(takers)
+    unmarked = {
+        str(path.relative_to(ROOT)): lines
+        for package in WITH_MESSAGE_IDS
+        for path in sorted((ROOT / "src" / "confhub" / package).rglob("*.py"))
+        if (lines := unmarked_messages(path.read_text(encoding="utf-8"), takers))
+    }
+    assert not unmarked, f"mark the message with N_ (confhub.core.i18n): {unmarked}"
+
+
+def test_an_unmarked_or_untranslated_message_is_caught(tmp_path: Path) -> None:
+    takers = _error_classes() | MESSAGE_TAKERS
+    unmarked = """
+def refuse(n):
+    raise ConflictError(f"The meeting is {n}")
+def refuse_field(n):
+    raise InvalidInputError("title", "must be " + n)
+"""
+    assert unmarked_messages(unmarked, takers) == [3, 5]
+    marked = """from confhub.core.i18n import N_
+def refuse(n):
+    raise ConflictError(N_("A refusal no catalog has heard of: %(n)s"), n=n)
+"""
+    assert unmarked_messages(marked, takers) == []
+    # Marked, it is extracted, so the completeness test above names it until it is translated.
+    (tmp_path / "new.py").write_text(marked, encoding="utf-8")
+    extracted_ids = {message for _f, _l, message, *_ in extract_from_dir(tmp_path)}
+    assert extracted_ids == {"A refusal no catalog has heard of: %(n)s"}
+    assert translated("vi", "A refusal no catalog has heard of: %(n)s") is None
 
 
 def test_the_template_file_is_up_to_date() -> None:

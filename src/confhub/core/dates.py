@@ -11,18 +11,23 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from confhub.core.errors import InvalidInputError
+from confhub.core.i18n import N_
 
 DayOrMoment = TypeVar("DayOrMoment", bound=date)
 
 FIRST_YEAR = 1900
 LAST_YEAR = 2999
-RANGE_MESSAGE = f"must be in the years {FIRST_YEAR} to {LAST_YEAR}"
 
 
 def check_day(field: str, day: DayOrMoment) -> DayOrMoment:
     """`day` (a date or a datetime, in any zone) if it falls in the years confhub knows."""
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise InvalidInputError(field, RANGE_MESSAGE)
+        raise InvalidInputError(
+            field,
+            N_("must be in the years %(first)s to %(last)s"),
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
+        )
     return day
 
 

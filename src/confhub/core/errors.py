@@ -1,7 +1,9 @@
 """One exception hierarchy for confhub, mapped to HTTP once (in :mod:`confhub.app`).
 
-Services raise these; controllers never build error responses by hand. JSON clients get
-`{"status_code", "detail"}` (plus `extra` naming the field for bad input); browsers get a page.
+Services raise these with their words (a message id and its values, see
+:mod:`confhub.core.messages`); controllers never build error responses by hand. JSON clients get
+`{"status_code", "detail"}` in English (plus `extra` naming the field for bad input); browsers
+get a page in their language.
 """
 
 from __future__ import annotations
@@ -18,29 +20,60 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from confhub.core.i18n import gettext, language_of
+from confhub.core.i18n import N_, language_of
+from confhub.core.messages import Message, Renderable, sentence
 from confhub.core.outages import RETRY_AFTER_SECONDS, outage_of
 
 
 class ConfhubError(Exception):
-    """Base of every error a user can cause; `status_code` is its HTTP meaning."""
+    """Base of every error a user can cause; `status_code` is its HTTP meaning.
+
+    Raised with its words: an English message id marked with `N_` and the values of its
+    placeholders (`ConflictError(N_("The meeting is %(status)s"), status=...)`), or a ready
+    :class:`Message`. The API's `detail` is the English text; a page renders `message` in its
+    language (:func:`confhub.core.messages.sentence` makes it a sentence).
+    """
 
     status_code = 400
+    field: str | None = None
 
-    def __init__(self, detail: str, *, extra: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
+    def __init__(self, message: str | Renderable, /, **values: Any) -> None:
+        self.message: Renderable = Message(message, values) if isinstance(message, str) else message
+        super().__init__(self.detail)
+
+    @property
+    def detail(self) -> str:
+        """The API's `detail`: the English text with its values filled."""
+        return self.message.render()
+
+    @property
+    def extra(self) -> list[dict[str, Any]] | None:
+        """The API's `extra` (the fields named by bad input); None for other errors."""
+        return None
 
 
 class InvalidInputError(ConfhubError):
-    """A value the caller sent is wrong; `field` names it."""
+    """A value the caller sent is wrong; `field` names it. `more` names further entries (the
+    rows of a sheet), each with its own message; the API lists them after the field in `extra`."""
 
     status_code = 400
+    field: str
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}", extra=[{"key": field, "message": message}])
+    def __init__(self, field: str, message: str | Renderable, /, **values: Any) -> None:
         self.field = field
+        self.more: list[tuple[str, Renderable]] = []
+        super().__init__(message, **values)
+
+    @property
+    def detail(self) -> str:
+        """`field: message`, in English."""
+        return f"{self.field}: {self.message.render()}"
+
+    @property
+    def extra(self) -> list[dict[str, Any]]:
+        """`{"key", "message"}` for the field, then for each of `more`, in English."""
+        entries = [(self.field, self.message), *self.more]
+        return [{"key": key, "message": message.render()} for key, message in entries]
 
 
 class AuthenticationRequiredError(ConfhubError):
@@ -75,7 +108,7 @@ class PayloadTooLargeError(ConfhubError):
     @classmethod
     def upload(cls, limit_mb: int) -> PayloadTooLargeError:
         """The error for an upload past `limit_mb` (CONFHUB_MAX_UPLOAD_MB), in its one wording."""
-        return cls(f"The file is larger than the limit of {limit_mb} MB")
+        return cls(N_("The file is larger than the limit of %(n)s MB"), n=limit_mb)
 
 
 class ServiceUnavailableError(ConfhubError):
@@ -86,8 +119,12 @@ class ServiceUnavailableError(ConfhubError):
 
     def __init__(self, dependency: str) -> None:
         super().__init__(
-            f"Service temporarily unavailable: {dependency} is not answering; "
-            f"try again in {RETRY_AFTER_SECONDS} seconds"
+            N_(
+                "Service temporarily unavailable: %(dependency)s is not answering; "
+                "try again in %(seconds)s seconds"
+            ),
+            dependency=dependency,
+            seconds=RETRY_AFTER_SECONDS,
         )
         self.dependency = dependency
         self.headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
@@ -160,10 +197,8 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
         if extra:
             body["extra"] = extra
         return Response(body, status_code=status_code, media_type=MediaType.JSON, headers=headers)
-    if isinstance(exc, PayloadTooLargeError):
-        limit = request.app.state.settings.max_upload_mb
-        message = "The file is larger than the limit of %(n)s MB."
-        detail = gettext(language_of(request), message, n=limit)
+    if isinstance(exc, ConfhubError):
+        detail = sentence(exc.message.render(language_of(request)))
     return Template(
         template_name="error.html",
         context={"status_code": status_code, "detail": detail},

@@ -10,6 +10,7 @@ from litestar import Request
 from litestar.params import Parameter
 
 from confhub.core.errors import InvalidInputError
+from confhub.core.i18n import N_
 
 T = TypeVar("T")
 
@@ -54,6 +55,6 @@ def provide_page_request(
     maximum: int = request.app.state.settings.page_max_limit
     if limit > maximum:
         if "limit" in request.query_params:
-            raise InvalidInputError("limit", f"at most {maximum}")
+            raise InvalidInputError("limit", N_("at most %(n)s"), n=maximum)
         limit = maximum  # the default, on a server configured below it
     return PageRequest(limit=limit, offset=offset)

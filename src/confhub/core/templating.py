@@ -11,6 +11,7 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from confhub.core import i18n, timefmt
+from confhub.core.messages import Renderable
 from confhub.settings import Settings
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -38,7 +39,8 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
     """The template engine with `_()` translation and time/number filters installed.
 
     Filters: `meeting_time` ("14:00, thứ Tư, 10/09/2025"), `meeting_day` ("thứ Tư, 10/09/2025"),
-    `clock` ("14:00"), `input_datetime` (a datetime-local input's value), `number` ("2.050").
+    `clock` ("14:00"), `input_datetime` (a datetime-local input's value), `number` ("2.050"),
+    `say` (a :class:`~confhub.core.messages.Message` in the page's language).
     """
 
     def configure(engine: JinjaTemplateEngine) -> None:
@@ -56,6 +58,10 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
         @pass_context
         def number(context: Context, value: int) -> str:
             return timefmt.format_number(value, _language(context))
+
+        @pass_context
+        def say(context: Context, message: Renderable) -> str:
+            return message.render(_language(context))
 
         @pass_context
         def current_language(context: Context) -> str:
@@ -76,6 +82,7 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
         env.filters["clock"] = clock
         env.filters["input_datetime"] = input_datetime
         env.filters["number"] = number
+        env.filters["say"] = say
         env.globals["current_language"] = current_language
 
     return TemplateConfig(

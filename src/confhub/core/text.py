@@ -20,6 +20,7 @@ import re
 from msgspec import Meta
 
 from confhub.core.errors import InvalidInputError
+from confhub.core.i18n import N_
 
 # C0 controls, DEL, UTF-16 surrogates (a lone one cannot be encoded as UTF-8) and the two
 # non-characters XML forbids. Written for both Python's `re` (msgspec's) and ECMA-262 (OpenAPI's):
@@ -28,8 +29,8 @@ _OTHER_FORBIDDEN = r"\x7f\ud800-\udfff\ufffe\uffff"
 LINE_PATTERN = rf"^[^\x00-\x1f{_OTHER_FORBIDDEN}]*$(?!\n)"
 TEXT_PATTERN = rf"^[^\x00-\x08\x0b\x0c\x0e-\x1f{_OTHER_FORBIDDEN}]*$(?!\n)"
 
-LINE_MESSAGE = "must be one line of text, without control characters"
-TEXT_MESSAGE = "must not contain control characters"
+LINE_MESSAGE = N_("must be one line of text, without control characters")
+TEXT_MESSAGE = N_("must not contain control characters")
 
 # `Annotated[str, Meta(max_length=...), Line]`: msgspec merges the constraints.
 Line = Meta(pattern=LINE_PATTERN)

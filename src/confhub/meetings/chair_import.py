@@ -18,6 +18,8 @@ from sqlalchemy import select
 
 from confhub.accounts.principal import Principal
 from confhub.core.errors import InvalidInputError, PermissionDeniedError
+from confhub.core.i18n import N_
+from confhub.core.messages import Message, Messages
 from confhub.core.spreadsheets import imported_cell
 from confhub.db import DbSession
 from confhub.meetings import audit
@@ -104,7 +106,17 @@ class PreviewRow:
     chair_name: str
     chair_title: str
     chair_phone: str
-    error: str | None = None
+    errors: tuple[Message, ...] = ()
+
+    @property
+    def problems(self) -> Messages:
+        """What is wrong with the row, said as one text."""
+        return Messages(self.errors)
+
+    @property
+    def error(self) -> str | None:
+        """What is wrong with the row in English, as the API says it; None when it is right."""
+        return self.problems.render() if self.errors else None
 
 
 @dataclass(frozen=True)
@@ -116,7 +128,7 @@ class ImportPreview:
     @property
     def error_count(self) -> int:
         """How many rows cannot be imported."""
-        return sum(1 for row in self.rows if row.error)
+        return sum(1 for row in self.rows if row.errors)
 
     @property
     def ok(self) -> bool:
@@ -142,7 +154,7 @@ def parse_sheet(data: bytes, filename: str = "") -> list[SheetRow]:
     """
     rows = _sheet_rows(sheet_rows(data, filename))
     if not rows:
-        raise InvalidInputError("file", "the sheet has no rows")
+        raise InvalidInputError("file", N_("The sheet has no rows."))
     return rows
 
 
@@ -213,7 +225,7 @@ def _sheet_rows(raw_rows: Iterable[tuple[int, list[str]]]) -> list[SheetRow]:
         if not any(cells):
             continue
         if len(result) >= MAX_ROWS:
-            raise InvalidInputError("file", f"the sheet has more than {MAX_ROWS} rows")
+            raise InvalidInputError("file", N_("the sheet has more than %(n)s rows"), n=MAX_ROWS)
         unit_entry = next((cells[i] for i in columns.unit if cell(cells, i)), "")
         result.append(
             SheetRow(
@@ -255,7 +267,11 @@ class _Resolver:
         here = await self._province_name(self.scope)
         there = await self._province_name(elsewhere.unit.province_code)
         unit = elsewhere.unit
-        return UnitMatch(entry, None, f"{unit.name} ({unit.code}) is in {there}, not in {here}")
+        elsewhere_message = Message(
+            N_("%(unit)s (%(code)s) is in %(there)s, not in %(here)s"),
+            {"unit": unit.name, "code": unit.code, "there": there, "here": here},
+        )
+        return UnitMatch(entry, None, elsewhere_message)
 
     async def _province_name(self, code: int) -> str:
         if self._provinces is None:
@@ -281,19 +297,23 @@ async def _invited_points(session: DbSession, meeting_id: int) -> dict[int, int]
     return points
 
 
-def _chair_errors(row: SheetRow) -> list[str]:
+def _chair_errors(row: SheetRow) -> list[Message]:
     errors = []
     if not row.chair_name:
-        errors.append("the chair's name is empty")
+        errors.append(Message(N_("the chair's name is empty")))
     elif len(row.chair_name) > MAX_NAME:
-        errors.append(f"the chair's name is longer than {MAX_NAME} characters")
+        errors.append(
+            Message(N_("the chair's name is longer than %(n)s characters"), {"n": MAX_NAME})
+        )
     if len(row.chair_title) > MAX_TITLE:
-        errors.append(f"the title is longer than {MAX_TITLE} characters")
+        errors.append(Message(N_("the title is longer than %(n)s characters"), {"n": MAX_TITLE}))
     phone = row.chair_phone
     if phone and (not _PHONE.fullmatch(phone) or not any(c.isdigit() for c in phone)):
-        errors.append(f"not a phone number: {phone!r}")
+        errors.append(Message(N_("not a phone number: '%(value)s'"), {"value": phone}))
     elif len(phone) > MAX_PHONE:
-        errors.append(f"the phone number is longer than {MAX_PHONE} characters")
+        errors.append(
+            Message(N_("the phone number is longer than %(n)s characters"), {"n": MAX_PHONE})
+        )
     return errors
 
 
@@ -302,24 +322,30 @@ async def preview(
 ) -> ImportPreview:
     """Check every row: its unit (in the actor's reach and invited), its chair, duplicates."""
     if not actor.manages_province(meeting.province_code):
-        raise PermissionDeniedError("Only the province's secretariat may assign chairs")
+        raise PermissionDeniedError(N_("Only the province's secretariat may assign chairs"))
     resolver = _Resolver(session, meeting, actor)
     invited = await _invited_points(session, meeting.id)
-    checked: list[tuple[SheetRow, Unit | None, int | None, list[str]]] = []
+    checked: list[tuple[SheetRow, Unit | None, int | None, list[Message]]] = []
     rows_of_unit: dict[int, list[int]] = {}
     for row in rows:
-        errors: list[str] = []
+        errors: list[Message] = []
         point_id: int | None = None
         match = await resolver.match(row.unit_entry)
         unit = match.unit
         if not row.unit_entry:
-            errors.append("the unit is empty")
+            errors.append(Message(N_("the unit is empty")))
         elif unit is None:
-            errors.append(match.error or f"unknown unit {row.unit_entry!r}")
+            unknown = Message(N_("unknown unit '%(value)s'"), {"value": row.unit_entry})
+            errors.append(match.error or unknown)
         else:
             point_id = invited.get(unit.code)
             if point_id is None:
-                errors.append(f"{unit.name} ({unit.code}) is not invited to this meeting")
+                errors.append(
+                    Message(
+                        N_("%(unit)s (%(code)s) is not invited to this meeting"),
+                        {"unit": unit.name, "code": unit.code},
+                    )
+                )
             rows_of_unit.setdefault(unit.code, []).append(row.row_number)
         errors.extend(_chair_errors(row))
         checked.append((row, unit, point_id, errors))
@@ -329,7 +355,11 @@ async def preview(
         if unit is not None and len(rows_of_unit[unit.code]) > 1:
             others = ", ".join(str(n) for n in rows_of_unit[unit.code] if n != row.row_number)
             # Which of the two chairs is right is for a person to say; both rows are refused.
-            errors.insert(0, f"duplicate: {unit.name} ({unit.code}) is also on row {others}")
+            duplicate = Message(
+                N_("duplicate: %(unit)s (%(code)s) is also on row %(rows)s"),
+                {"unit": unit.name, "code": unit.code, "rows": others},
+            )
+            errors.insert(0, duplicate)
         result.append(
             PreviewRow(
                 row_number=row.row_number,
@@ -340,7 +370,7 @@ async def preview(
                 chair_name=row.chair_name,
                 chair_title=row.chair_title,
                 chair_phone=row.chair_phone,
-                error="; ".join(errors) or None,
+                errors=tuple(errors),
             )
         )
     return ImportPreview(rows=result)
@@ -351,21 +381,19 @@ async def apply(
 ) -> int:
     """Assign the chair of every row, or (when any row is wrong) none; returns the count.
 
-    The error for a wrong sheet carries one `extra` entry per bad row (`{"key": "row N",
-    "message": ...}`) after the usual one for the "file" field.
+    The error for a wrong sheet names every bad row in `more` (`row N`, its problems): the API's
+    `extra` lists them after the usual entry for the "file" field.
     """
     require_editable(meeting)
     if not rows:
-        raise InvalidInputError("file", "the sheet has no rows")
+        raise InvalidInputError("file", N_("The sheet has no rows."))
     checked = await preview(session, meeting, actor, rows)
     if not checked.ok:
         # Every row is checked before any is written: a half-imported sheet is worse than none.
-        message = f"{checked.error_count} rows have errors; nothing was imported"
-        error = InvalidInputError("file", message)
-        error.extra = [
-            {"key": "file", "message": message},
-            *({"key": f"row {r.row_number}", "message": r.error} for r in checked.rows if r.error),
-        ]
+        error = InvalidInputError(
+            "file", N_("%(n)s rows have errors; nothing was imported"), n=checked.error_count
+        )
+        error.more = [(f"row {r.row_number}", r.problems) for r in checked.rows if r.errors]
         raise error
     by_point = {r.point_id: r for r in checked.rows}
     invitations = await session.scalars(

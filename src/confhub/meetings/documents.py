@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from confhub.accounts.principal import Principal
 from confhub.core.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
+from confhub.core.i18n import N_
 from confhub.db import DbSession
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
@@ -31,7 +32,7 @@ from confhub.meetings.invitations import require_editable
 from confhub.meetings.models import Meeting, MeetingDocument
 from confhub.settings import Settings
 
-REFUSED = "only PDF, DOCX, XLSX and images are accepted"
+REFUSED = N_("only PDF, DOCX, XLSX and images are accepted")
 MAX_FILENAME = 255
 # What `storage_name` looks like; anything else in the database is not ours to open.
 _STORAGE_NAME = re.compile(r"[0-9a-f]{32}\.[a-z]{3,4}")
@@ -181,7 +182,7 @@ async def store_document(
             raise
         await asyncio.to_thread(handle.close)
         if size == 0:
-            raise InvalidInputError("file", "the file is empty")
+            raise InvalidInputError("file", N_("The file is empty."))
         kind = await asyncio.to_thread(sniff_file, temp_path, head)
         if kind is None:
             raise InvalidInputError("file", REFUSED)
@@ -242,7 +243,11 @@ async def get_document(session: DbSession, meeting_id: int, document_id: int) ->
         )
     )
     if document is None:
-        raise NotFoundError(f"No document {document_id} in meeting {meeting_id}")
+        raise NotFoundError(
+            N_("No document %(document)s in meeting %(meeting)s"),
+            document=document_id,
+            meeting=meeting_id,
+        )
     return document
 
 
@@ -250,7 +255,7 @@ def document_path(settings: Settings, document: MeetingDocument) -> Path:
     """Where a document's file is on disk."""
     # Storage names are made here; refusing any other shape keeps a bad row off the disk.
     if not _STORAGE_NAME.fullmatch(document.storage_name):
-        raise NotFoundError(f"Document {document.id} has no stored file")
+        raise NotFoundError(N_("Document %(document)s has no stored file"), document=document.id)
     return documents_dir(settings) / document.storage_name
 
 

@@ -6,12 +6,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import select
 
 from confhub.accounts.principal import Principal
 from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
+from confhub.core.i18n import N_
 from confhub.core.ids import parse_code
+from confhub.core.messages import Message, Messages, status_word
+from confhub.db.services import RepositoryService
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
@@ -75,18 +77,19 @@ def require_editable(meeting: Meeting) -> None:
     """Refuse changes to the invitations of an ended or cancelled meeting (409)."""
     if meeting.status not in EDITABLE_STATUSES:
         raise ConflictError(
-            f"The meeting is {meeting.status}; its invitations can no longer change"
+            N_("The meeting is “%(status)s”; its connection points can no longer change."),
+            status=status_word(meeting.status),
         )
 
 
-class InvitationService(SQLAlchemyAsyncRepositoryService[Invitation, InvitationRepository]):
+class InvitationService(RepositoryService[Invitation, InvitationRepository]):
     """Rules for who is invited to a meeting and who chairs each point."""
 
     repository_type = InvitationRepository
 
     async def invited_points(self, meeting_id: int) -> list[InvitedPoint]:
         """Every invited point, the province's own point first, then by unit name."""
-        rows = await self.repository.session.execute(
+        rows = await self.session.execute(
             select(Invitation, ConnectionPoint, Unit)
             .join(ConnectionPoint, ConnectionPoint.id == Invitation.point_id)
             .outerjoin(Unit, Unit.code == ConnectionPoint.unit_code)
@@ -115,13 +118,17 @@ class InvitationService(SQLAlchemyAsyncRepositoryService[Invitation, InvitationR
 
     async def invitation(self, meeting_id: int, point_id: int) -> Invitation:
         """The invitation of one point to one meeting, or 404."""
-        invitation = await self.repository.session.scalar(
+        invitation = await self.session.scalar(
             select(Invitation).where(
                 Invitation.meeting_id == meeting_id, Invitation.point_id == point_id
             )
         )
         if invitation is None:
-            raise NotFoundError(f"Point {point_id} is not invited to meeting {meeting_id}")
+            raise NotFoundError(
+                N_("Point %(point)s is not invited to meeting %(meeting)s"),
+                point=point_id,
+                meeting=meeting_id,
+            )
         return invitation
 
     async def resolve_units(
@@ -129,17 +136,22 @@ class InvitationService(SQLAlchemyAsyncRepositoryService[Invitation, InvitationR
     ) -> tuple[list[Unit], list[UnitMatch]]:
         """Match codes or names to units the actor may invite; returns (units, failures)."""
         scope = None if actor.is_admin else meeting.province_code
-        index = await unit_index(self.repository.session, scope)
+        index = await unit_index(self.session, scope)
         units: list[Unit] = []
         failures: list[UnitMatch] = []
         for entry in entries:
             match = index.match(entry)
             code = parse_code(entry)
             if match.unit is None and code is not None and scope is not None:
-                other = await self.repository.session.get(Unit, code)
+                other = await self.session.get(Unit, code)
                 if other is not None:
                     match = UnitMatch(
-                        entry, None, f"{other.name} ({other.code}) is not in province {scope}"
+                        entry,
+                        None,
+                        Message(
+                            N_("%(unit)s (%(code)s) is not in province %(province)s"),
+                            {"unit": other.name, "code": other.code, "province": scope},
+                        ),
                     )
             if match.unit is None:
                 failures.append(match)
@@ -162,10 +174,12 @@ class InvitationService(SQLAlchemyAsyncRepositoryService[Invitation, InvitationR
         Every entry is checked before anything is invited: one bad entry invites nothing.
         """
         require_editable(meeting)
-        session = self.repository.session
+        session = self.session
         unknown_types = [t for t in unit_types if t not in UNIT_TYPES]
         if unknown_types:
-            raise InvalidInputError("unit_types", f"unknown type(s): {', '.join(unknown_types)}")
+            raise InvalidInputError(
+                "unit_types", N_("unknown type(s): %(types)s"), types=", ".join(unknown_types)
+            )
         unit_query = select(Unit.code).where(Unit.province_code == meeting.province_code)
         codes: set[int] = set()
         if all_units:
@@ -177,8 +191,7 @@ class InvitationService(SQLAlchemyAsyncRepositoryService[Invitation, InvitationR
         if unit_codes:
             units, failures = await self.resolve_units(meeting, actor, [str(c) for c in unit_codes])
             if failures:
-                detail = "; ".join(f"{f.entry}: {f.error}" for f in failures)
-                raise InvalidInputError("unit_codes", detail)
+                raise InvalidInputError("unit_codes", Messages([f.problem for f in failures]))
             codes.update(u.code for u in units)
         points = list(
             await session.scalars(
@@ -195,15 +208,20 @@ class InvitationService(SQLAlchemyAsyncRepositoryService[Invitation, InvitationR
             )
             missing = set(point_ids) - {p.id for p in chosen}
             if missing:
-                raise InvalidInputError("point_ids", f"unknown point(s): {sorted(missing)}")
+                raise InvalidInputError(
+                    "point_ids", N_("unknown point(s): %(points)s"), points=sorted(missing)
+                )
             foreign = [p.id for p in chosen if p.province_code != meeting.province_code]
             if foreign and not actor.is_admin:
                 raise InvalidInputError(
-                    "point_ids", f"point(s) {foreign} are not in province {meeting.province_code}"
+                    "point_ids",
+                    N_("point(s) %(points)s are not in province %(province)s"),
+                    points=foreign,
+                    province=meeting.province_code,
                 )
             points.extend(chosen)
         if not points:
-            raise InvalidInputError("invitations", "name at least one unit or point to invite")
+            raise InvalidInputError("invitations", N_("Choose at least one unit or point."))
         already = set(
             await session.scalars(
                 select(Invitation.point_id).where(Invitation.meeting_id == meeting.id)
@@ -228,31 +246,31 @@ class InvitationService(SQLAlchemyAsyncRepositoryService[Invitation, InvitationR
         """Invite from a pasted list of codes or names (one per line or comma-separated)."""
         entries = split_entries(text)
         if not entries:
-            raise InvalidInputError("units", "the list is empty")
+            raise InvalidInputError("units", N_("The list is empty."))
         return await self.invite(meeting, actor, unit_codes=entries)
 
     async def remove(self, meeting: Meeting, actor: Principal, point_id: int) -> None:
         """Withdraw one point's invitation (its check-in link stops working)."""
         require_editable(meeting)
         invitation = await self.invitation(meeting.id, point_id)
-        point = await self.repository.session.get(ConnectionPoint, point_id)
-        await self.repository.session.delete(invitation)
+        point = await self.session.get(ConnectionPoint, point_id)
+        await self.session.delete(invitation)
         audit.record(
-            self.repository.session,
+            self.session,
             meeting.id,
             actor,
             AuditAction.UNINVITED,
             point_id=point_id,
             point=point.name if point else None,
         )
-        await self.repository.session.flush()
+        await self.session.flush()
 
     async def set_chair(
         self, meeting: Meeting, actor: Principal, point_id: int, chair: ChairAssignment | None
     ) -> Invitation:
         """Name (or, with None, clear) the chair of one invited point."""
         if meeting.status == MeetingStatus.CANCELLED.value:
-            raise ConflictError("The meeting is cancelled")
+            raise ConflictError(N_("The meeting is cancelled"))
         invitation = await self.invitation(meeting.id, point_id)
         if chair is None:
             invitation.chair_name = invitation.chair_title = invitation.chair_phone = None
@@ -260,24 +278,22 @@ class InvitationService(SQLAlchemyAsyncRepositoryService[Invitation, InvitationR
         else:
             apply_chair(invitation, chair)
         audit.record(
-            self.repository.session,
+            self.session,
             meeting.id,
             actor,
             AuditAction.CHAIR,
             point_id=point_id,
             chair=invitation.chair_name,
         )
-        await self.repository.session.flush()
+        await self.session.flush()
         return invitation
 
     async def revoke_token(self, meeting: Meeting, actor: Principal, point_id: int) -> Invitation:
         """Make the point's check-in link stop working at once."""
         invitation = await self.invitation(meeting.id, point_id)
         invitation.checkin_token = None
-        audit.record(
-            self.repository.session, meeting.id, actor, AuditAction.TOKEN_REVOKED, point_id=point_id
-        )
-        await self.repository.session.flush()
+        audit.record(self.session, meeting.id, actor, AuditAction.TOKEN_REVOKED, point_id=point_id)
+        await self.session.flush()
         return invitation
 
     async def reissue_token(self, meeting: Meeting, actor: Principal, point_id: int) -> Invitation:
@@ -285,17 +301,15 @@ class InvitationService(SQLAlchemyAsyncRepositoryService[Invitation, InvitationR
         require_editable(meeting)
         invitation = await self.invitation(meeting.id, point_id)
         invitation.checkin_token = new_checkin_token()
-        audit.record(
-            self.repository.session, meeting.id, actor, AuditAction.TOKEN_ISSUED, point_id=point_id
-        )
-        await self.repository.session.flush()
+        audit.record(self.session, meeting.id, actor, AuditAction.TOKEN_ISSUED, point_id=point_id)
+        await self.session.flush()
         return invitation
 
     async def by_token(self, token: str) -> Invitation:
         """The invitation behind a check-in link, with its meeting and point; 404 when revoked."""
-        invitation = await find_invitation(self.repository.session, token, with_meeting=True)
+        invitation = await find_invitation(self.session, token, with_meeting=True)
         if invitation is None:
-            raise NotFoundError("This check-in link is unknown or has been revoked")
+            raise NotFoundError(N_("This check-in link is unknown or has been revoked"))
         return invitation
 
 
@@ -303,12 +317,12 @@ def apply_chair(invitation: Invitation, chair: ChairAssignment) -> None:
     """Copy a chair assignment onto an invitation, after checking the name."""
     name = chair.name.strip()
     if not name:
-        raise InvalidInputError("chair_name", "must not be empty")
+        raise InvalidInputError("chair_name", N_("must not be empty"))
     if len(name) > 200:
-        raise InvalidInputError("chair_name", "must be at most 200 characters")
+        raise InvalidInputError("chair_name", N_("At most %(n)s characters."), n=200)
     phone = chair.phone.strip()
     if phone and not all(c.isdigit() or c in "+ .-()" for c in phone):
-        raise InvalidInputError("chair_phone", f"not a phone number: {phone!r}")
+        raise InvalidInputError("chair_phone", N_("not a phone number: '%(value)s'"), value=phone)
     invitation.chair_name = name
     invitation.chair_title = chair.title.strip() or None
     invitation.chair_phone = phone or None

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from confhub.core import tokens
 from confhub.core.errors import ConfhubError
+from confhub.core.i18n import N_
 from confhub.db import DbSession
 from confhub.meetings.models import Invitation
 from confhub.meetings.tokens import find_invitation
@@ -44,7 +45,7 @@ class LinkLookupsBusyError(ConfhubError):
     status_code = 503
 
     def __init__(self) -> None:
-        super().__init__("Busy; try again in 1 s")
+        super().__init__(N_("Busy; try again in %(seconds)s s"), seconds=1)
         self.headers = {"Retry-After": "1"}
 
 

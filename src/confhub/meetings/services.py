@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import Exists, Select, exists, func, select
 from sqlalchemy.orm import selectinload
 
@@ -24,7 +23,10 @@ from confhub.core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from confhub.core.i18n import N_
+from confhub.core.messages import status_word
 from confhub.core.pagination import Page, PageRequest
+from confhub.db.services import RepositoryService
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import AgendaItem, Invitation, Meeting, MeetingStatus
@@ -79,13 +81,13 @@ class MeetingChanges:
 
 def _check_times(starts_at: datetime, ends_at: datetime) -> None:
     if starts_at.tzinfo is None:
-        raise InvalidInputError("starts_at", "must carry a UTC offset")
+        raise InvalidInputError("starts_at", N_("must carry a UTC offset"))
     if ends_at.tzinfo is None:
-        raise InvalidInputError("ends_at", "must carry a UTC offset")
+        raise InvalidInputError("ends_at", N_("must carry a UTC offset"))
     check_moment("starts_at", starts_at)
     check_moment("ends_at", ends_at)
     if ends_at <= starts_at:
-        raise InvalidInputError("ends_at", "must be after starts_at")
+        raise InvalidInputError("ends_at", N_("The end must be after the start."))
 
 
 def _check_agenda(agenda: Iterable[AgendaEntry]) -> None:
@@ -118,7 +120,7 @@ class MeetingFilters:
     def apply(self, query: Select[Any]) -> Select[Any]:
         """Add these filters to a meeting query."""
         if self.starts_from and self.starts_until and self.starts_until < self.starts_from:
-            raise InvalidInputError("to", "must not be before from")
+            raise InvalidInputError("to", N_("The last day must not be before the first."))
         if self.province_code is not None:
             query = query.where(Meeting.province_code == self.province_code)
         if self.status:
@@ -152,7 +154,7 @@ def _invited_unit_clause(unit_code: int) -> Exists:
     )
 
 
-class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository]):
+class MeetingService(RepositoryService[Meeting, MeetingRepository]):
     """Creates meetings and answers what each caller may see of them."""
 
     repository_type = MeetingRepository
@@ -160,7 +162,7 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
     def visible_to(self, principal: Principal | None, query: Select[Any]) -> Select[Any]:
         """Restrict a meeting query to what `principal` may see; anonymous callers see none."""
         if principal is None:
-            raise AuthenticationRequiredError("Sign in first")
+            raise AuthenticationRequiredError(N_("Sign in first"))
         not_draft = Meeting.status != MeetingStatus.DRAFT.value
         if principal.is_admin:
             return query
@@ -177,7 +179,7 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
         """The meetings the caller may see that match the filters, soonest start first."""
         query = self.visible_to(principal, select(Meeting))
         query = filters.apply(query)
-        session = self.repository.session
+        session = self.session
         total = (
             await session.execute(select(func.count()).select_from(query.subquery()))
         ).scalar_one()
@@ -195,25 +197,25 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
 
     async def get_visible(self, principal: Principal | None, meeting_id: int) -> Meeting:
         """One meeting; 404 when missing, 403 when it exists but is not the caller's to see."""
-        meeting = await self.repository.session.scalar(
+        meeting = await self.session.scalar(
             select(Meeting)
             .where(Meeting.id == meeting_id)
             .options(selectinload(Meeting.agenda_items))
         )
         if meeting is None:
-            raise NotFoundError(f"No meeting {meeting_id}")
-        allowed = await self.repository.session.scalar(
+            raise NotFoundError(N_("No meeting %(id)s"), id=meeting_id)
+        allowed = await self.session.scalar(
             self.visible_to(principal, select(Meeting.id).where(Meeting.id == meeting_id))
         )
         if allowed is None:
-            raise PermissionDeniedError("This meeting is not yours to see")
+            raise PermissionDeniedError(N_("This meeting is not yours to see"))
         return meeting
 
     async def invited_counts(self, meeting_ids: Sequence[int]) -> dict[int, int]:
         """How many points are invited to each meeting."""
         if not meeting_ids:
             return {}
-        rows = await self.repository.session.execute(
+        rows = await self.session.execute(
             select(Invitation.meeting_id, func.count())
             .where(Invitation.meeting_id.in_(meeting_ids))
             .group_by(Invitation.meeting_id)
@@ -241,7 +243,7 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
         if ended_before is not None:
             query = query.where(Meeting.ends_at < ended_before)
             order = Meeting.starts_at.desc()
-        session = self.repository.session
+        session = self.session
         return list(await session.scalars(query.order_by(order).limit(limit)))
 
     async def create_meeting(
@@ -262,12 +264,14 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
     ) -> Meeting:
         """Create a meeting after checking its times and province."""
         if not title.strip():
-            raise InvalidInputError("title", "must not be empty")
+            raise InvalidInputError("title", N_("must not be empty"))
         _check_times(starts_at, ends_at)
         agenda = list(agenda)
         _check_agenda(agenda)
-        if await self.repository.session.get(Province, province_code) is None:
-            raise InvalidInputError("province_code", f"unknown province code {province_code}")
+        if await self.session.get(Province, province_code) is None:
+            raise InvalidInputError(
+                "province_code", N_("There is no province with code %(code)s."), code=province_code
+            )
         meeting = Meeting(
             province_code=province_code,
             title=title.strip(),
@@ -285,18 +289,18 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
             for i, a in enumerate(agenda, start=1)
         ]
         meeting.invitations = []
-        self.repository.session.add(meeting)
-        await self.repository.session.flush()
+        self.session.add(meeting)
+        await self.session.flush()
         if host_point_id is not None and actor is not None:
             await self._check_host_point(meeting, actor, host_point_id)
-        audit.record(self.repository.session, meeting.id, actor, AuditAction.CREATED)
+        audit.record(self.session, meeting.id, actor, AuditAction.CREATED)
         return meeting
 
     async def invite_points(
         self, meeting: Meeting, points: Iterable[ConnectionPoint]
     ) -> list[Invitation]:
         """Invite points not yet invited; each invitation gets its own check-in token."""
-        session = self.repository.session
+        session = self.session
         already = set(
             await session.scalars(
                 select(Invitation.point_id).where(Invitation.meeting_id == meeting.id)
@@ -318,19 +322,21 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
     async def assign_chair(self, invitation: Invitation, chair: ChairAssignment) -> None:
         """Name the chair presiding at an invited point."""
         if not chair.name.strip():
-            raise InvalidInputError("chair_name", "must not be empty")
+            raise InvalidInputError("chair_name", N_("must not be empty"))
         invitation.chair_name = chair.name.strip()
         invitation.chair_title = chair.title.strip() or None
         invitation.chair_phone = chair.phone.strip() or None
         invitation.chair_is_sample = chair.is_sample
-        await self.repository.session.flush()
+        await self.session.flush()
 
     async def get_managed(self, principal: Principal | None, meeting_id: int) -> Meeting:
         """A meeting the caller may change (secretariat of its province, or admin)."""
         meeting = await self.get_visible(principal, meeting_id)
         assert principal is not None
         if not principal.manages_province(meeting.province_code):
-            raise PermissionDeniedError("Only the province's secretariat may change this meeting")
+            raise PermissionDeniedError(
+                N_("Only the province's secretariat may change this meeting")
+            )
         return meeting
 
     async def update_meeting(
@@ -338,18 +344,21 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
     ) -> Meeting:
         """Apply a partial update (a reschedule is a change of times); invitations are kept."""
         if meeting.status in CLOSED_STATUSES:
-            raise ConflictError(f"The meeting is {meeting.status}; it can no longer be edited")
+            raise ConflictError(
+                N_("The meeting is “%(status)s”; it can no longer be edited."),
+                status=status_word(meeting.status),
+            )
         before = _snapshot(meeting)
         for name in ("title", "convening_body", "presiding_official", "description"):
             value = getattr(changes, name)
             if value is not None:
                 setattr(meeting, name, value.strip())
         if not meeting.title:
-            raise InvalidInputError("title", "must not be empty")
+            raise InvalidInputError("title", N_("must not be empty"))
         for name in ("starts_at", "ends_at"):
             value = getattr(changes, name)
             if value is not None and value.tzinfo is None:
-                raise InvalidInputError(name, "must carry a UTC offset")
+                raise InvalidInputError(name, N_("must carry a UTC offset"))
             check_moment(name, value)  # before the meeting's length is carried over
         _check_agenda(changes.agenda or ())
         starts_at = changes.starts_at or meeting.starts_at
@@ -377,18 +386,18 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
             diff["agenda"] = [len(old_agenda), len(changes.agenda)]
         if diff:
             meeting.sequence += 1
-            audit.record(
-                self.repository.session, meeting.id, actor, AuditAction.UPDATED, changes=diff
-            )
-        await self.repository.session.flush()
+            audit.record(self.session, meeting.id, actor, AuditAction.UPDATED, changes=diff)
+        await self.session.flush()
         return meeting
 
     async def _check_host_point(self, meeting: Meeting, actor: Principal, point_id: int) -> None:
-        point = await self.repository.session.get(ConnectionPoint, point_id)
+        point = await self.session.get(ConnectionPoint, point_id)
         if point is None:
-            raise InvalidInputError("host_point_id", f"unknown point {point_id}")
+            raise InvalidInputError(
+                "host_point_id", N_("There is no connection point %(point)s."), point=point_id
+            )
         if point.province_code != meeting.province_code and not actor.is_admin:
-            raise InvalidInputError("host_point_id", "the host point must be in the province")
+            raise InvalidInputError("host_point_id", N_("The main point must be in the province."))
 
     async def change_status(
         self, meeting: Meeting, actor: Principal, status: str, reason: str | None = None
@@ -398,27 +407,33 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
             target = MeetingStatus(status)
         except ValueError:
             allowed = ", ".join(s.value for s in MeetingStatus)
-            raise InvalidInputError("status", f"must be one of {allowed}") from None
+            raise InvalidInputError(
+                "status", N_("must be one of %(allowed)s"), allowed=allowed
+            ) from None
         current = MeetingStatus(meeting.status)
         if target not in ALLOWED_TRANSITIONS[current]:
-            raise ConflictError(f"A meeting cannot go from {current.value} to {target.value}")
+            raise ConflictError(
+                N_("A meeting cannot go from “%(status_from)s” to “%(status_to)s”."),
+                status_from=status_word(current.value),
+                status_to=status_word(target.value),
+            )
         reason = (reason or "").strip()
         if target is MeetingStatus.CANCELLED and not reason:
-            raise InvalidInputError("reason", "say why the meeting is cancelled")
+            raise InvalidInputError("reason", N_("Say why the meeting is cancelled."))
         meeting.status = target.value
         meeting.status_reason = reason or None
         meeting.sequence += 1
         audit.record(
-            self.repository.session,
+            self.session,
             meeting.id,
             actor,
             AuditAction.STATUS,
             **{"from": current.value, "to": target.value, "reason": reason or None},
         )
-        await self.repository.session.flush()
+        await self.session.flush()
         # Live boards and check-in pages learn of the new status through the attendance log.
         await events.append(
-            self.repository.session,
+            self.session,
             meeting.id,
             EventType.MEETING,
             {"meeting": {"status": meeting.status, "status_reason": meeting.status_reason}},
@@ -457,7 +472,7 @@ class MeetingService(SQLAlchemyAsyncRepositoryService[Meeting, MeetingRepository
             actor=actor,
         )
         copy.copied_from_id = meeting.id
-        session = self.repository.session
+        session = self.session
         for source in await session.scalars(
             select(Invitation).where(Invitation.meeting_id == meeting.id)
         ):

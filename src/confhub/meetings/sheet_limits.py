@@ -10,7 +10,10 @@ about a second and some tens of MiB (bench/hostile_uploads.py measures both).
 
 from __future__ import annotations
 
+from typing import Any
+
 from confhub.core.errors import InvalidInputError
+from confhub.core.i18n import N_
 
 MIB = 1024 * 1024
 # The file itself, as uploaded. A national chair list of 5,000 rows and eight columns is about
@@ -36,33 +39,46 @@ MAX_RECORD_CHARS = MAX_COLUMNS * MAX_CELL_CHARS
 QUOTED_CHARS = 20
 
 
-def refused(message: str) -> InvalidInputError:
-    """The error for a sheet past a bound (always about the field "file")."""
-    return InvalidInputError("file", message)
+def refused_file(message: str, **values: Any) -> InvalidInputError:
+    """The error for a sheet past a bound (always about the field "file"); `message` is a
+    message id (marked with `N_`) and `values` fill its placeholders."""
+    return InvalidInputError("file", message, **values)
 
 
 def too_large_file() -> InvalidInputError:
     """The file is larger than :data:`MAX_FILE_BYTES`."""
-    return refused(f"the sheet is larger than {MAX_FILE_BYTES // MIB} MB")
+    return refused_file(N_("the sheet is larger than %(n)s MB"), n=MAX_FILE_BYTES // MIB)
 
 
 def beyond_last_row() -> InvalidInputError:
     """A row past :data:`MAX_ROW_NUMBER` was reached."""
-    return refused(f"the sheet goes beyond row {MAX_ROW_NUMBER}")
+    return refused_file(N_("the sheet goes beyond row %(n)s"), n=MAX_ROW_NUMBER)
 
 
 def too_many_cells() -> InvalidInputError:
     """More than :data:`MAX_CELLS` cells were read."""
-    return refused(f"the sheet has more than {MAX_CELLS} cells")
+    return refused_file(N_("the sheet has more than %(n)s cells"), n=MAX_CELLS)
 
 
 def too_long_cell(text: str, row: int | None = None) -> InvalidInputError:
     """A cell longer than :data:`MAX_CELL_CHARS`, quoted by its first characters only."""
     start = "".join(c for c in text[:QUOTED_CHARS] if c.isprintable() and c not in "“”")
-    where = f"row {row}: " if row is not None else ""
-    return refused(f"{where}a cell is longer than {MAX_CELL_CHARS} characters (“{start}…”)")
+    if row is None:
+        return refused_file(
+            N_("a cell is longer than %(n)s characters (“%(value)s…”)"),
+            n=MAX_CELL_CHARS,
+            value=start,
+        )
+    return refused_file(
+        N_("row %(row)s: a cell is longer than %(n)s characters (“%(value)s…”)"),
+        row=row,
+        n=MAX_CELL_CHARS,
+        value=start,
+    )
 
 
 def too_long_record(row: int) -> InvalidInputError:
     """A CSV record longer than :data:`MAX_RECORD_CHARS`."""
-    return refused(f"row {row} is longer than {MAX_RECORD_CHARS} characters")
+    return refused_file(
+        N_("row %(row)s is longer than %(n)s characters"), row=row, n=MAX_RECORD_CHARS
+    )

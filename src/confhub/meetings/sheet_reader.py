@@ -21,6 +21,7 @@ from typing import Any
 from litestar.datastructures import UploadFile
 
 from confhub.core.errors import InvalidInputError
+from confhub.core.i18n import N_
 from confhub.meetings.sheet_limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -28,7 +29,7 @@ from confhub.meetings.sheet_limits import (
     MAX_RECORD_CHARS,
     MAX_ROW_NUMBER,
     beyond_last_row,
-    refused,
+    refused_file,
     too_large_file,
     too_long_cell,
     too_long_record,
@@ -43,10 +44,10 @@ SNIFF_CHARS = 64 * 1024
 
 # Binary files that are sometimes uploaded by mistake, named so the message helps.
 _KNOWN_BINARY: tuple[tuple[bytes, str], ...] = (
-    (b"\xd0\xcf\x11\xe0", "an old Excel 97-2003 (.xls) file; save it as .xlsx or CSV"),
-    (b"%PDF-", "a PDF file; upload the CSV or XLSX sheet"),
-    (b"\x89PNG", "an image; upload the CSV or XLSX sheet"),
-    (b"\xff\xd8\xff", "an image; upload the CSV or XLSX sheet"),
+    (b"\xd0\xcf\x11\xe0", N_("this is an old Excel 97-2003 (.xls) file; save it as .xlsx or CSV")),
+    (b"%PDF-", N_("this is a PDF file; upload the CSV or XLSX sheet")),
+    (b"\x89PNG", N_("this is an image; upload the CSV or XLSX sheet")),
+    (b"\xff\xd8\xff", N_("this is an image; upload the CSV or XLSX sheet")),
 )
 # Control characters, which a person never means in a cell (tab and line breaks aside).
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -63,14 +64,16 @@ def sheet_rows(data: bytes, filename: str = "") -> Iterator[tuple[int, list[str]
     (people rename files freely), except that a file named `.xlsx` must be one.
     """
     if not data:
-        raise InvalidInputError("file", "the file is empty")
+        raise InvalidInputError("file", N_("The file is empty."))
     if len(data) > MAX_FILE_BYTES:
         raise too_large_file()
     if data.startswith(XLSX_MAGIC):
         return _xlsx_rows(data)
     extension = filename.lower().rpartition(".")[2]
     if f".{extension}" in XLSX_NAMES:
-        raise refused(f"the file is named .{extension} but is not a spreadsheet")
+        raise refused_file(
+            N_("the file is named %(ext)s but is not a spreadsheet"), ext=f".{extension}"
+        )
     return _csv_rows(data)
 
 
@@ -125,7 +128,7 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
 def _xlsx_iter(workbook: Any) -> Iterator[tuple[int, list[str]]]:
     try:
         if not workbook.worksheets:
-            raise InvalidInputError("file", "the workbook has no worksheet")
+            raise InvalidInputError("file", N_("The workbook has no worksheet."))
         sheet = workbook.worksheets[0]
         # Some generators write a wrong <dimension>; without it every row is read.
         sheet.reset_dimensions()
@@ -148,15 +151,15 @@ def _xlsx_iter(workbook: Any) -> Iterator[tuple[int, list[str]]]:
 
 
 def _decode(data: bytes) -> str:
-    for magic, what in _KNOWN_BINARY:
+    for magic, message in _KNOWN_BINARY:
         if data.startswith(magic):
-            raise InvalidInputError("file", f"this is {what}")
+            raise InvalidInputError("file", message)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Excel's "Unicode Text" export: UTF-16 with a byte order mark.
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
-            raise InvalidInputError("file", "not a CSV or XLSX file") from None
+            raise InvalidInputError("file", N_("This is not a CSV or XLSX file.")) from None
     else:
         text = ""
         for encoding in ("utf-8-sig", "cp1258", "latin-1"):
@@ -168,7 +171,7 @@ def _decode(data: bytes) -> str:
             except UnicodeDecodeError:
                 continue
     if not _looks_like_text(text):
-        raise InvalidInputError("file", "not a CSV or XLSX file")
+        raise InvalidInputError("file", N_("This is not a CSV or XLSX file."))
     # cp1258 spells tones as combining marks; NFC makes them the characters units are named with.
     return unicodedata.normalize("NFC", text)
 
@@ -244,4 +247,4 @@ def _csv_iter(reader: Iterable[list[str]], lines: _Lines) -> Iterator[tuple[int,
             yield number, _row_texts(cells[:MAX_COLUMNS], number)
             lines.next_record()
     except csv.Error as exc:
-        raise InvalidInputError("file", f"not a readable CSV file: {exc}") from exc
+        raise InvalidInputError("file", N_("The CSV file cannot be read.")) from exc

@@ -15,6 +15,7 @@ from itertools import islice
 import anyio.to_thread
 
 from confhub.core.errors import InvalidInputError
+from confhub.core.i18n import N_
 from confhub.meetings.chair_import import (
     _UNIT_CODE_HEADERS,
     _UNIT_NAME_HEADERS,
@@ -66,7 +67,7 @@ def unit_entries(data: bytes, filename: str = "") -> list[str]:
     else:
         entries = [cell for cells in rows for cell in cells if cell]
     if not entries:
-        raise InvalidInputError("file", "the list is empty")
+        raise InvalidInputError("file", N_("The list is empty."))
     if len(entries) > MAX_ROWS:
-        raise InvalidInputError("file", f"the list has more than {MAX_ROWS} entries")
+        raise InvalidInputError("file", N_("the list has more than %(n)s entries"), n=MAX_ROWS)
     return entries

@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any
 from xml.parsers import expat
 
+from confhub.core.i18n import N_
 from confhub.meetings.sheet_limits import (
     MAX_CELL_CHARS,
     MAX_CELLS,
@@ -27,7 +28,7 @@ from confhub.meetings.sheet_limits import (
     MIB,
     QUOTED_CHARS,
     beyond_last_row,
-    refused,
+    refused_file,
     too_long_cell,
     too_many_cells,
 )
@@ -79,14 +80,14 @@ _CONTENT_TYPES = "[Content_Types].xml"
 _FIXED_TREE_PARTS = frozenset(
     {_CONTENT_TYPES, "xl/styles.xml", "docProps/core.xml", "docProps/custom.xml"}
 )
-TOO_MUCH_BESIDES_CELLS = (
+TOO_MUCH_BESIDES_CELLS = N_(
     "the XLSX file holds too much besides the cells (styles, formatting): save the sheet as CSV"
 )
 
 
 def unreadable() -> Exception:
     """The error for a file that is not a well-formed XLSX workbook."""
-    return refused("not a readable XLSX file")
+    return refused_file(N_("not a readable XLSX file"))
 
 
 class Role(Enum):
@@ -127,14 +128,14 @@ class _Scan:
     def _tree_start(self, name: str, attrs: dict[str, str]) -> None:
         self.elements += 1
         if self.elements > MAX_TREE_ELEMENTS:
-            raise refused(TOO_MUCH_BESIDES_CELLS)
+            raise refused_file(TOO_MUCH_BESIDES_CELLS)
         if self.wanted and name[name.rfind(" ") + 1 :] in self.wanted:
             self.found.append(attrs)
 
     def _in_group(self) -> None:
         self.group_elements += 1
         if self.group_elements > MAX_GROUP_ELEMENTS:
-            raise refused(TOO_MUCH_BESIDES_CELLS)
+            raise refused_file(TOO_MUCH_BESIDES_CELLS)
 
     def _sheet_start(self, name: str, attrs: dict[str, str]) -> None:
         local = name[name.rfind(" ") + 1 :]
@@ -171,7 +172,9 @@ class _Scan:
         if local == "si":
             self.strings += 1
             if self.strings > MAX_CELLS:
-                raise refused(f"the workbook has more than {MAX_CELLS} different texts")
+                raise refused_file(
+                    N_("The workbook has more than %(n)s different texts."), n=MAX_CELLS
+                )
             self.text_chars = 0
             self.text_start = ""
             self.group_elements = 0
@@ -208,8 +211,10 @@ def _check_dimension(ref: str) -> None:
     rows are counted as they are read too)."""
     last = ref.rpartition(":")[2].lstrip("$ABCDEFGHIJKLMNOPQRSTUVWXYZ").replace("$", "")
     if last.isdigit() and len(last) <= 7 and int(last) > MAX_ROW_NUMBER:
-        raise refused(
-            f"the sheet says it reaches row {int(last)}; at most {MAX_ROW_NUMBER} rows are read"
+        raise refused_file(
+            N_("the sheet says it reaches row %(row)s; at most %(n)s rows are read"),
+            row=int(last),
+            n=MAX_ROW_NUMBER,
         )
 
 
@@ -225,7 +230,7 @@ def _scan(archive: zipfile.ZipFile, name: str, role: Role, wanted: Iterable[str]
     except KeyError:
         raise unreadable() from None
     if role is Role.TREE and size > MAX_TREE_PART_BYTES:
-        raise refused(TOO_MUCH_BESIDES_CELLS)
+        raise refused_file(TOO_MUCH_BESIDES_CELLS)
     scan = _Scan(role, wanted)
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
@@ -252,15 +257,21 @@ def _check_directory(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     part declares (it stops there, and a wrong CRC is an error), so nothing is unpacked yet."""
     parts = archive.infolist()
     if len(parts) > MAX_PARTS:
-        raise refused(f"the XLSX file has more than {MAX_PARTS} parts")
+        raise refused_file(N_("The XLSX file has more than %(n)s parts."), n=MAX_PARTS)
     if sum(p.file_size for p in parts) > MAX_UNPACKED_BYTES:
-        raise refused(f"the XLSX file unpacks to more than {MAX_UNPACKED_BYTES // MIB} MB")
+        raise refused_file(
+            N_("the XLSX file unpacks to more than %(n)s MB"), n=MAX_UNPACKED_BYTES // MIB
+        )
     for part in parts:
         if part.file_size > MAX_STREAMED_PART_BYTES:
-            raise refused(f"the XLSX file unpacks to more than {MAX_STREAMED_PART_BYTES // MIB} MB")
+            raise refused_file(
+                N_("the XLSX file unpacks to more than %(n)s MB"), n=MAX_STREAMED_PART_BYTES // MIB
+            )
         ratio = part.file_size / max(part.compress_size, 1)
         if part.file_size > RATIO_FROM_BYTES and ratio > MAX_RATIO:
-            raise refused(f"the XLSX file expands more than {MAX_RATIO} times when unpacked")
+            raise refused_file(
+                N_("the XLSX file expands more than %(n)s times when unpacked"), n=MAX_RATIO
+            )
         if part.flag_bits & 0x1:
             raise unreadable()  # an encrypted part
     return parts
@@ -307,7 +318,7 @@ def _roles(archive: zipfile.ZipFile, names: set[str]) -> tuple[dict[str, Role], 
     }
     sheets = _scan(archive, workbook, Role.TREE, wanted={"sheet"}).found
     if len(sheets) > MAX_SHEETS:
-        raise refused(f"the workbook has more than {MAX_SHEETS} sheets")
+        raise refused_file(N_("The workbook has more than %(n)s sheets."), n=MAX_SHEETS)
     used = [targets.get(s.get(f"{_REL_TYPES} id", ""), ("", "")) for s in sheets]
     if len({target for _, target in used if target}) < len([t for _, t in used if t]):
         raise unreadable()  # two sheets reading one part: openpyxl would size it twice
@@ -340,4 +351,4 @@ def check_xlsx(data: bytes) -> None:
             scan = _scan(archive, name, role or Role.TREE)
             elements += scan.elements + scan.data_elements + scan.strings
             if elements > MAX_ARCHIVE_ELEMENTS:
-                raise refused(TOO_MUCH_BESIDES_CELLS)
+                raise refused_file(TOO_MUCH_BESIDES_CELLS)

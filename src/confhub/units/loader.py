@@ -18,6 +18,7 @@ from vietnam_provinces import Province as SourceProvince
 from vietnam_provinces import Ward as SourceWard
 
 from confhub.core.errors import InvalidInputError
+from confhub.core.i18n import N_
 from confhub.points.services import ensure_default_points
 from confhub.units.models import Province, Unit, UnitDataset
 
@@ -46,7 +47,9 @@ async def load_units(session: AsyncSession, province_code: int | None = None) ->
     if province_code is not None:
         source_provinces = [p for p in source_provinces if int(p.code) == province_code]
         if not source_provinces:
-            raise InvalidInputError("province", f"unknown province code {province_code}")
+            raise InvalidInputError(
+                "province", N_("There is no province with code %(code)s."), code=province_code
+            )
     wanted = {int(p.code) for p in source_provinces}
     source_units = [w for w in SourceWard.iter_all() if int(w.province_code) in wanted]
 

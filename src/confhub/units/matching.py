@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from confhub.core.i18n import N_
+from confhub.core.messages import Message
 from confhub.core.text import is_digits
 from confhub.db import DbSession
 from confhub.units.models import Unit
@@ -47,7 +49,12 @@ class UnitMatch:
 
     entry: str
     unit: Unit | None
-    error: str | None = None
+    error: Message | None = None
+
+    @property
+    def problem(self) -> Message:
+        """The entry and why it names no unit, as a list of failures says it."""
+        return Message(N_("%(entry)s: %(error)s"), {"entry": self.entry, "error": self.error})
 
 
 class UnitIndex:
@@ -72,18 +79,20 @@ class UnitIndex:
         """Resolve one entry; codes are exact, names may be full, bare or without accents."""
         text = entry.strip()
         if not text:
-            return UnitMatch(entry, None, "empty")
+            return UnitMatch(entry, None, Message(N_("empty")))
         if is_digits(text):
             unit = self.by_code.get(int(text))
-            return UnitMatch(entry, unit, None if unit else f"no unit with code {text}")
+            missing = Message(N_("no unit has the code %(code)s"), {"code": text})
+            return UnitMatch(entry, unit, None if unit else missing)
         for key in (normalize(text), fold(text)):
             found = {u.code: u for u in self.by_name.get(key, [])}
             if len(found) == 1:
                 return UnitMatch(entry, next(iter(found.values())))
             if len(found) > 1:
                 names = ", ".join(f"{u.name} ({u.code})" for u in found.values())
-                return UnitMatch(entry, None, f"ambiguous: {names}; use the code")
-        return UnitMatch(entry, None, f"no unit named {text!r}")
+                ambiguous = Message(N_("ambiguous (%(names)s): use the code"), {"names": names})
+                return UnitMatch(entry, None, ambiguous)
+        return UnitMatch(entry, None, Message(N_("no unit named '%(name)s'"), {"name": text}))
 
 
 async def unit_index(session: DbSession, province_code: int | None) -> UnitIndex:

@@ -7,6 +7,7 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import func, select
 
 from confhub.core.errors import InvalidInputError
+from confhub.core.i18n import N_
 from confhub.core.pagination import Page, PageRequest
 from confhub.units.models import Province, Unit
 from confhub.units.schemas import ProvinceRead, UnitRead
@@ -40,7 +41,9 @@ class UnitService(SQLAlchemyAsyncRepositoryService[Unit, UnitRepository]):
             # Codes are small; a huge number would overflow the database's integer (a 500).
             in_range = 0 < province_code <= MAX_CODE
             if not in_range or await session.get(Province, province_code) is None:
-                raise InvalidInputError("province", f"unknown province code {province_code}")
+                raise InvalidInputError(
+                    "province", N_("There is no province with code %(code)s."), code=province_code
+                )
             query = query.where(Unit.province_code == province_code)
             count = count.where(Unit.province_code == province_code)
         total = (await session.execute(count)).scalar_one()

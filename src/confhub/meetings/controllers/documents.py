@@ -62,7 +62,7 @@ class DocumentApiController(Controller):
     ) -> Page[DocumentRead]:
         """Everyone who may see the meeting may see its documents."""
         await meetings.get_visible(principal, meeting_id)
-        found = await documents.list_documents(meetings.repository.session, meeting_id)
+        found = await documents.list_documents(meetings.session, meeting_id)
         items = [document_read(d) for d in found[page.offset : page.offset + page.limit]]
         return Page(items=items, total=len(found), limit=page.limit, offset=page.offset)
 
@@ -78,7 +78,7 @@ class DocumentApiController(Controller):
         """The type is checked by content; too large a file is refused with 413."""
         meeting = await meetings.get_managed(principal, meeting_id)
         document = await documents.store_document(
-            meetings.repository.session,
+            meetings.session,
             request.app.state.settings,
             meeting,
             principal,
@@ -99,9 +99,7 @@ class DocumentApiController(Controller):
     ) -> File:
         """The file, as an attachment, to those who may see the meeting."""
         await meetings.get_visible(principal, meeting_id)
-        document = await documents.get_document(
-            meetings.repository.session, meeting_id, document_id
-        )
+        document = await documents.get_document(meetings.session, meeting_id, document_id)
         return File(
             path=documents.document_path(request.app.state.settings, document),
             filename=document.filename,
@@ -122,5 +120,5 @@ class DocumentApiController(Controller):
         """Remove the document and its file."""
         meeting = await meetings.get_managed(principal, meeting_id)
         await documents.delete_document(
-            meetings.repository.session, request.app.state.settings, meeting, principal, document_id
+            meetings.session, request.app.state.settings, meeting, principal, document_id
         )

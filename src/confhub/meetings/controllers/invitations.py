@@ -14,6 +14,7 @@ from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.accounts.visibility import sees_chair
 from confhub.core.errors import NotFoundError
+from confhub.core.i18n import N_
 from confhub.core.ids import Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.meetings import chair_import, qr
@@ -243,7 +244,7 @@ class InvitationApiController(Controller):
         await meetings.get_managed(principal, meeting_id)
         invitation = await invitations.invitation(meeting_id, point_id)
         if invitation.checkin_token is None:
-            raise NotFoundError("This point's check-in link is revoked; issue a new one")
+            raise NotFoundError(N_("This point's check-in link is revoked; issue a new one"))
         url = qr.checkin_url(request.app.state.settings, invitation.checkin_token)
         return Response(
             qr.qr_svg_document(url),
@@ -267,7 +268,7 @@ class InvitationApiController(Controller):
         """Columns: unit code or name, chair's name, title, phone. Every row is checked first;
         with any bad row nothing is saved (400 naming the rows)."""
         meeting = await meetings.get_managed(principal, meeting_id)
-        session = meetings.repository.session
+        session = meetings.session
         upload = data.data
         rows = await chair_import.read_sheet(await read_upload(upload), upload.filename)
         if dry_run:

@@ -16,6 +16,7 @@ from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.core.dates import check_day
 from confhub.core.errors import PermissionDeniedError
+from confhub.core.i18n import N_
 from confhub.core.ids import MAX_CODE, Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.core.text import LINE_PATTERN
@@ -109,7 +110,7 @@ class MeetingApiController(Controller):
     ) -> MeetingRead:
         """Create a draft (or directly scheduled) meeting of the caller's province."""
         if not principal.manages_province(data.province_code):
-            raise PermissionDeniedError("You may only schedule meetings of your own province")
+            raise PermissionDeniedError(N_("You may only schedule meetings of your own province"))
         meeting = await meetings.create_meeting(
             province_code=data.province_code,
             title=data.title,
@@ -182,7 +183,7 @@ class MeetingApiController(Controller):
     ) -> Page[AuditEntryRead]:
         """The meeting's audit log."""
         await meetings.get_managed(principal, meeting_id)
-        entries = await audit.entries(meetings.repository.session, meeting_id)
+        entries = await audit.entries(meetings.session, meeting_id)
         items = [
             AuditEntryRead(
                 id=e.id, at=e.created_at, actor=e.actor_label, action=e.action, details=e.details

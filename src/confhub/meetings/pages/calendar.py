@@ -20,12 +20,14 @@ from litestar.response import Template
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.core.errors import InvalidInputError
+from confhub.core.forms import page_errors
+from confhub.core.i18n import N_
 from confhub.core.pagination import PageRequest
 from confhub.core.text import LINE_PATTERN
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import MeetingStatus
 from confhub.meetings.pages.forms import parse_local_date
-from confhub.meetings.pages.views import settings_of, translated
+from confhub.meetings.pages.views import settings_of
 from confhub.meetings.schemas import MeetingRead
 from confhub.meetings.services import MeetingFilters, MeetingService
 
@@ -55,7 +57,9 @@ class ListQuery:
     def filters(self, timezone: str) -> MeetingFilters:
         """The service's filters; a bad value raises InvalidInputError naming the field."""
         if self.status and self.status not in {s.value for s in MeetingStatus}:
-            raise InvalidInputError("status", f"unknown status {self.status!r}")
+            raise InvalidInputError(
+                "status", N_("There is no status “%(value)s”."), value=self.status
+            )
         zone = ZoneInfo(timezone)
         first = parse_local_date(self.date_from, "from")
         last = parse_local_date(self.date_to, "to")
@@ -154,8 +158,7 @@ class CalendarPagesController(Controller):
                 principal, PageRequest(limit=LIST_PAGE_SIZE, offset=offset), filters
             )
         except InvalidInputError as error:
-            message = str(error.extra[0]["message"]) if error.extra else error.detail
-            context["errors"] = translated(request, {error.field: message})
+            context["errors"] = page_errors(request, {error.field: error.message})
             return Template("meetings/list.html", context=context, status_code=400)
         pages = max(1, -(-found.total // LIST_PAGE_SIZE))
         context.update(

@@ -15,13 +15,14 @@ from litestar.response import Redirect, Template
 
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
-from confhub.core.errors import ConflictError, InvalidInputError, PayloadTooLargeError
+from confhub.core.errors import InvalidInputError
+from confhub.core.forms import see_other, submit
+from confhub.core.i18n import N_
 from confhub.core.ids import Id
 from confhub.meetings import documents
 from confhub.meetings.controllers.documents import upload_chunks
 from confhub.meetings.deps import provide_meeting_service
-from confhub.meetings.pages.messages import raw_message
-from confhub.meetings.pages.views import render_meeting, see_other, settings_of
+from confhub.meetings.pages.views import render_meeting, settings_of
 from confhub.meetings.services import MeetingService
 
 
@@ -46,11 +47,12 @@ class DocumentPagesController(Controller):
         """Attach the uploaded file (PDF, DOCX, XLSX or an image, told by its content)."""
         meeting = await meetings.get_managed(principal, meeting_id)
         upload = (await request.form()).get("file")
-        try:
+
+        async def store() -> None:
             if not isinstance(upload, UploadFile):
-                raise InvalidInputError("file", "the file is empty")
+                raise InvalidInputError("file", N_("The file is empty."))
             await documents.store_document(
-                meetings.repository.session,
+                meetings.session,
                 settings_of(request),
                 meeting,
                 principal,
@@ -58,16 +60,15 @@ class DocumentPagesController(Controller):
                 upload.content_type,
                 upload_chunks(upload),
             )
-        except (InvalidInputError, ConflictError, PayloadTooLargeError) as error:
-            await meetings.repository.session.rollback()
-            return await render_meeting(
-                request,
-                meetings,
-                meeting_id,
-                errors={"document": raw_message(error)},
-                status_code=error.status_code,
-            )
-        return see_other(f"/meetings/{meeting_id}", "document_added", anchor="documents")
+
+        return await submit(
+            meetings.session,
+            store,
+            done=see_other(f"/meetings/{meeting_id}", "document_added", anchor="documents"),
+            refused=lambda error: render_meeting(
+                request, meetings, meeting_id, errors={"document": error.message}
+            ),
+        )
 
     @post("/meetings/{meeting_id:int}/documents/{document_id:int}/delete")
     async def delete(
@@ -80,17 +81,13 @@ class DocumentPagesController(Controller):
     ) -> Template | Redirect:
         """Remove a document and its file."""
         meeting = await meetings.get_managed(principal, meeting_id)
-        try:
-            await documents.delete_document(
-                meetings.repository.session, settings_of(request), meeting, principal, document_id
-            )
-        except ConflictError as error:
-            await meetings.repository.session.rollback()
-            return await render_meeting(
-                request,
-                meetings,
-                meeting_id,
-                errors={"document": raw_message(error)},
-                status_code=error.status_code,
-            )
-        return see_other(f"/meetings/{meeting_id}", "document_removed", anchor="documents")
+        return await submit(
+            meetings.session,
+            lambda: documents.delete_document(
+                meetings.session, settings_of(request), meeting, principal, document_id
+            ),
+            done=see_other(f"/meetings/{meeting_id}", "document_removed", anchor="documents"),
+            refused=lambda error: render_meeting(
+                request, meetings, meeting_id, errors={"document": error.message}
+            ),
+        )

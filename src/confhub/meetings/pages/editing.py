@@ -22,27 +22,17 @@ from confhub.accounts.guards import (
 )
 from confhub.accounts.models import Role
 from confhub.accounts.principal import Principal
-from confhub.core.errors import ConflictError, InvalidInputError
+from confhub.core.errors import ConfhubError, InvalidInputError
+from confhub.core.forms import form_text, page_errors, see_other, submit
+from confhub.core.i18n import N_
 from confhub.core.ids import Id
+from confhub.core.messages import Message
 from confhub.core.text import check_line, check_text, is_digits
 from confhub.core.timefmt import format_clock, format_input_datetime
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import Meeting
-from confhub.meetings.pages.forms import (
-    MAX_TITLE,
-    AgendaRow,
-    MeetingForm,
-    form_text,
-    parse_local_datetime,
-)
-from confhub.meetings.pages.messages import raw_message
-from confhub.meetings.pages.views import (
-    province_points,
-    render_meeting,
-    see_other,
-    settings_of,
-    translated,
-)
+from confhub.meetings.pages.forms import MAX_TITLE, AgendaRow, MeetingForm, parse_local_datetime
+from confhub.meetings.pages.views import province_points, render_meeting, settings_of
 from confhub.meetings.services import CLOSED_STATUSES, MeetingService
 from confhub.units.services import UnitService
 
@@ -100,19 +90,18 @@ class EditingPagesController(Controller):
         province_code: int,
         status_code: int = 200,
     ) -> Template:
-        session = meetings.repository.session
         principal = current_principal(request)
         admin = principal is not None and principal.is_admin
         context: dict[str, Any] = {
             "form": form,
             "meeting": meeting,
             "closed": meeting is not None and meeting.status in CLOSED_STATUSES,
-            "hosts": await province_points(session, province_code),
+            "hosts": await province_points(meetings.session, province_code),
             "timezone": settings_of(request).timezone,
-            "provinces": await UnitService(session=session).list_provinces()
+            "provinces": await UnitService(session=meetings.session).list_provinces()
             if meeting is None and admin
             else None,
-            "errors": translated(request, form.errors),
+            "errors": page_errors(request, form.errors),
         }
         return Template("meetings/edit.html", context=context, status_code=status_code)
 
@@ -128,8 +117,8 @@ class EditingPagesController(Controller):
         settings = settings_of(request)
         code = _province_of(principal, (province or "").strip(), settings.default_province)
         if code is None:
-            raise InvalidInputError("province", "choose a province")
-        hosts = await province_points(meetings.repository.session, code)
+            raise InvalidInputError("province", N_("choose a province"))
+        hosts = await province_points(meetings.session, code)
         main = next((p for p in hosts if p.default_key == f"province:{code}"), None)
         form = MeetingForm(host_point_id=str(main.id) if main else "", province_code=str(code))
         return await self._form_page(request, meetings, form, meeting=None, province_code=code)
@@ -144,30 +133,36 @@ class EditingPagesController(Controller):
         code = _province_of(principal, form.province_code, settings.default_province)
         changes = form.changes(settings.timezone)
         if code is None:
-            form.errors.setdefault("province_code", "unknown province code 0")
-        if not form.errors and code is not None:
-            assert changes.starts_at is not None and changes.ends_at is not None
-            try:
-                meeting = await meetings.create_meeting(
-                    province_code=code,
-                    title=form.title,
-                    starts_at=changes.starts_at,
-                    ends_at=changes.ends_at,
-                    convening_body=form.convening_body,
-                    presiding_official=form.presiding_official,
-                    description=form.description,
-                    host_point_id=changes.host_point_id,
-                    agenda=changes.agenda or [],
-                    created_by_id=principal.id,
-                    actor=principal,
-                )
-            except InvalidInputError as error:
-                await meetings.repository.session.rollback()
+            unknown = Message(N_("There is no province with code %(code)s."), {"code": 0})
+            form.errors.setdefault("province_code", unknown)
+
+        async def refused(error: ConfhubError | None = None) -> Template:
+            if error is not None:
                 form.add_error(error)
-            else:
-                return see_other(f"/meetings/{meeting.id}", "created")
-        return await self._form_page(
-            request, meetings, form, meeting=None, province_code=code or 0, status_code=400
+            return await self._form_page(
+                request, meetings, form, meeting=None, province_code=code or 0, status_code=400
+            )
+
+        starts_at, ends_at = changes.starts_at, changes.ends_at
+        if form.errors or code is None or starts_at is None or ends_at is None:
+            return await refused()
+        return await submit(
+            meetings.session,
+            lambda: meetings.create_meeting(
+                province_code=code,
+                title=form.title,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                convening_body=form.convening_body,
+                presiding_official=form.presiding_official,
+                description=form.description,
+                host_point_id=changes.host_point_id,
+                agenda=changes.agenda or [],
+                created_by_id=principal.id,
+                actor=principal,
+            ),
+            done=lambda meeting: see_other(f"/meetings/{meeting.id}", "created"),
+            refused=refused,
         )
 
     @get("/meetings/{meeting_id:int}/edit", name="meeting_edit")
@@ -197,27 +192,27 @@ class EditingPagesController(Controller):
         meeting = await meetings.get_managed(principal, meeting_id)
         form = MeetingForm.from_form(await request.form())
         changes = form.changes(settings_of(request).timezone)
-        status_code = 400
-        if not form.errors:
-            try:
-                await meetings.update_meeting(meeting, principal, changes)
-            except (InvalidInputError, ConflictError) as error:
-                await meetings.repository.session.rollback()
-                meeting = await meetings.get_managed(principal, meeting_id)
-                status_code = error.status_code
-                if isinstance(error, InvalidInputError):
-                    form.add_error(error)
-                else:
-                    form.errors["_form"] = error.detail
-            else:
-                return see_other(f"/meetings/{meeting_id}", "updated")
-        return await self._form_page(
-            request,
-            meetings,
-            form,
-            meeting=meeting,
-            province_code=meeting.province_code,
-            status_code=status_code,
+
+        async def refused(error: ConfhubError | None = None) -> Template:
+            if error is not None:
+                form.add_error(error)
+            again = await meetings.get_managed(principal, meeting_id)
+            return await self._form_page(
+                request,
+                meetings,
+                form,
+                meeting=again,
+                province_code=again.province_code,
+                status_code=400,
+            )
+
+        if form.errors:
+            return await refused()
+        return await submit(
+            meetings.session,
+            lambda: meetings.update_meeting(meeting, principal, changes),
+            done=see_other(f"/meetings/{meeting_id}", "updated"),
+            refused=refused,
         )
 
     @post("/meetings/{meeting_id:int}/status")
@@ -232,24 +227,29 @@ class EditingPagesController(Controller):
         meeting = await meetings.get_managed(principal, meeting_id)
         form = await request.form()
         status, reason = form_text(form, "status"), form_text(form, "reason")
-        try:
+
+        async def change() -> None:
             if len(reason) > MAX_REASON:
-                raise InvalidInputError("reason", f"must be at most {MAX_REASON} characters")
+                raise InvalidInputError("reason", N_("At most %(n)s characters."), n=MAX_REASON)
             check_text("reason", reason)
             await meetings.change_status(meeting, principal, status, reason)
-        except (InvalidInputError, ConflictError) as error:
-            await meetings.repository.session.rollback()
-            field = getattr(error, "field", "status")
-            key = "reason" if field == "reason" else "status"
+
+        async def refused(error: ConfhubError) -> Template:
+            key = "reason" if error.field == "reason" else "status"
             return await render_meeting(
                 request,
                 meetings,
                 meeting_id,
-                errors={key: raw_message(error)},
+                errors={key: error.message},
                 values={"reason": reason},
-                status_code=error.status_code,
             )
-        return see_other(f"/meetings/{meeting_id}", "status", status=status)
+
+        return await submit(
+            meetings.session,
+            change,
+            done=see_other(f"/meetings/{meeting_id}", "status", status=status),
+            refused=refused,
+        )
 
     @post("/meetings/{meeting_id:int}/copy")
     async def copy(
@@ -263,20 +263,23 @@ class EditingPagesController(Controller):
         meeting = await meetings.get_managed(principal, meeting_id)
         form = await request.form()
         starts_raw, title = form_text(form, "starts_at"), form_text(form, "title")
-        try:
+
+        async def copy() -> Meeting:
             starts_at = parse_local_datetime(starts_raw, settings_of(request).timezone, "starts_at")
             if len(title) > MAX_TITLE:
-                raise InvalidInputError("title", f"must be at most {MAX_TITLE} characters")
+                raise InvalidInputError("title", N_("At most %(n)s characters."), n=MAX_TITLE)
             check_line("title", title)
-            copy = await meetings.copy_meeting(meeting, principal, starts_at, None, title or None)
-        except InvalidInputError as error:
-            await meetings.repository.session.rollback()
-            return await render_meeting(
+            return await meetings.copy_meeting(meeting, principal, starts_at, None, title or None)
+
+        return await submit(
+            meetings.session,
+            copy,
+            done=lambda copied: see_other(f"/meetings/{copied.id}", "copied"),
+            refused=lambda error: render_meeting(
                 request,
                 meetings,
                 meeting_id,
-                errors={"copy": raw_message(error)},
+                errors={"copy": error.message},
                 values={"copy_starts_at": starts_raw, "copy_title": title},
-                status_code=400,
-            )
-        return see_other(f"/meetings/{copy.id}", "copied")
+            ),
+        )

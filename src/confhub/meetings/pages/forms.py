@@ -2,8 +2,9 @@
 do for JSON).
 
 A form keeps every value as typed (so a page shown again with an error keeps it) and collects one
-error per field; times are entered in the province's zone with `<input type="datetime-local">`
-and turned into UTC here. The rules about meetings themselves stay in the services.
+error per field, a message in the form's own words (a service's error comes with its message);
+times are entered in the province's zone with `<input type="datetime-local">` and turned into
+UTC here. The rules about meetings themselves stay in the services.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar.datastructures import FormMultiDict
 
 from confhub.core.dates import check_day
-from confhub.core.errors import InvalidInputError
+from confhub.core.errors import ConfhubError, InvalidInputError
+from confhub.core.forms import form_text
+from confhub.core.i18n import N_
+from confhub.core.messages import Message, Renderable
 from confhub.core.text import LINE_MESSAGE, TEXT_MESSAGE, is_digits, is_line, is_text
 from confhub.meetings.services import AgendaEntry, ChairAssignment, MeetingChanges
 
@@ -32,16 +35,10 @@ _AGENDA_KEY = re.compile(r"agenda-(\d{1,4})-(title|presenter|time)")
 _PHONE = re.compile(r"[0-9+ .\-()]*")
 
 
-def form_text(form: FormMultiDict, name: str) -> str:
-    """A text field of a submitted form, stripped; '' when absent or a file."""
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def parse_local_datetime(value: str, timezone: str, field_name: str) -> datetime:
     """A datetime-local value ("2025-09-10T14:00") in the province's zone, as UTC."""
     if not value:
-        raise InvalidInputError(field_name, "must carry a UTC offset")
+        raise InvalidInputError(field_name, N_("Enter a date and time."))
     for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"):
         try:
             naive = datetime.strptime(value, pattern)  # noqa: DTZ007 - the zone is added below
@@ -49,7 +46,7 @@ def parse_local_datetime(value: str, timezone: str, field_name: str) -> datetime
             continue
         check_day(field_name, naive)  # before the zone's offset is applied
         return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-    raise InvalidInputError(field_name, "must carry a UTC offset")
+    raise InvalidInputError(field_name, N_("Enter a date and time."))
 
 
 def parse_local_date(value: str, field_name: str) -> date | None:
@@ -59,7 +56,7 @@ def parse_local_date(value: str, field_name: str) -> date | None:
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise InvalidInputError(field_name, "must be a date (YYYY-MM-DD)") from None
+        raise InvalidInputError(field_name, N_("Enter a date.")) from None
     return check_day(field_name, day)
 
 
@@ -90,7 +87,7 @@ class MeetingForm:
     host_point_id: str = ""
     province_code: str = ""
     agenda: list[AgendaRow] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, Renderable] = field(default_factory=dict)
 
     @classmethod
     def from_form(cls, form: FormMultiDict) -> MeetingForm:
@@ -120,19 +117,19 @@ class MeetingForm:
     def _check_length(self, name: str, limit: int, required: bool = False) -> None:
         value = getattr(self, name)
         if required and not value:
-            self.errors.setdefault(name, "must not be empty")
+            self.errors.setdefault(name, Message(N_("Required.")))
         elif len(value) > limit:
-            self.errors.setdefault(name, f"must be at most {limit} characters")
+            self.errors.setdefault(name, _at_most(limit))
         elif name == "description" and not is_text(value):
-            self.errors.setdefault(name, TEXT_MESSAGE)
+            self.errors.setdefault(name, Message(TEXT_MESSAGE))
         elif name != "description" and not is_line(value):
-            self.errors.setdefault(name, LINE_MESSAGE)
+            self.errors.setdefault(name, Message(LINE_MESSAGE))
 
     def _time(self, name: str, timezone: str) -> datetime | None:
         try:
             return parse_local_datetime(getattr(self, name), timezone, name)
         except InvalidInputError as error:
-            self.errors.setdefault(name, str(error.extra[0]["message"]) if error.extra else "")
+            self.errors.setdefault(name, error.message)
             return None
 
     def _agenda(self, starts_at: datetime | None, timezone: str) -> list[AgendaEntry]:
@@ -140,18 +137,21 @@ class MeetingForm:
         day = starts_at.astimezone(zone).date() if starts_at else None
         entries = []
         for number, row in enumerate(self.agenda, start=1):
+            item = {"n": number}
             if not row.title:
-                self.errors.setdefault("agenda", f"item {number} has no title")
+                self.errors.setdefault("agenda", Message(N_("Item %(n)s has no title."), item))
             elif len(row.title) > MAX_TITLE or len(row.presenter) > MAX_SHORT:
-                self.errors.setdefault("agenda", f"item {number} is too long")
+                self.errors.setdefault("agenda", Message(N_("Item %(n)s is too long."), item))
             elif not (is_line(row.title) and is_line(row.presenter)):
-                self.errors.setdefault("agenda", f"item {number}: {LINE_MESSAGE}")
+                one_line = N_("Item %(n)s: one line of text, without control characters.")
+                self.errors.setdefault("agenda", Message(one_line, item))
             at: datetime | None = None
             if row.time and day is not None:
                 try:
                     clock = time.fromisoformat(row.time)
                 except ValueError:
-                    self.errors.setdefault("agenda", f"item {number}: not a time of day")
+                    not_a_time = Message(N_("Item %(n)s: enter a time of day."), item)
+                    self.errors.setdefault("agenda", not_a_time)
                     continue
                 at = datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
             entries.append(AgendaEntry(row.title, row.presenter, at))
@@ -170,7 +170,10 @@ class MeetingForm:
             if is_digits(self.host_point_id) and len(self.host_point_id) < 10:
                 host = int(self.host_point_id)
             else:
-                self.errors.setdefault("host_point_id", f"unknown point {self.host_point_id}")
+                unknown = N_("There is no connection point %(point)s.")
+                self.errors.setdefault(
+                    "host_point_id", Message(unknown, {"point": self.host_point_id})
+                )
         return MeetingChanges(
             title=self.title,
             convening_body=self.convening_body,
@@ -182,38 +185,39 @@ class MeetingForm:
             agenda=self._agenda(starts_at, timezone),
         )
 
-    def add_error(self, error: InvalidInputError) -> None:
-        """Record a service's complaint about one field (unknown fields go to the top)."""
+    def add_error(self, error: ConfhubError) -> None:
+        """Record a service's refusal by its field (others, and a conflict, go to the top)."""
         known = {"title", "starts_at", "ends_at", "host_point_id", "province_code", "agenda"}
         name = error.field if error.field in known else "_form"
-        self.errors.setdefault(name, str(error.extra[0]["message"]) if error.extra else "")
+        self.errors.setdefault(name, error.message)
 
 
-def chair_from_form(form: FormMultiDict) -> tuple[ChairAssignment, dict[str, str]]:
+def chair_from_form(form: FormMultiDict) -> tuple[ChairAssignment, dict[str, Renderable]]:
     """A chair's name, title and phone as typed, with the errors of each field."""
     chair = ChairAssignment(
         name=form_text(form, "chair_name"),
         title=form_text(form, "chair_title"),
         phone=form_text(form, "chair_phone"),
     )
-    errors: dict[str, str] = {}
+    errors: dict[str, Renderable] = {}
     if not chair.name:
-        errors["chair_name"] = "must not be empty"
+        errors["chair_name"] = Message(N_("Required."))
     elif len(chair.name) > MAX_CHAIR_NAME:
-        errors["chair_name"] = f"must be at most {MAX_CHAIR_NAME} characters"
+        errors["chair_name"] = _at_most(MAX_CHAIR_NAME)
     elif not is_line(chair.name):
-        errors["chair_name"] = LINE_MESSAGE
+        errors["chair_name"] = Message(LINE_MESSAGE)
     if len(chair.title) > MAX_SHORT:
-        errors["chair_title"] = f"must be at most {MAX_SHORT} characters"
+        errors["chair_title"] = _at_most(MAX_SHORT)
     elif not is_line(chair.title):
-        errors["chair_title"] = LINE_MESSAGE
+        errors["chair_title"] = Message(LINE_MESSAGE)
     if len(chair.phone) > MAX_PHONE:
-        errors["chair_phone"] = f"must be at most {MAX_PHONE} characters"
+        errors["chair_phone"] = _at_most(MAX_PHONE)
     elif not _PHONE.fullmatch(chair.phone):
-        errors["chair_phone"] = f"not a phone number: {chair.phone!r}"
+        errors["chair_phone"] = Message(
+            N_("not a phone number: '%(value)s'"), {"value": chair.phone}
+        )
     return chair, errors
 
 
-def form_values(form: FormMultiDict, *names: str) -> dict[str, Any]:
-    """Some fields as typed, to show again."""
-    return {name: form_text(form, name) for name in names}
+def _at_most(limit: int) -> Message:
+    return Message(N_("At most %(n)s characters."), {"n": limit})

@@ -6,6 +6,7 @@ Readers of the meeting see the table without phones and links; its secretariat a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -16,24 +17,18 @@ from litestar.response import Redirect, Template
 
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
-from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
+from confhub.core.errors import ConfhubError, InvalidInputError, NotFoundError
+from confhub.core.forms import form_text, form_values, page_errors, see_other, submit
+from confhub.core.i18n import N_
 from confhub.core.ids import Id
+from confhub.core.messages import Renderable
 from confhub.core.text import LINE_PATTERN, check_text, is_digits
 from confhub.meetings import qr
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import InvitationService, InviteResult
 from confhub.meetings.models import Meeting
-from confhub.meetings.pages.forms import chair_from_form, form_text, form_values
-from confhub.meetings.pages.messages import raw_message
-from confhub.meetings.pages.views import (
-    MANAGE,
-    READ,
-    PointFilter,
-    points_context,
-    see_other,
-    settings_of,
-    translated,
-)
+from confhub.meetings.pages.forms import chair_from_form
+from confhub.meetings.pages.views import MANAGE, READ, PointFilter, points_context, settings_of
 from confhub.meetings.services import MeetingService
 from confhub.meetings.sheet_reader import read_upload
 from confhub.meetings.unit_list import read_unit_list
@@ -48,7 +43,7 @@ async def render_points(
     meeting_id: Id,
     *,
     point_filter: PointFilter | None = None,
-    errors: dict[str, str] | None = None,
+    errors: Mapping[str, Renderable] | None = None,
     values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Template:
@@ -83,15 +78,15 @@ async def _invite(
     if how == "file":
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise InvalidInputError("file", "the file is empty")
+            raise InvalidInputError("file", N_("The file is empty."))
         entries = await read_unit_list(await read_upload(upload), upload.filename)
         return await invitations.invite(meeting, principal, unit_codes=entries)
     if how == "point":
         point_id = form_text(form, "point_id")
         if not is_digits(point_id) or len(point_id) > 12:
-            raise InvalidInputError("point_ids", "name at least one unit or point to invite")
+            raise InvalidInputError("point_ids", N_("Choose at least one unit or point."))
         return await invitations.invite(meeting, principal, point_ids=[int(point_id)])
-    raise InvalidInputError("how", "name at least one unit or point to invite")
+    raise InvalidInputError("how", N_("Choose at least one unit or point."))
 
 
 class PointPagesController(Controller):
@@ -137,25 +132,19 @@ class PointPagesController(Controller):
         how = form_text(form, "how")
         values = form_values(form, "pasted", "point_id")
         values["unit_types"] = [t for t in form.getall("unit_types", []) if isinstance(t, str)]
-        try:
-            result = await _invite(invitations, meeting, principal, form)
-        except (InvalidInputError, ConflictError) as error:
-            await meetings.repository.session.rollback()
-            key = f"invite_{how}" if how in INVITE_WAYS else "invite_all"
-            return await render_points(
-                request,
-                meetings,
-                principal,
-                meeting_id,
-                errors={key: raw_message(error)},
-                values=values,
-                status_code=error.status_code,
-            )
-        return see_other(
-            f"/meetings/{meeting_id}/points",
-            "invited",
-            n=result.added,
-            already=result.already_invited or None,
+        key = f"invite_{how}" if how in INVITE_WAYS else "invite_all"
+        return await submit(
+            meetings.session,
+            lambda: _invite(invitations, meeting, principal, form),
+            done=lambda result: see_other(
+                f"/meetings/{meeting_id}/points",
+                "invited",
+                n=result.added,
+                already=result.already_invited or None,
+            ),
+            refused=lambda error: render_points(
+                request, meetings, principal, meeting_id, errors={key: error.message}, values=values
+            ),
         )
 
     @get("/meetings/{meeting_id:int}/points/{point_id:int}", name="meeting_point")
@@ -182,7 +171,7 @@ class PointPagesController(Controller):
         meeting_id: Id,
         point_id: Id,
         *,
-        errors: dict[str, str] | None = None,
+        errors: Mapping[str, Renderable] | None = None,
         values: dict[str, Any] | None = None,
         status_code: int = 200,
     ) -> Template:
@@ -190,7 +179,11 @@ class PointPagesController(Controller):
         points = await invitations.invited_points(meeting_id)
         point = next((p for p in points if p.point_id == point_id), None)
         if point is None:
-            raise NotFoundError(f"Point {point_id} is not invited to meeting {meeting_id}")
+            raise NotFoundError(
+                N_("Point %(point)s is not invited to meeting %(meeting)s"),
+                point=point_id,
+                meeting=meeting_id,
+            )
         link = (
             qr.checkin_url(settings_of(request), point.checkin_token)
             if point.checkin_token
@@ -201,7 +194,7 @@ class PointPagesController(Controller):
             "point": point,
             "link": link,
             "qr": qr.qr_svg(link, fit=True) if link else None,
-            "errors": translated(request, errors),
+            "errors": page_errors(request, errors),
             "values": values
             or {
                 "chair_name": point.chair_name or "",
@@ -225,30 +218,31 @@ class PointPagesController(Controller):
         meeting = await meetings.get_managed(principal, meeting_id)
         form = await request.form()
         chair, errors = chair_from_form(form)
-        status_code = 400
-        if not errors:
-            try:
-                await invitations.set_chair(meeting, principal, point_id, chair)
-            except (InvalidInputError, ConflictError) as error:
-                await meetings.repository.session.rollback()
-                field = getattr(error, "field", "_form")
-                errors = {field if field.startswith("chair_") else "_form": raw_message(error)}
-                status_code = error.status_code
-            else:
-                return see_other(
-                    f"/meetings/{meeting_id}/points", "chair", anchor=f"point-{point_id}"
-                )
-        values = form_values(form, "chair_name", "chair_title", "chair_phone")
-        return await self._point_page(
-            request,
-            meetings,
-            invitations,
-            principal,
-            meeting_id,
-            point_id,
-            errors=errors,
-            values=values,
-            status_code=status_code,
+
+        async def refused(error: ConfhubError | None = None) -> Template:
+            if error is not None:
+                field = error.field or ""
+                errors[field if field.startswith("chair_") else "_form"] = error.message
+            values = form_values(form, "chair_name", "chair_title", "chair_phone")
+            return await self._point_page(
+                request,
+                meetings,
+                invitations,
+                principal,
+                meeting_id,
+                point_id,
+                errors=errors,
+                values=values,
+                status_code=400,
+            )
+
+        if errors:
+            return await refused()
+        return await submit(
+            meetings.session,
+            lambda: invitations.set_chair(meeting, principal, point_id, chair),
+            done=see_other(f"/meetings/{meeting_id}/points", "chair", anchor=f"point-{point_id}"),
+            refused=refused,
         )
 
     @post("/meetings/{meeting_id:int}/points/{point_id:int}/chair/clear")
@@ -277,19 +271,14 @@ class PointPagesController(Controller):
     ) -> Template | Redirect:
         """Withdraw the point's invitation (its check-in link stops working)."""
         meeting = await meetings.get_managed(principal, meeting_id)
-        try:
-            await invitations.remove(meeting, principal, point_id)
-        except ConflictError as error:
-            await meetings.repository.session.rollback()
-            return await render_points(
-                request,
-                meetings,
-                principal,
-                meeting_id,
-                errors={"_table": raw_message(error)},
-                status_code=error.status_code,
-            )
-        return see_other(f"/meetings/{meeting_id}/points", "removed")
+        return await submit(
+            meetings.session,
+            lambda: invitations.remove(meeting, principal, point_id),
+            done=see_other(f"/meetings/{meeting_id}/points", "removed"),
+            refused=lambda error: render_points(
+                request, meetings, principal, meeting_id, errors={"_table": error.message}
+            ),
+        )
 
     @post("/meetings/{meeting_id:int}/points/{point_id:int}/revoke")
     async def revoke(
@@ -332,21 +321,18 @@ class PointPagesController(Controller):
         done: str,
     ) -> Template | Redirect:
         meeting = await meetings.get_managed(principal, meeting_id)
-        try:
-            if done == "revoked":
-                await invitations.revoke_token(meeting, principal, point_id)
-            else:
-                await invitations.reissue_token(meeting, principal, point_id)
-        except ConflictError as error:
-            await meetings.repository.session.rollback()
-            return await self._point_page(
+        act = invitations.revoke_token if done == "revoked" else invitations.reissue_token
+        return await submit(
+            meetings.session,
+            lambda: act(meeting, principal, point_id),
+            done=see_other(f"/meetings/{meeting_id}/points/{point_id}", done),
+            refused=lambda error: self._point_page(
                 request,
                 meetings,
                 invitations,
                 principal,
                 meeting_id,
                 point_id,
-                errors={"_form": raw_message(error)},
-                status_code=error.status_code,
-            )
-        return see_other(f"/meetings/{meeting_id}/points/{point_id}", done)
+                errors={"_form": error.message},
+            ),
+        )

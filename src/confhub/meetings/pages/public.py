@@ -17,6 +17,7 @@ from litestar.response import Template
 
 from confhub.accounts.guards import current_principal
 from confhub.core.errors import InvalidInputError
+from confhub.core.i18n import N_
 from confhub.core.ids import Id, parse_code
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.pages.views import render_meeting
@@ -36,7 +37,7 @@ def _province_choice(request: Request[Any, Any, Any], province: str | None) -> i
     code = parse_code(province)
     if code is not None:
         return code
-    raise InvalidInputError("province", "must be a province code")
+    raise InvalidInputError("province", N_("must be a province code"))
 
 
 class MeetingPagesController(Controller):
@@ -60,7 +61,7 @@ class MeetingPagesController(Controller):
         the chooser; without it, the signed-in user's province or the configured default.
         """
         province_code = _province_choice(request, province)
-        session = meetings.repository.session
+        session = meetings.session
         selected = await session.get(Province, province_code) if province_code else None
         context: dict[str, Any] = {"province": selected, "upcoming": [], "recent": []}
         if selected is None:

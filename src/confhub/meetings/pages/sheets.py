@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 import anyio.to_thread
@@ -22,19 +22,18 @@ from litestar.response import Redirect, Template
 
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
-from confhub.core.errors import ConflictError, InvalidInputError
-from confhub.core.i18n import language_of
+from confhub.core.errors import ConfhubError, InvalidInputError
+from confhub.core.forms import form_text, page_errors, see_other, submit
+from confhub.core.i18n import N_
 from confhub.core.ids import Id
+from confhub.core.messages import Renderable
 from confhub.core.spreadsheets import Cell, csv_bytes
 from confhub.meetings import chair_import, qr
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import EDITABLE_STATUSES, InvitationService
 from confhub.meetings.models import Meeting
-from confhub.meetings.pages import messages
-from confhub.meetings.pages.forms import form_text
-from confhub.meetings.pages.messages import raw_message
 from confhub.meetings.pages.points import render_points
-from confhub.meetings.pages.views import see_other, settings_of, translated
+from confhub.meetings.pages.views import settings_of
 from confhub.meetings.services import MeetingService
 from confhub.meetings.sheet_limits import MAX_ROWS
 from confhub.meetings.sheet_reader import read_upload
@@ -56,15 +55,13 @@ def _qr_svg(link: str) -> str:
 def _rows_from_json(raw: str) -> list[chair_import.SheetRow]:
     """The rows a preview page carried in its hidden field, checked for shape."""
     if len(raw) > ROWS_FIELD_MAX_CHARS:
-        raise InvalidInputError("file", "not a readable CSV file")
+        raise InvalidInputError("file", N_("The CSV file cannot be read."))
     try:
         rows = msgspec.json.decode(raw.encode(), type=list[chair_import.SheetRow])
-    except msgspec.ValidationError:
-        raise InvalidInputError("file", "not a readable CSV file") from None
-    except msgspec.DecodeError:
-        raise InvalidInputError("file", "not a readable CSV file") from None
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise InvalidInputError("file", N_("The CSV file cannot be read.")) from None
     if len(rows) > MAX_ROWS:
-        raise InvalidInputError("file", f"the sheet has more than {MAX_ROWS} rows")
+        raise InvalidInputError("file", N_("the sheet has more than %(n)s rows"), n=MAX_ROWS)
     return rows
 
 
@@ -75,7 +72,7 @@ def _preview_page(
     rows: list[chair_import.SheetRow],
     *,
     filename: str = "",
-    error: str | None = None,
+    error: Renderable | None = None,
     status_code: int = 200,
 ) -> Template:
     context = {
@@ -84,8 +81,7 @@ def _preview_page(
         "rows_json": msgspec.json.encode([asdict(r) for r in rows]).decode(),
         "filename": filename,
         "open": meeting.status in EDITABLE_STATUSES,
-        "errors": translated(request, {"_form": error} if error else None),
-        "translate_error": partial(messages.translate, language_of(request)),
+        "errors": page_errors(request, {"_form": error} if error else None),
     }
     return Template("meetings/chair_preview.html", context=context, status_code=status_code)
 
@@ -113,21 +109,24 @@ class SheetPagesController(Controller):
         meeting = await meetings.get_managed(principal, meeting_id)
         upload = (await request.form()).get("file")
         filename = upload.filename if isinstance(upload, UploadFile) else ""
-        session = meetings.repository.session
-        try:
+
+        async def read() -> Template:
             data = await read_upload(upload) if isinstance(upload, UploadFile) else b""
             rows = await chair_import.read_sheet(data, filename)
-            checked = await chair_import.preview(session, meeting, principal, rows)
+            checked = await chair_import.preview(meetings.session, meeting, principal, rows)
+            return _preview_page(request, meeting, checked, rows, filename=filename)
+
+        try:
+            return await read()
         except InvalidInputError as error:
             return await render_points(
                 request,
                 meetings,
                 principal,
                 meeting_id,
-                errors={"chair_file": raw_message(error)},
+                errors={"chair_file": error.message},
                 status_code=400,
             )
-        return _preview_page(request, meeting, checked, rows, filename=filename)
 
     @post("/meetings/{meeting_id:int}/chairs/import")
     async def confirm(
@@ -140,14 +139,21 @@ class SheetPagesController(Controller):
         """Assign every row's chair, or (when any row is now wrong) none."""
         meeting = await meetings.get_managed(principal, meeting_id)
         form = await request.form()
-        session = meetings.repository.session
-        try:
+
+        async def apply() -> int:
             rows = _rows_from_json(form_text(form, "rows"))
-            count = await chair_import.apply(session, meeting, principal, rows)
-        except (InvalidInputError, ConflictError) as error:
-            await session.rollback()
-            return await self._refused(request, meetings, principal, meeting_id, form, error)
-        return see_other(f"/meetings/{meeting_id}/points", "chairs_imported", n=count)
+            return await chair_import.apply(meetings.session, meeting, principal, rows)
+
+        return await submit(
+            meetings.session,
+            apply,
+            done=lambda count: see_other(
+                f"/meetings/{meeting_id}/points", "chairs_imported", n=count
+            ),
+            refused=lambda error: self._refused(
+                request, meetings, principal, meeting_id, form, error
+            ),
+        )
 
     async def _refused(
         self,
@@ -156,7 +162,7 @@ class SheetPagesController(Controller):
         principal: Principal,
         meeting_id: Id,
         form: FormMultiDict,
-        error: InvalidInputError | ConflictError,
+        error: ConfhubError,
     ) -> Template:
         """The preview again with what is now wrong, or the table when the sheet is unusable."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -164,20 +170,12 @@ class SheetPagesController(Controller):
             rows = _rows_from_json(form_text(form, "rows"))
         except InvalidInputError:
             rows = []
-        if isinstance(error, ConflictError) or not rows:
+        if not isinstance(error, InvalidInputError) or not rows:
             return await render_points(
-                request,
-                meetings,
-                principal,
-                meeting_id,
-                errors={"chair_file": raw_message(error)},
-                status_code=error.status_code,
+                request, meetings, principal, meeting_id, errors={"chair_file": error.message}
             )
-        session = meetings.repository.session
-        checked = await chair_import.preview(session, meeting, principal, rows)
-        return _preview_page(
-            request, meeting, checked, rows, error=raw_message(error), status_code=400
-        )
+        checked = await chair_import.preview(meetings.session, meeting, principal, rows)
+        return _preview_page(request, meeting, checked, rows, error=error.message)
 
     @get("/meetings/{meeting_id:int}/chairs.csv", name="chair_sheet")
     async def chair_sheet(

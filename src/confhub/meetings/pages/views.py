@@ -7,13 +7,13 @@ own points; the province's secretariat (`manages_province`) gets every action.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Request
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -21,13 +21,14 @@ from confhub.accounts.guards import current_principal
 from confhub.accounts.principal import Principal
 from confhub.accounts.visibility import sees_chair
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError, PermissionDeniedError
-from confhub.core.i18n import language_of
+from confhub.core.forms import page_errors
+from confhub.core.i18n import N_
 from confhub.core.ids import Id
+from confhub.core.messages import Renderable
 from confhub.db import DbSession
 from confhub.meetings import documents, qr
 from confhub.meetings.invitations import EDITABLE_STATUSES, InvitationService, InvitedPoint
 from confhub.meetings.models import Meeting, MeetingStatus
-from confhub.meetings.pages import messages
 from confhub.meetings.pages.audit_log import audit_lines
 from confhub.meetings.services import ALLOWED_TRANSITIONS, CLOSED_STATUSES, MeetingService
 from confhub.points.models import ConnectionPoint
@@ -46,22 +47,6 @@ def settings_of(request: Request[Any, Any, Any]) -> Settings:
     return settings
 
 
-def see_other(
-    path: str, done: str | None = None, *, anchor: str | None = None, **params: Any
-) -> Redirect:
-    """The answer to a successful POST: go to `path`, saying what was done (`?done=`)."""
-    query = {"done": done, **params} if done else params
-    query = {k: v for k, v in query.items() if v is not None}
-    target = f"{path}?{urlencode(query)}" if query else path
-    return Redirect(f"{target}#{anchor}" if anchor else target, status_code=303)
-
-
-def translated(request: Request[Any, Any, Any], errors: dict[str, str] | None) -> dict[str, str]:
-    """Errors by field, in the page's language."""
-    language = language_of(request)
-    return {key: messages.translate(language, text) for key, text in (errors or {}).items()}
-
-
 async def load_meeting(session: DbSession, meeting_id: int) -> Meeting:
     """A meeting with its agenda and province, or 404."""
     meeting = await session.scalar(
@@ -71,7 +56,7 @@ async def load_meeting(session: DbSession, meeting_id: int) -> Meeting:
         .execution_options(populate_existing=True)
     )
     if meeting is None:
-        raise NotFoundError(f"No meeting {meeting_id}")
+        raise NotFoundError(N_("No meeting %(id)s"), id=meeting_id)
     return meeting
 
 
@@ -110,11 +95,11 @@ async def meeting_context(
     meetings: MeetingService,
     meeting_id: Id,
     *,
-    errors: dict[str, str] | None = None,
+    errors: Mapping[str, Renderable] | None = None,
     values: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything `meetings/meeting.html` shows to the caller."""
-    session = meetings.repository.session
+    session = meetings.session
     principal = current_principal(request)
     meeting = await load_meeting(session, meeting_id)
     access = await access_of(meetings, principal, meeting)
@@ -127,7 +112,7 @@ async def meeting_context(
         "host": host,
         "invited": counts.get(meeting.id, 0),
         "access": access,
-        "errors": translated(request, errors),
+        "errors": page_errors(request, errors),
         "values": values or {},
     }
     if access == PUBLIC:
@@ -155,7 +140,7 @@ async def render_meeting(
     meetings: MeetingService,
     meeting_id: Id,
     *,
-    errors: dict[str, str] | None = None,
+    errors: Mapping[str, Renderable] | None = None,
     values: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Template:
@@ -201,11 +186,11 @@ async def points_context(
     access: str,
     point_filter: PointFilter,
     *,
-    errors: dict[str, str] | None = None,
+    errors: Mapping[str, Renderable] | None = None,
     values: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything `meetings/points.html` shows."""
-    session = meetings.repository.session
+    session = meetings.session
     principal = current_principal(request)
     # Withheld before filtering, so a search cannot find a chair by a name the caller may not see.
     points = [
@@ -222,7 +207,7 @@ async def points_context(
         "total": len(points),
         "without_chair": sum(1 for p in points if not p.has_chair),
         "filter": point_filter,
-        "errors": translated(request, errors),
+        "errors": page_errors(request, errors),
         "values": values or {},
     }
     if access == MANAGE:
