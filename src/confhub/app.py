@@ -37,7 +37,7 @@ from confhub.attendance.live import live_socket
 from confhub.attendance.pages import LivePagesController
 from confhub.attendance.runtime import build_live_runtime
 from confhub.attendance.snapshots import SnapshotReads
-from confhub.attendance.writer import CheckinWriter
+from confhub.attendance.writer import AttendanceWriter
 from confhub.calendar.controllers import CalendarFeedController, ProfilePageController
 from confhub.calendar.links import with_calendar_links
 from confhub.core.errors import exception_handlers
@@ -201,7 +201,7 @@ class ConfhubPlugin(InitPluginProtocol):
                 # Live-channel handshakes per address, and the links they open.
                 "handshake_throttle": handshake_throttle,
                 "checkin_links": checkin_links,
-                "checkin_writer": CheckinWriter(db_config),
+                "attendance_writer": AttendanceWriter(db_config),
                 "live_snapshots": SnapshotReads(db_config),
             }
         )

@@ -20,7 +20,8 @@ from confhub.accounts.models import Role, User
 from confhub.accounts.principal import Principal
 from confhub.accounts.services import UserService
 from confhub.attendance.actors import Actor
-from confhub.attendance.rollcall import CheckinInput, record_checkin
+from confhub.attendance.rollcall import record_checkin
+from confhub.attendance.schemas import CheckinWrite
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.meetings.services import AgendaEntry, ChairAssignment, MeetingService
 from confhub.points.models import ConnectionPoint
@@ -135,7 +136,7 @@ async def _roll_call(
         if point.id in pending:
             continue
         if point.id in absent:
-            answer = CheckinInput(
+            answer = CheckinWrite(
                 point_id=point.id,
                 status="absent",
                 idempotency_key=f"demo-{meeting.id}-{point.id}",
@@ -143,7 +144,7 @@ async def _roll_call(
             )
         else:
             delegates = CAM_TU_DELEGATES if point.unit_code == CAM_TU else rng.randint(15, 40)
-            answer = CheckinInput(
+            answer = CheckinWrite(
                 point_id=point.id,
                 status="present",
                 idempotency_key=f"demo-{meeting.id}-{point.id}",

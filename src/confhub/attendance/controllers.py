@@ -21,8 +21,6 @@ from confhub.attendance import report as attendance_report
 from confhub.attendance import views
 from confhub.attendance.actors import Actor
 from confhub.attendance.models import CheckinRecord
-from confhub.attendance.readiness import record_signal, set_rehearsal
-from confhub.attendance.rollcall import CheckinInput
 from confhub.attendance.schemas import (
     AttendanceRead,
     CheckinRead,
@@ -30,6 +28,7 @@ from confhub.attendance.schemas import (
     RehearsalChange,
     SignalWrite,
 )
+from confhub.attendance.writer import writer_of
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError
 from confhub.core.ids import MAX_ID, Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
@@ -103,18 +102,7 @@ class AttendanceApiController(Controller):
         # writer would otherwise hold every pooled connection, the writer's included.
         await db_session.commit()
         # Committed, with whatever else arrived meanwhile, before it is answered.
-        outcome = await request.app.state.checkin_writer.submit(
-            meeting_id,
-            actor,
-            CheckinInput(
-                point_id=data.point_id,
-                status=data.status,
-                idempotency_key=data.idempotency_key,
-                delegates_present=data.delegates_present,
-                reason=data.reason,
-                note=data.note,
-            ),
-        )
+        outcome = await writer_of(request).submit(meeting_id, actor, data)
         status = HTTP_201_CREATED if outcome.created else HTTP_200_OK
         return Response(checkin_read(outcome.record), status_code=status)
 
@@ -146,8 +134,8 @@ class AttendanceApiController(Controller):
         if meeting is None:
             raise NotFoundError(f"No meeting {meeting_id}")
         actor = await request_actor(request, db_session, meeting)
-        await record_signal(db_session, meeting, actor, data.point_id, data.signal)
-        await db_session.commit()
+        await db_session.commit()  # its connection back before waiting for the writer
+        await writer_of(request).signal(meeting_id, actor, data.point_id, data.signal)
         view = await views.snapshot(
             db_session, meeting, frozenset({data.point_id}), with_phones=False
         )
@@ -176,14 +164,20 @@ class AttendanceApiController(Controller):
         dependencies={"principal": Provide(provide_required_principal, sync_to_thread=False)},
     )
     async def rehearsal(
-        self, meetings: MeetingService, principal: Principal, meeting_id: Id, data: RehearsalChange
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        meetings: MeetingService,
+        principal: Principal,
+        meeting_id: Id,
+        data: RehearsalChange,
     ) -> AttendanceRead:
         """Starting resets every point's signal to `untested`; the board lists who is not ready."""
         meeting = await meetings.get_managed(principal, meeting_id)
-        session = meetings.repository.session
-        await set_rehearsal(session, meeting, principal, data.action == "start")
-        await session.commit()
-        view = await views.snapshot(session, meeting, None, with_phones=True)
+        await db_session.commit()  # its connection back before waiting for the writer
+        await writer_of(request).rehearsal(meeting_id, principal, data.action == "start")
+        await db_session.refresh(meeting)  # as the writer's transaction left it
+        view = await views.snapshot(db_session, meeting, None, with_phones=True)
         return AttendanceRead(view["version"], view["meeting"], view["totals"], view["points"])
 
     # Litestar's path parameters are whole segments (`attendance.{fmt}` would only match those

@@ -29,14 +29,12 @@ from confhub.attendance.handshake import (
 )
 from confhub.attendance.hub import MAX_BATCH, AttendanceHub, LiveClient
 from confhub.attendance.presence import PresenceTracker
-from confhub.attendance.readiness import record_signal
-from confhub.attendance.rollcall import CheckinInput
+from confhub.attendance.schemas import decode_checkin
 from confhub.attendance.snapshots import SnapshotReads
+from confhub.attendance.writer import AttendanceWriter
 from confhub.core.errors import ConfhubError
 from confhub.core.outages import outage_of
-from confhub.core.text import check_line, check_text
 from confhub.meetings.link_cache import LinkLookupsBusyError
-from confhub.meetings.models import Meeting
 from confhub.system import metrics
 
 # The size and rate caps of a socket's messages are settings (CONFHUB_WS_*): a token bucket
@@ -83,6 +81,7 @@ class LiveConnection:
         self.hub: AttendanceHub = state.live_hub
         self.presence: PresenceTracker = state.presence
         self.snapshots: SnapshotReads = state.live_snapshots
+        self.writer: AttendanceWriter = state.attendance_writer
         self.db_config = state.db_config
         self.meeting_id = meeting_id
         self.access = access
@@ -295,19 +294,12 @@ class LiveConnection:
         )
 
     async def _on_checkin(self, message: dict[str, Any]) -> None:
-        # Text no answer can be stored with is refused here, for good: an `error` without the
-        # "send it again" of a failed write, since sending it again could never succeed.
-        data = CheckinInput(
-            point_id=_whole_number(message.get("point_id"), "point_id"),
-            status=check_line("status", str(message.get("status", ""))),
-            idempotency_key=check_line("idempotency_key", str(message.get("idempotency_key", ""))),
-            delegates_present=_optional_int(message.get("delegates_present")),
-            reason=_optional_text(message.get("reason"), "reason"),
-            note=_optional_text(message.get("note"), "note"),
-        )
+        # The HTTP check-in's schema: what it refuses is refused here for good, an `error`
+        # without the "send it again" of a failed write, since sending it again could never
+        # succeed.
+        data = decode_checkin(message)
         # Committed (with whatever else arrived meanwhile) before it is acknowledged.
-        writer = self.socket.app.state.checkin_writer
-        outcome = await writer.submit(self.meeting_id, self.access.actor, data)
+        outcome = await self.writer.submit(self.meeting_id, self.access.actor, data)
         await self._send(
             {
                 "type": "ack",
@@ -327,17 +319,12 @@ class LiveConnection:
         if point_id is None:
             await self._error("say which point_id the signal is for")
             return
-        async with self.db_config.get_session() as session:
-            meeting = await session.get(Meeting, self.meeting_id)
-            assert meeting is not None
-            await record_signal(
-                session,
-                meeting,
-                self.access.actor,
-                _whole_number(point_id, "point_id"),
-                str(message.get("signal", "")),
-            )
-            await session.commit()
+        await self.writer.signal(
+            self.meeting_id,
+            self.access.actor,
+            _whole_number(point_id, "point_id"),
+            str(message.get("signal", "")),
+        )
 
     async def _on_resync(self, message: dict[str, Any]) -> None:
         """The deltas after `since`, in order; a snapshot when `since` is 0, further behind than
@@ -379,13 +366,3 @@ def _whole_number(value: Any, name: str) -> int:
     if (isinstance(value, float) and number != value) or abs(number) > MAX_WHOLE_NUMBER:
         raise ValueError(f"{name} must be a whole number")
     return number
-
-
-def _optional_int(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    return _whole_number(value, "delegates_present")
-
-
-def _optional_text(value: Any, name: str) -> str | None:
-    return None if value is None else check_text(name, str(value)[:2000])

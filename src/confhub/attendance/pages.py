@@ -18,19 +18,20 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from confhub.accounts.guards import current_principal
 from confhub.attendance import views
 from confhub.attendance.actors import ANSWERING_STATUSES, Actor
 from confhub.attendance.models import RollCallStatus, Signal
 from confhub.attendance.presence import HEARTBEAT_EVERY
-from confhub.attendance.readiness import record_signal
-from confhub.attendance.rollcall import CheckinInput, find_checkin, record_checkin
-from confhub.attendance.schemas import MAX_DELEGATES
-from confhub.core.errors import ConfhubError, PermissionDeniedError
+from confhub.attendance.rollcall import find_checkin
+from confhub.attendance.schemas import MAX_KEY, MAX_TEXT, CheckinWrite, decode_checkin
+from confhub.attendance.writer import writer_of
+from confhub.core.errors import ConfhubError, InvalidInputError, PermissionDeniedError
 from confhub.core.i18n import N_
 from confhub.core.ids import Id
-from confhub.core.text import LINE_PATTERN, is_digits, is_line, is_text
+from confhub.core.text import LINE_PATTERN, is_text
 from confhub.db import DbSession
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import InvitationService
@@ -39,17 +40,23 @@ from confhub.meetings.services import MeetingService
 from confhub.units.matching import fold
 
 HISTORY_SHOWN = 5
-MAX_REASON = 2000
 READY_SIGNALS = frozenset({Signal.TEST_OK.value, Signal.CONNECTED.value})
 # The board's filters (`?show=`), in the order the page offers them.
 BOARD_FILTERS = ("all", "not_ready", "absent", "pending", "offline")
 # Live pages are never served from a cache (nor from the back/forward cache with a stale form).
 NO_STORE = {"Cache-Control": "no-store"}
+# What the form says of a refused field (the schema's refusals, in the page's words).
+FIELD_ERRORS = {
+    "status": N_("Choose “Present” or “Absent”."),
+    "delegates_present": N_("Enter the number of delegates present (0 or more)."),
+    "reason": N_("Say why the point is absent."),
+}
 
 
 @dataclass
 class CheckinForm:
-    """The roll-call form as typed; `errors()` names what is wrong (message ids by field)."""
+    """The roll-call form as typed (shown again when refused); `answer()` decodes it with the
+    check-in schema of every door, and `errors()` says what is wrong as the page's message ids."""
 
     status: str = ""
     delegates_present: str = ""
@@ -58,70 +65,57 @@ class CheckinForm:
 
     @classmethod
     def from_form(cls, form: FormMultiDict) -> CheckinForm:
-        """Read the submitted fields (files and missing fields read as empty)."""
+        """Read the submitted fields (files and missing fields read as empty; a text area and
+        the hidden key hold no more than their fields may)."""
 
         def text(name: str) -> str:
             value = form.get(name)
             return value.strip() if isinstance(value, str) else ""
 
-        key = text("idempotency_key")[:100]
         return cls(
             status=text("status"),
             delegates_present=text("delegates_present"),
-            reason=text("reason")[:MAX_REASON],
+            reason=text("reason")[:MAX_TEXT],
+            idempotency_key=text("idempotency_key")[:MAX_KEY],
+        )
+
+    def answer(self, point_id: int) -> CheckinWrite:
+        """The answer for the link's point; `InvalidInputError` names what is wrong."""
+        fields: dict[str, Any] = {
+            "point_id": point_id,
+            "status": self.status,
+            "idempotency_key": self.idempotency_key,
+        }
+        # The number stays in its field when "Absent" is chosen: it is no part of that answer.
+        if self.status == RollCallStatus.PRESENT.value and self.delegates_present:
+            fields["delegates_present"] = self.delegates_present
+        if self.reason:
+            fields["reason"] = self.reason
+        return decode_checkin(fields)
+
+    def errors(self, refused: ConfhubError) -> dict[str, str]:
+        """The message id the page shows for a refused answer, by field (`_form`: above it)."""
+        field = refused.field if isinstance(refused, InvalidInputError) else None
+        if field == "idempotency_key":
             # A key no answer can be stored under is dropped: the page shown again gets a new one.
-            idempotency_key=key if is_line(key) else "",
-        )
-
-    def errors(self) -> dict[str, str]:
-        """One message id per wrong field; empty when the answer can be stored."""
-        errors: dict[str, str] = {}
-        if self.status not in (RollCallStatus.PRESENT.value, RollCallStatus.ABSENT.value):
-            errors["status"] = N_("Choose “Present” or “Absent”.")
-        elif self.status == RollCallStatus.PRESENT.value and self.delegates() is None:
-            errors["delegates_present"] = N_("Enter the number of delegates present (0 or more).")
-        elif self.status == RollCallStatus.ABSENT.value and not self.reason:
-            errors["reason"] = N_("Say why the point is absent.")
-        if not is_text(self.reason):
-            errors["reason"] = N_("Remove the control characters (invisible ones such as NUL).")
-        if not self.idempotency_key:
-            errors["_form"] = N_("The form has expired; please send it again.")
-        return errors
-
-    def delegates(self) -> int | None:
-        """The number typed, when it is a whole number in range."""
-        if not is_digits(self.delegates_present) or len(self.delegates_present) > 6:
-            return None
-        number = int(self.delegates_present)
-        return number if number <= MAX_DELEGATES else None
-
-    def to_input(self, point_id: int) -> CheckinInput:
-        """The service's input (call only when `errors()` is empty)."""
-        present = self.status == RollCallStatus.PRESENT.value
-        return CheckinInput(
-            point_id=point_id,
-            status=self.status,
-            idempotency_key=self.idempotency_key,
-            delegates_present=self.delegates() if present else None,
-            reason=self.reason or None,
-        )
+            self.idempotency_key = ""
+            return {"_form": N_("The form has expired; please send it again.")}
+        if field == "reason" and not is_text(self.reason):
+            return {"reason": N_("Remove the control characters (invisible ones such as NUL).")}
+        if field in FIELD_ERRORS:
+            return {field: FIELD_ERRORS[field]}
+        return {"_form": refusal(refused)}
 
 
-async def fresh_key_for_a_stale_form(
-    session: DbSession, invitation: Invitation, form: CheckinForm
-) -> None:
-    """A key already stored with another answer comes from a form shown again (the browser's
-    Back button): that is a correction, not a repeat, so it gets a key of its own."""
-    stored = await find_checkin(session, invitation.meeting_id, form.idempotency_key)
-    if stored is None:
-        return
-    typed = form.to_input(invitation.point_id)
-    if (stored.status, stored.delegates_present, stored.reason) != (
-        typed.status,
-        typed.delegates_present,
-        typed.reason,
-    ):
-        form.idempotency_key = secrets.token_urlsafe(18)
+async def is_stale(session: DbSession, meeting_id: int, answer: CheckinWrite) -> bool:
+    """Whether the answer's key is stored with another answer: the form was shown again (the
+    browser's Back button), so this is a correction, not a repeat, and needs a key of its own."""
+    stored = await find_checkin(session, meeting_id, answer.idempotency_key)
+    return stored is not None and (stored.status, stored.delegates_present, stored.reason) != (
+        answer.status,
+        answer.delegates_present,
+        answer.reason,
+    )
 
 
 def checkin_path(token: str, **query: str) -> str:
@@ -206,45 +200,50 @@ class LivePagesController(Controller):
 
     @post("/checkin/{token:str}", name="checkin_answer")
     async def checkin_answer(
-        self, request: Request[Any, Any, Any], invitations: InvitationService, token: str
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        invitations: InvitationService,
+        token: str,
     ) -> Template | Redirect:
-        """The form's answer without JavaScript: stored once per key, then a confirmation."""
+        """The form's answer without JavaScript, stored by the writer every door uses: once per
+        key, then a confirmation. An outage of the database is the 503 page saying to send it
+        again shortly (with the same key, so it is stored once)."""
         invitation = await invitations.by_token(token)
         form = CheckinForm.from_form(await request.form())
-        errors = form.errors()
-        if not errors:
-            session = invitations.repository.session
-            await fresh_key_for_a_stale_form(session, invitation, form)
-            try:
-                outcome = await record_checkin(
-                    session,
-                    invitation.meeting,
-                    Actor.of_link(invitation.point_id),
-                    form.to_input(invitation.point_id),
-                )
-            except ConfhubError as exc:
-                errors = {"_form": refusal(exc)}
-            else:
-                await session.commit()  # stored before the confirmation is shown
-                key = outcome.record.idempotency_key
-                return Redirect(checkin_path(token, stored=key) + "#answer", status_code=303)
-        return await render_checkin(
-            request, invitations, invitation, form=form, errors=errors, status_code=400
-        )
+        try:
+            answer = form.answer(invitation.point_id)
+            if await is_stale(db_session, invitation.meeting_id, answer):
+                form.idempotency_key = secrets.token_urlsafe(18)
+                answer = form.answer(invitation.point_id)
+            await db_session.commit()  # its connection back before waiting for the writer
+            outcome = await writer_of(request).submit(
+                invitation.meeting_id, Actor.of_link(invitation.point_id), answer
+            )
+        except ConfhubError as exc:
+            errors = form.errors(exc)
+            return await render_checkin(
+                request, invitations, invitation, form=form, errors=errors, status_code=400
+            )
+        key = outcome.record.idempotency_key
+        return Redirect(checkin_path(token, stored=key) + "#answer", status_code=303)
 
     @post("/checkin/{token:str}/signal", name="checkin_signal")
     async def checkin_signal(
-        self, request: Request[Any, Any, Any], invitations: InvitationService, token: str
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        invitations: InvitationService,
+        token: str,
     ) -> Template | Redirect:
         """The technician's report of the link without JavaScript."""
         invitation = await invitations.by_token(token)
         value = (await request.form()).get("signal")
         value = value if isinstance(value, str) else ""
-        session = invitations.repository.session
+        await db_session.commit()  # its connection back before waiting for the writer
         try:
-            await record_signal(
-                session,
-                invitation.meeting,
+            await writer_of(request).signal(
+                invitation.meeting_id,
                 Actor.of_link(invitation.point_id),
                 invitation.point_id,
                 value,
@@ -253,7 +252,6 @@ class LivePagesController(Controller):
             return await render_checkin(
                 request, invitations, invitation, errors={"signal": refusal(exc)}, status_code=400
             )
-        await session.commit()
         return Redirect(checkin_path(token, signal="saved") + "#technician", status_code=303)
 
     @get("/m/{meeting_id:int}/live", name="live_board")

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from confhub.accounts.principal import Principal
 from confhub.attendance import events, rows
 from confhub.attendance.actors import ANSWERING_STATUSES, Actor, may_act_for_point
-from confhub.attendance.models import CheckinRecord, EventType, RollCallStatus
-from confhub.attendance.schemas import MAX_DELEGATES
+from confhub.attendance.models import CheckinRecord, EventType
+from confhub.attendance.schemas import CheckinWrite
 from confhub.attendance.views import point_state
 from confhub.core.errors import (
     ConfhubError,
@@ -35,47 +35,12 @@ from confhub.points.models import ConnectionPoint
 
 
 @dataclass(frozen=True)
-class CheckinInput:
-    """A roll-call answer as sent over HTTP or the websocket."""
-
-    point_id: int
-    status: str
-    idempotency_key: str
-    delegates_present: int | None = None
-    reason: str | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
 class CheckinOutcome:
     """The stored record, whether this call created it, and the delta to broadcast."""
 
     record: CheckinRecord
     created: bool
     message: dict[str, Any] | None
-
-
-def _check_input(data: CheckinInput) -> tuple[RollCallStatus, int | None, str | None]:
-    try:
-        status = RollCallStatus(data.status)
-    except ValueError:
-        raise InvalidInputError("status", "must be present or absent") from None
-    if status is RollCallStatus.PENDING:
-        raise InvalidInputError("status", "must be present or absent")
-    key = data.idempotency_key.strip()
-    if not key or len(key) > 100:
-        raise InvalidInputError("idempotency_key", "must be 1 to 100 characters")
-    reason = (data.reason or "").strip() or None
-    delegates = data.delegates_present
-    if status is RollCallStatus.PRESENT:
-        if delegates is None or not 0 <= delegates <= MAX_DELEGATES:
-            raise InvalidInputError(
-                "delegates_present", f"a number from 0 to {MAX_DELEGATES} is required"
-            )
-        return status, delegates, reason
-    if reason is None:
-        raise InvalidInputError("reason", "say why the point is absent")
-    return status, None, reason
 
 
 async def find_checkin(session: DbSession, meeting_id: int, key: str) -> CheckinRecord | None:
@@ -89,7 +54,7 @@ async def find_checkin(session: DbSession, meeting_id: int, key: str) -> Checkin
 
 
 async def record_checkin(
-    session: DbSession, meeting: Meeting, actor: Actor, data: CheckinInput
+    session: DbSession, meeting: Meeting, actor: Actor, data: CheckinWrite
 ) -> CheckinOutcome:
     """Store a roll-call answer once per idempotency key; a repeat returns the first."""
     (result,) = await store_checkins(session, meeting, [(actor, data)])
@@ -99,7 +64,7 @@ async def record_checkin(
 
 
 async def store_checkins(
-    session: DbSession, meeting: Meeting, answers: Sequence[tuple[Actor, CheckinInput]]
+    session: DbSession, meeting: Meeting, answers: Sequence[tuple[Actor, CheckinWrite]]
 ) -> list[CheckinOutcome | ConfhubError]:
     """Store several roll-call answers in the caller's transaction, in order, with a few
     statements whatever their number; each gets its outcome or the error that refused it.
@@ -135,12 +100,12 @@ class _Batch:
 
     @classmethod
     async def read(
-        cls, session: DbSession, meeting: Meeting, answers: Sequence[tuple[Actor, CheckinInput]]
+        cls, session: DbSession, meeting: Meeting, answers: Sequence[tuple[Actor, CheckinWrite]]
     ) -> _Batch:
         """Take the meeting's version counter, then read the keys, points and rows involved."""
         now = datetime.now(UTC)
         version = await events.lock_version(session, meeting.id)
-        keys = {data.idempotency_key.strip() for _actor, data in answers}
+        keys = {data.idempotency_key for _actor, data in answers}
         stored = {
             record.idempotency_key: record
             for chunk in rows.chunks(sorted(keys))
@@ -157,10 +122,10 @@ class _Batch:
         states = await rows.read_states(session, meeting.id, point_ids)
         return cls(session, meeting, now, version, stored, invited, states)
 
-    def take(self, actor: Actor, data: CheckinInput) -> None:
-        """Answer one: the first record of a repeated key, or a new record; raises what
-        refuses it."""
-        earlier = self.stored.get(data.idempotency_key.strip())
+    def take(self, actor: Actor, data: CheckinWrite) -> None:
+        """Answer one (valid by its schema): the first record of a repeated key, or a new
+        record; raises what refuses it."""
+        earlier = self.stored.get(data.idempotency_key)
         if earlier is not None:
             # A repeat is answered only to someone who may answer for that point.
             point = self.invited.get(earlier.point_id)
@@ -168,14 +133,13 @@ class _Batch:
                 raise PermissionDeniedError("You may only answer for your own connection point")
             self.results.append(CheckinOutcome(earlier, created=False, message=None))
             return
-        status, delegates, reason = _check_input(data)
         point = self._point(actor, data.point_id)
         meeting = self.meeting
         if meeting.status not in ANSWERING_STATUSES and not (
             actor.source == "secretariat" and meeting.status == MeetingStatus.ENDED.value
         ):
             raise ConflictError(f"The meeting is {meeting.status}; the roll call is closed")
-        self._accept(actor, point, data, status, delegates, reason)
+        self._accept(actor, point, data)
 
     def _point(self, actor: Actor, point_id: int) -> ConnectionPoint:
         point = self.invited.get(point_id)
@@ -185,36 +149,27 @@ class _Batch:
             raise PermissionDeniedError("You may only answer for your own connection point")
         return point
 
-    def _accept(
-        self,
-        actor: Actor,
-        point: ConnectionPoint,
-        data: CheckinInput,
-        status: RollCallStatus,
-        delegates: int | None,
-        reason: str | None,
-    ) -> None:
+    def _accept(self, actor: Actor, point: ConnectionPoint, data: CheckinWrite) -> None:
         """A new answer: the point's state, its record with the next version, its delta."""
         meeting_id, now = self.meeting.id, self.now
-        note = (data.note or "").strip() or None
         state = self.states.setdefault(point.id, rows.new_state(meeting_id, point.id))
         state.update(
-            status=status.value,
-            delegates_present=delegates,
-            reason=reason,
-            note=note,
+            status=data.status,
+            delegates_present=data.delegates_present,
+            reason=data.reason,
+            note=data.note,
             answered_at=now,
             changed=True,
         )
-        key = data.idempotency_key.strip()
+        key = data.idempotency_key
         record = CheckinRecord(
             meeting_id=meeting_id,
             point_id=point.id,
             idempotency_key=key,
-            status=status.value,
-            delegates_present=delegates,
-            reason=reason,
-            note=note,
+            status=data.status,
+            delegates_present=data.delegates_present,
+            reason=data.reason,
+            note=data.note,
             source=actor.source,
             actor_id=actor.principal.id if actor.principal else None,
             actor_label=actor.label,

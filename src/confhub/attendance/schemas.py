@@ -1,18 +1,36 @@
-"""What the attendance API takes and returns."""
+"""What the attendance API takes and returns, and the one schema of a roll-call answer: the
+JSON body, the live channel's `checkin` message and the check-in page's form are all decoded
+into `CheckinWrite`, so an answer is refused with the same words whatever door it came through.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
 
+from confhub.core.errors import InvalidInputError
 from confhub.core.ids import IdField
-from confhub.core.text import Line, Text
+from confhub.core.text import Line, Text, explain
 
 # The most delegates one point may report present.
 MAX_DELEGATES = 100_000
+MAX_KEY = 100
+MAX_TEXT = 2000
+
+# What a refused field of an answer must be (the words of the API's own refusals; a field
+# breaking a text rule is told that rule instead).
+MUST_BE = {
+    "point_id": "must be the id of an invited connection point",
+    "status": "must be present or absent",
+    "idempotency_key": f"must be 1 to {MAX_KEY} characters",
+    "delegates_present": f"a number from 0 to {MAX_DELEGATES} is required",
+    "reason": f"must be text of at most {MAX_TEXT} characters",
+    "note": f"must be text of at most {MAX_TEXT} characters",
+}
 
 
 class CheckinWrite(msgspec.Struct):
@@ -24,11 +42,56 @@ class CheckinWrite(msgspec.Struct):
 
     point_id: IdField
     status: Literal["present", "absent"]
-    idempotency_key: Annotated[str, Meta(min_length=1, max_length=100), Line]
+    idempotency_key: Annotated[str, Meta(min_length=1, max_length=MAX_KEY), Line]
     delegates_present: Annotated[int, Meta(ge=0, le=MAX_DELEGATES)] | None = None
     # Both typed in text areas: line breaks allowed.
-    reason: Annotated[str, Meta(max_length=2000), Text] | None = None
-    note: Annotated[str, Meta(max_length=2000), Text] | None = None
+    reason: Annotated[str, Meta(max_length=MAX_TEXT), Text] | None = None
+    note: Annotated[str, Meta(max_length=MAX_TEXT), Text] | None = None
+
+    def __post_init__(self) -> None:
+        """The rules between fields, on every answer however it was made (decoded or built):
+        `present` needs a number of delegates, `absent` a reason. Keys and texts are kept
+        stripped; an absent point has no delegates."""
+        if self.status not in ("present", "absent"):
+            raise InvalidInputError("status", MUST_BE["status"])
+        self.idempotency_key = self.idempotency_key.strip()
+        if not 0 < len(self.idempotency_key) <= MAX_KEY:
+            raise InvalidInputError("idempotency_key", MUST_BE["idempotency_key"])
+        self.reason = (self.reason or "").strip() or None
+        self.note = (self.note or "").strip() or None
+        if self.status == "present":
+            delegates = self.delegates_present
+            if delegates is None or not 0 <= delegates <= MAX_DELEGATES:
+                raise InvalidInputError("delegates_present", MUST_BE["delegates_present"])
+        elif self.reason is None:
+            raise InvalidInputError("reason", "say why the point is absent")
+        else:
+            self.delegates_present = None
+
+
+def decode_checkin(fields: Mapping[str, Any]) -> CheckinWrite:
+    """An answer from a live message's or a form's fields, by the schema of the JSON body
+    (numbers may come as text, as they do over HTTP); `InvalidInputError` names what is wrong."""
+    try:
+        return msgspec.convert(fields, CheckinWrite, strict=False)
+    except msgspec.ValidationError:
+        raise _refusal(fields) from None
+
+
+def _refusal(fields: Mapping[str, Any]) -> InvalidInputError:
+    """The first field the schema refuses, found field by field (only once it has refused)."""
+    for info in msgspec.structs.fields(CheckinWrite):
+        if info.name not in fields:
+            if info.required:
+                return InvalidInputError(info.name, MUST_BE[info.name])
+            continue
+        try:
+            msgspec.convert(fields[info.name], info.type, strict=False)
+        except msgspec.ValidationError as exc:
+            said = str(exc)
+            rule = explain(said)  # a text rule, in words
+            return InvalidInputError(info.name, rule if rule != said else MUST_BE[info.name])
+    return InvalidInputError("checkin", "must be an object of the check-in's fields")
 
 
 class CheckinRead(msgspec.Struct):

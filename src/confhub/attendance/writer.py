@@ -1,11 +1,16 @@
-"""Group commit of roll-call answers: the check-ins that arrive while one transaction is being
-stored are stored together in the next.
+"""The one write path of a meeting's attendance, whatever door a change came through (the
+JSON API, the live channel, the check-in page's form): check-ins, signals and rehearsals are
+stored here, each meeting's in turn (`one_writer`), in transactions of their own.
 
-In a national roll call a few hundred answers a second reach one process, and each meeting takes
-them one transaction at a time (its version counter is locked until commit; SQLite has one
-writer for the whole file). One transaction per answer would queue them for seconds; one per
-burst costs a handful of statements and one commit whatever the burst's size, and each answer is
-still acknowledged only once it is committed.
+Check-ins are group-committed: those that arrive while one transaction is being stored are
+stored together in the next. In a national roll call a few hundred answers a second reach one
+process, and each meeting takes them one transaction at a time (its version counter is locked
+until commit; SQLite has one writer for the whole file). One transaction per answer would queue
+them for seconds; one per burst costs a handful of statements and one commit whatever the
+burst's size, and each answer is still acknowledged only once it is committed.
+
+Callers hand their request's connection back before they wait here (commit their session), so
+however many wait, they hold no pooled connection meanwhile.
 """
 
 from __future__ import annotations
@@ -16,9 +21,15 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from litestar.connection import ASGIConnection
+
+from confhub.accounts.principal import Principal
 from confhub.attendance.actors import Actor
-from confhub.attendance.rollcall import CheckinInput, CheckinOutcome, store_checkins
+from confhub.attendance.readiness import record_signal, set_rehearsal
+from confhub.attendance.rollcall import CheckinOutcome, store_checkins
+from confhub.attendance.schemas import CheckinWrite
 from confhub.core.errors import ConfhubError, NotFoundError
+from confhub.db import DbSession
 from confhub.meetings.models import Meeting
 from confhub.settings import is_sqlite_url
 
@@ -52,19 +63,20 @@ def one_writer(db_config: Any, meeting_id: int) -> asyncio.Lock:
 @dataclass
 class _Answer:
     actor: Actor
-    data: CheckinInput
+    data: CheckinWrite
     done: asyncio.Future[CheckinOutcome]
 
 
-class CheckinWriter:
-    """Stores this process's check-ins, per meeting, a burst per transaction."""
+class AttendanceWriter:
+    """Stores this process's attendance changes, per meeting: check-ins a burst per
+    transaction, signals and rehearsals one by one, all in the meeting's one queue."""
 
     def __init__(self, db_config: Any) -> None:
         self.db_config = db_config
         self._waiting: dict[int, list[_Answer]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
 
-    async def submit(self, meeting_id: int, actor: Actor, data: CheckinInput) -> CheckinOutcome:
+    async def submit(self, meeting_id: int, actor: Actor, data: CheckinWrite) -> CheckinOutcome:
         """Store one answer (or find the one stored under its key); returns once committed.
 
         Raises what refused it (`ConfhubError`: bad input, another point, roll call closed).
@@ -78,6 +90,26 @@ class CheckinWriter:
         # The worker stores the answer even if this caller goes away (a socket closing): the
         # client sends it again with the same key and is told it is stored.
         return await asyncio.shield(done)
+
+    async def signal(
+        self, meeting_id: int, actor: Actor, point_id: int, signal: str
+    ) -> dict[str, Any] | None:
+        """Store a technician's report of a point's link; returns its delta (None when the
+        point already reported it). Raises what refused it (`ConfhubError`)."""
+        async with one_writer(self.db_config, meeting_id), self.db_config.get_session() as session:
+            meeting = await _meeting(session, meeting_id)
+            delta = await record_signal(session, meeting, actor, point_id, signal)
+            await session.commit()
+        return delta
+
+    async def rehearsal(self, meeting_id: int, actor: Principal, running: bool) -> dict[str, Any]:
+        """Start the test run (every point's signal back to `untested`) or end it; returns its
+        delta. The caller has checked that `actor` manages the meeting."""
+        async with one_writer(self.db_config, meeting_id), self.db_config.get_session() as session:
+            meeting = await _meeting(session, meeting_id)
+            delta = await set_rehearsal(session, meeting, actor, running)
+            await session.commit()
+        return delta
 
     async def _drain(self, meeting_id: int) -> None:
         try:
@@ -116,6 +148,19 @@ class CheckinWriter:
             return
         for answer, result in zip(answers, results, strict=True):
             _settle(answer, result)
+
+
+def writer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> AttendanceWriter:
+    """The app's one writer of attendance changes, for a request or a websocket."""
+    writer: AttendanceWriter = connection.app.state.attendance_writer
+    return writer
+
+
+async def _meeting(session: DbSession, meeting_id: int) -> Meeting:
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFoundError(f"No meeting {meeting_id}")
+    return meeting
 
 
 def _settle(answer: _Answer, result: CheckinOutcome | BaseException) -> None:

@@ -427,3 +427,32 @@ async def test_a_signed_in_checkin_committed_as_redis_dies_is_answered_as_stored
     assert response.json()["idempotency_key"] == "by-phone"
     assert await stored_answers(d, "by-phone") == 1
     assert d.server_errors() == []
+
+
+async def test_the_checkin_form_without_script_answers_an_outage_with_the_retry_page(
+    deployment: Deployment,
+) -> None:
+    """A chair without script sends the check-in page's form while PostgreSQL is down: the
+    503 page says to try again shortly and nothing is stored; the same form sent again once
+    the database is back is stored once, and a double submit is still one answer."""
+    d = deployment
+    meeting = d.meeting_id
+    cookie = await login_cookie(d.a.url, d.seed.organizer_email, d.seed.organizer_password)
+    _point_id, token = sorted((await point_tokens(d.a.url, cookie, meeting)).items())[0]
+    form = {"status": "present", "delegates_present": "6", "idempotency_key": "form-pg-outage"}
+    async with httpx.AsyncClient(base_url=d.b.url, timeout=10) as browser:
+        assert (await browser.get(f"/checkin/{token}", headers=HTML)).status_code == 200
+        body = {**form, "_csrf_token": str(browser.cookies.get("confhub_csrf"))}
+
+        d.postgres.stop()
+        refused = await browser.post(f"/checkin/{token}", data=body, headers=HTML)
+        assert_unavailable_page(refused)
+        d.postgres.start()
+        await d.wait_ready()
+
+        for _ in range(2):
+            sent = await browser.post(f"/checkin/{token}", data=body, headers=HTML)
+            assert sent.status_code == 303, sent.text[:500]
+            assert "stored=form-pg-outage" in sent.headers["location"]
+    assert await stored_answers(d, "form-pg-outage") == 1
+    assert d.server_errors() == []
