@@ -44,8 +44,3 @@ class User(BigIntAuditBase):
     def _digest_token(self, _key: str, token: str | None) -> str | None:
         self.calendar_token_digest = tokens.digest_or_none(token)
         return token
-
-    @property
-    def role_enum(self) -> Role:
-        """The role as an enum member."""
-        return Role(self.role)

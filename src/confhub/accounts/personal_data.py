@@ -177,23 +177,6 @@ class Findings:
     names: list[str] = field(default_factory=list)
 
     @property
-    def is_empty(self) -> bool:
-        """Nothing stored names the person."""
-        return not any(
-            (
-                self.accounts,
-                self.chair_assignments,
-                self.checkins,
-                self.audit_entries,
-                self.minutes_revisions,
-                self.notes,
-                self.events,
-                self.labelled,
-                self.mentions,
-            )
-        )
-
-    @property
     def published_articles(self) -> list[Mention]:
         """Published articles whose text names the person."""
         return [m for m in self.mentions if m.kind == "article" and m.published]

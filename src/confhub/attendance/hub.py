@@ -63,11 +63,6 @@ class LiveClient:
     # Closes the socket with a code and reason (set by the handler that owns the socket).
     close_socket: Callable[[int, str], Awaitable[None]] | None = None
 
-    @property
-    def is_board(self) -> bool:
-        """Boards receive every delta of the meeting."""
-        return self.point_ids is None
-
     def wants(self, message: dict[str, Any]) -> bool:
         """Targeted fan-out: a point sees its own deltas and the meeting's."""
         if self.point_ids is None or message.get("point_id") is None:
@@ -218,13 +213,6 @@ class AttendanceHub:
         room.discard(client)
         if not room.clients:
             await self._close_room(room)
-
-    def clients_of_point(self, meeting_id: int, point_id: int) -> list[LiveClient]:
-        """The point's clients connected to this process."""
-        room = self.rooms.get(meeting_id)
-        if room is None:
-            return []
-        return [c for c in room.clients if c.point_ids is not None and point_id in c.point_ids]
 
     # -- delivery --------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -107,11 +106,6 @@ def gettext(language: str, message: str, **values: Any) -> str:
     """Translate `message` into `language`, then fill `%(name)s` placeholders."""
     text = str(translations(language).gettext(message))
     return text % values if values else text
-
-
-def babel_locale(language: str) -> Locale:
-    """The Babel locale for formatting numbers and dates."""
-    return Locale.parse(language)
 
 
 class LanguageMiddleware(MiddlewareProtocol):

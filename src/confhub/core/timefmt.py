@@ -46,11 +46,6 @@ def format_input_datetime(value: datetime, timezone: str) -> str:
     return f"{local_time(value, timezone):%Y-%m-%dT%H:%M}"
 
 
-def format_date(value: datetime, timezone: str) -> str:
-    """A day as dd/mm/yyyy, the format used on both sides."""
-    return f"{local_time(value, timezone):%d/%m/%Y}"
-
-
 def format_number(value: int, language: str) -> str:
     """2050 → "2.050" in Vietnamese, "2,050" in English."""
     return format_decimal(value, locale=language)

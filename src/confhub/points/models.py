@@ -24,8 +24,3 @@ class ConnectionPoint(BigIntAuditBase):
 
     province: Mapped[Province] = relationship(lazy="raise")
     unit: Mapped[Unit | None] = relationship(lazy="raise")
-
-    @property
-    def is_province_point(self) -> bool:
-        """True for the province's own (main) point."""
-        return self.unit_code is None

@@ -21,12 +21,6 @@ class UnitRepository(SQLAlchemyAsyncRepository[Unit]):
     model_type = Unit
 
 
-class ProvinceRepository(SQLAlchemyAsyncRepository[Province]):
-    """Database access for provinces."""
-
-    model_type = Province
-
-
 class UnitService(SQLAlchemyAsyncRepositoryService[Unit, UnitRepository]):
     """Lists units and answers questions about them."""
 
