@@ -17,7 +17,7 @@ from sqlalchemy import Connection, inspect
 
 from confhub.db import migrate
 from confhub.db.engine import create_engine
-from confhub.db.models import metadata
+from confhub.db.migrations.models import metadata
 
 pytestmark = pytest.mark.integration
 

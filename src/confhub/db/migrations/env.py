@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from confhub.db.engine import create_engine
-from confhub.db.models import metadata
+from confhub.db.migrations.models import metadata
 
 config = context.config
 

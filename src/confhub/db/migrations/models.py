@@ -1,4 +1,10 @@
-"""Imports every domain's models so the metadata Alembic compares against is complete."""
+"""Every domain's models, so the metadata Alembic compares against is complete.
+
+Only Alembic (`env.py` beside this file) and the test that compares the models with the
+migrations need them all at once. This folder is Alembic's script directory, loaded by path and
+not a package of confhub's own, so `confhub.db` itself imports no domain (the layers contract in
+pyproject.toml).
+"""
 
 from confhub.accounts.models import User
 from confhub.attendance.models import AttendanceEvent, CheckinRecord, PointAttendance
