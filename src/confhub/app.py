@@ -31,6 +31,7 @@ from confhub import __version__
 from confhub.accounts.controllers import AuthApiController, LoginPageController
 from confhub.accounts.middleware import PrincipalMiddleware
 from confhub.accounts.sessions import RotatingSessionConfig
+from confhub.attendance import fanout
 from confhub.attendance.controllers import AttendanceApiController
 from confhub.attendance.handshake import LiveHandshakeGate
 from confhub.attendance.live import live_socket
@@ -96,14 +97,18 @@ class ConfhubPlugin(InitPluginProtocol):
         settings = self.settings
         secret = settings.require_secret_key()
         live = build_live_runtime(settings.redis_url)
-        # Which check-in links open what, remembered briefly; commits that change links
-        # tell it through every session's info (confhub.meetings.link_cache).
+        # After a commit, through every session's info: its live deltas go out on the hub
+        # (confhub.attendance.fanout), and the check-in links it changed are forgotten by the
+        # process's memory of which link opens what (confhub.meetings.link_cache).
+        fanout.install()
         link_cache.install()
         checkin_links = link_cache.LinkCache()
         db_config = sqlalchemy_config(
             settings,
-            publisher=live.hub.publish_committed,
-            session_info={link_cache.SESSION_INFO_KEY: checkin_links},
+            session_info={
+                fanout.PUBLISHER_KEY: live.hub.publish_committed,
+                link_cache.SESSION_INFO_KEY: checkin_links,
+            },
         )
         live.db_config = db_config
         redis = shared_redis(settings.redis_url) if settings.redis_url else None

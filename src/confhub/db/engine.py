@@ -1,12 +1,14 @@
 """The one database configuration: engine, session provider and SQLite pragmas.
 
-Every request gets its session from the Advanced Alchemy plugin (`db_session`); the CLI and the
-websocket handlers open short-lived sessions from :func:`session_maker`.
+Every request gets its session from the Advanced Alchemy plugin (`db_session`); the live
+channel, the check-in writer and the background tasks open theirs from the same configuration
+(`db_config.get_session()`), and the CLI from :func:`session_maker`. What happens after a commit
+(live deltas, forgotten links) is the app's to install: it puts their receivers in every
+session's `info` (see confhub.app).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
@@ -17,7 +19,6 @@ from advanced_alchemy.extensions.litestar import (
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from confhub.attendance import fanout
 from confhub.settings import Settings
 
 
@@ -42,20 +43,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def sqlalchemy_config(
-    settings: Settings,
-    publisher: Callable[[int, list[dict[str, Any]]], None] | None = None,
-    session_info: dict[str, Any] | None = None,
+    settings: Settings, session_info: dict[str, Any] | None = None
 ) -> SQLAlchemyAsyncConfig:
     """The Advanced Alchemy config behind the app's `db_session` dependency.
 
-    `publisher` receives the live deltas of each committed transaction (see attendance.fanout);
-    `session_info` goes into every session's `info` for other after-commit listeners.
+    `session_info` goes into every session's `info`, where after-commit listeners find what
+    they hand their work to.
     """
-    fanout.install()
     engine_config = EngineConfig(pool_pre_ping=not settings.is_sqlite)
     info = dict(session_info or {})
-    if publisher:
-        info[fanout.PUBLISHER_KEY] = publisher
     return SQLAlchemyAsyncConfig(
         connection_string=settings.database_url,
         create_engine_callable=create_engine,
