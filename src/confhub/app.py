@@ -29,6 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from confhub import __version__
 from confhub.accounts.controllers import AuthApiController, LoginPageController
+from confhub.accounts.guards import needs_sign_in
 from confhub.accounts.middleware import PrincipalMiddleware
 from confhub.accounts.sessions import RotatingSessionConfig
 from confhub.attendance import fanout
@@ -43,7 +44,6 @@ from confhub.calendar.controllers import CalendarFeedController, ProfilePageCont
 from confhub.calendar.links import with_calendar_links
 from confhub.core.errors import exception_handlers
 from confhub.core.i18n import LanguageMiddleware
-from confhub.core.openapi import ApiErrorResponses
 from confhub.core.templating import resource_dir, template_config
 from confhub.db.engine import sqlalchemy_config
 from confhub.meetings import link_cache
@@ -61,6 +61,7 @@ from confhub.system import metrics
 from confhub.system.api_docs import ApiIndexRenderPlugin
 from confhub.system.controllers import HealthController
 from confhub.system.observer import RequestObserver
+from confhub.system.openapi import ApiErrorResponses
 from confhub.system.ratelimit import HandshakeThrottle, LoginThrottle
 from confhub.system.security_headers import SecurityHeaders
 from confhub.units.controllers import UnitApiController
@@ -153,9 +154,14 @@ class ConfhubPlugin(InitPluginProtocol):
                 ),
             ]
         )
-        # Every /api/ operation documents its error answers (confhub.core.openapi).
+        # Every /api/ operation documents its error answers (confhub.system.openapi), its 401s
+        # where the accounts' guards refuse anonymous callers.
         app_config.plugins.extend(
-            [SQLAlchemyPlugin(config=db_config), live.channels, ApiErrorResponses()]
+            [
+                SQLAlchemyPlugin(config=db_config),
+                live.channels,
+                ApiErrorResponses(needs_sign_in=needs_sign_in),
+            ]
         )
         app_config.stores = {"sessions": session_store}
         app_config.middleware.extend(

@@ -27,7 +27,7 @@ from confhub.accounts.schemas import LoginRequest, UserRead
 from confhub.accounts.services import UserService
 from confhub.accounts.sessions import rotate_session_id
 from confhub.core.errors import AuthenticationRequiredError
-from confhub.core.openapi import error_response
+from confhub.system.openapi import error_response
 from confhub.system.ratelimit import (
     TooManySignInAttemptsError,
     client_address,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.handlers import HTTPRouteHandler
 from litestar.handlers.base import BaseRouteHandler
 
 from confhub.accounts.models import Role
@@ -51,3 +52,18 @@ def provide_required_principal(request: Any) -> Principal:
     if principal is None:
         raise AuthenticationRequiredError("Sign in first")
     return principal
+
+
+def needs_sign_in(handler: HTTPRouteHandler) -> bool:
+    """Whether the handler refuses anonymous callers: a sign-in or role guard on any of its
+    layers, or the required principal as a dependency (for the OpenAPI document's 401s)."""
+    # The layers' own guards: resolve_guards() returns them wrapped.
+    guards = [guard for layer in handler.ownership_layers for guard in layer.guards or []]
+    if any(guard is requires_login or guard.__qualname__ == _ROLE_GUARD for guard in guards):
+        return True
+    provider = handler.resolve_dependencies().get("principal")
+    return provider is not None and provider.dependency is provide_required_principal
+
+
+# Every guard requires_role() makes has this name.
+_ROLE_GUARD = requires_role(Role.ADMIN).__qualname__

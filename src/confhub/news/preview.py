@@ -20,9 +20,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_429_TOO_MANY_REQUESTS
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.core.errors import ConfhubError
-from confhub.core.openapi import error_response
 from confhub.news.markdown import in_render_thread, render_bounded
 from confhub.news.schemas import PreviewRead, PreviewWrite
+from confhub.system.openapi import error_response
 
 PREVIEW_BURST = 10
 PREVIEW_PER_SECOND = 2.0

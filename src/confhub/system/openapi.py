@@ -2,7 +2,8 @@
 
 Every `/api/` error is the one body of :mod:`confhub.core.errors` (`ErrorBody` below). Which
 codes an operation may answer follows from what it is, so `ApiErrorResponses` (a plugin, wired
-in :mod:`confhub.app`) adds them to each operation as its route is registered:
+in :mod:`confhub.app` with the accounts' answer to "must the caller be signed in?") adds them to
+each operation as its route is registered:
 
 - 400 for bad input: wherever Litestar validates parameters or a body (it declares those);
 - 401, 403 and 404 for an operation on one thing (a path parameter names it): the caller must be
@@ -20,6 +21,7 @@ Anything else one operation may answer is declared on its route handler with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -34,11 +36,7 @@ from litestar.routes import BaseRoute, HTTPRoute
 from litestar.typing import FieldDefinition
 from msgspec import UNSET, UnsetType
 
-from confhub.accounts.guards import provide_required_principal, requires_login, requires_role
-from confhub.accounts.models import Role
-
 API_PREFIX = "/api/"
-ROLE_GUARD = requires_role(Role.ADMIN).__qualname__
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ERROR_SCHEMA = "ErrorBody"
 
@@ -104,13 +102,8 @@ class ApiOperation(Operation):
         bad_input.description = ERROR_DESCRIPTIONS[400]
 
 
-def _needs_sign_in(handler: HTTPRouteHandler) -> bool:
-    # The layers' own guards: resolve_guards() returns them wrapped.
-    guards = [guard for layer in handler.ownership_layers for guard in layer.guards or []]
-    if any(guard is requires_login or guard.__qualname__ == ROLE_GUARD for guard in guards):
-        return True
-    provider = handler.resolve_dependencies().get("principal")
-    return provider is not None and provider.dependency is provide_required_principal
+# Whether an operation refuses anonymous callers (the accounts' guards know).
+SignInCheck = Callable[[HTTPRouteHandler], bool]
 
 
 def _is_upload(body: FieldDefinition) -> bool:
@@ -118,7 +111,9 @@ def _is_upload(body: FieldDefinition) -> bool:
     return isinstance(marker, BodyKwarg) and marker.media_type == RequestEncodingType.MULTI_PART
 
 
-def derived_error_codes(route: HTTPRoute, handler: HTTPRouteHandler) -> list[int]:
+def derived_error_codes(
+    route: HTTPRoute, handler: HTTPRouteHandler, needs_sign_in: SignInCheck
+) -> list[int]:
     """The error codes an API operation may answer, from what it is (see the module's text)."""
     codes: set[int] = set()
     body = handler.parsed_fn_signature.parameters.get("data")
@@ -126,7 +121,7 @@ def derived_error_codes(route: HTTPRoute, handler: HTTPRouteHandler) -> list[int
         codes |= {401, 403, 404}
         if handler.http_methods & CHANGES:
             codes.add(409)
-    elif _needs_sign_in(handler):
+    elif needs_sign_in(handler):
         codes |= {401, 403} if body is not None else {401}
     if body is not None and _is_upload(body):
         codes.add(413)
@@ -137,12 +132,15 @@ def derived_error_codes(route: HTTPRoute, handler: HTTPRouteHandler) -> list[int
 class ApiErrorResponses(ReceiveRoutePlugin):
     """Declares the error answers of every `/api/` operation as its route is registered."""
 
+    def __init__(self, needs_sign_in: SignInCheck) -> None:
+        self.needs_sign_in = needs_sign_in
+
     def receive_route(self, route: BaseRoute) -> None:
         """Add the derived error responses (keeping the handler's own) to each API handler."""
         if not isinstance(route, HTTPRoute) or not route.path.startswith(API_PREFIX):
             return
         for handler in route.route_handlers:
             declared = dict(handler.responses or {})
-            derived = error_responses(*derived_error_codes(route, handler))
+            derived = error_responses(*derived_error_codes(route, handler, self.needs_sign_in))
             handler.responses = {**derived, **declared}
             handler.operation_class = ApiOperation
