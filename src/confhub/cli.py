@@ -111,9 +111,23 @@ def demo(host: str, port: int, db_path: Path) -> None:
 
 
 def _serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    from confhub.system.serving import serve
+    """Serve in this process, or in `workers` uvicorn worker processes sharing one port."""
+    import uvicorn
 
-    serve(settings, host=host, port=port, workers=workers)
+    from confhub.system.serving import prepare_process, shared_metrics_dir, uvicorn_options
+
+    options = uvicorn_options(settings, host=host, port=port)
+    if workers > 1:
+        # Each worker builds its app from the environment, and writes its metrics where every
+        # worker's /metrics can sum them.
+        with shared_metrics_dir():
+            uvicorn.run("confhub.app:create_app_from_env", factory=True, workers=workers, **options)
+        return
+    from confhub.app import create_app
+
+    app = create_app(settings)
+    prepare_process(settings)
+    uvicorn.run(app, **options)
 
 
 @main.command()

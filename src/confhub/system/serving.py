@@ -1,5 +1,6 @@
-"""How `confhub serve` runs uvicorn: proxy headers from the trusted proxies only, confhub's logs,
-idle connections closed, and a graceful stop.
+"""How `confhub serve` runs uvicorn (the command itself builds the app: confhub.cli): proxy
+headers from the trusted proxies only, confhub's logs, idle connections closed, and a graceful
+stop.
 
 Idle connections: a connection has `CONFHUB_HEADER_TIMEOUT` seconds (10) to send a request's
 headers, from its opening or its previous response (confhub.system.connections); a kept-alive
@@ -65,24 +66,6 @@ def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, An
         # confhub.access logs every request with its id and masked tokens instead.
         "access_log": False,
     }
-
-
-def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Serve in this process, or in `workers` uvicorn worker processes sharing one port."""
-    import uvicorn
-
-    options = uvicorn_options(settings, host=host, port=port)
-    if workers > 1:
-        # Each worker builds its app from the environment, and writes its metrics where every
-        # worker's /metrics can sum them.
-        with shared_metrics_dir():
-            uvicorn.run("confhub.app:create_app_from_env", factory=True, workers=workers, **options)
-        return
-    from confhub.app import create_app
-
-    app = create_app(settings)
-    prepare_process(settings)
-    uvicorn.run(app, **options)
 
 
 def prepare_process(settings: Settings) -> None:
