@@ -45,8 +45,12 @@ from confhub.calendar.services import CalendarService, Feed, FeedKind, FeedPolic
 from confhub.db import migrate
 from confhub.db.engine import create_engine, session_maker
 from confhub.meetings.models import AgendaItem, Invitation, Meeting
+from confhub.points import listeners as points_listeners
 from confhub.points.models import ConnectionPoint
 from confhub.units.loader import load_units
+
+# Connected by importing it: loaded units get their default points (confhub.core.signals).
+SIGNAL_LISTENERS = (points_listeners,)
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Calendar feeds"

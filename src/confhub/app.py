@@ -33,6 +33,7 @@ from confhub.accounts.guards import needs_sign_in
 from confhub.accounts.middleware import PrincipalMiddleware
 from confhub.accounts.sessions import RotatingSessionConfig
 from confhub.attendance import fanout
+from confhub.attendance import listeners as attendance_listeners
 from confhub.attendance.controllers import AttendanceApiController
 from confhub.attendance.handshake import LiveHandshakeGate
 from confhub.attendance.live import live_socket
@@ -56,6 +57,7 @@ from confhub.meetings.pages import PAGE_CONTROLLERS
 from confhub.news.controllers import ArticleApiController, MinutesApiController
 from confhub.news.pages import NEWS_PAGE_CONTROLLERS
 from confhub.news.preview import PreviewApiController
+from confhub.points import listeners as points_listeners
 from confhub.settings import Settings, get_settings
 from confhub.system import metrics
 from confhub.system.api_docs import ApiIndexRenderPlugin
@@ -65,6 +67,10 @@ from confhub.system.openapi import ApiErrorResponses
 from confhub.system.ratelimit import HandshakeThrottle, LoginThrottle
 from confhub.system.security_headers import SecurityHeaders
 from confhub.units.controllers import UnitApiController
+
+# Every domain's receivers of other domains' signals, connected by importing them
+# (confhub.core.signals); confhub.cli connects the same ones.
+SIGNAL_LISTENERS = (attendance_listeners, points_listeners)
 
 SESSION_COOKIE = "confhub_session"
 # Redis on loopback or a LAN answers in milliseconds: a request waits this long at most for it

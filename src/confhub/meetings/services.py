@@ -13,8 +13,6 @@ from sqlalchemy.orm import selectinload
 
 from confhub.accounts.models import Role
 from confhub.accounts.principal import Principal
-from confhub.attendance import events
-from confhub.attendance.models import EventType
 from confhub.core.dates import check_moment
 from confhub.core.errors import (
     AuthenticationRequiredError,
@@ -31,6 +29,7 @@ from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import AgendaItem, Invitation, Meeting, MeetingStatus
 from confhub.meetings.schemas import AgendaItemRead, MeetingRead
+from confhub.meetings.signals import status_changed
 from confhub.meetings.tokens import new_checkin_token
 from confhub.points.models import ConnectionPoint
 from confhub.units.models import Province
@@ -431,13 +430,8 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
             **{"from": current.value, "to": target.value, "reason": reason or None},
         )
         await self.session.flush()
-        # Live boards and check-in pages learn of the new status through the attendance log.
-        await events.append(
-            self.session,
-            meeting.id,
-            EventType.MEETING,
-            {"meeting": {"status": meeting.status, "status_reason": meeting.status_reason}},
-        )
+        # Live boards and check-in pages learn of it (confhub.attendance.listeners).
+        await status_changed.send(self.session, meeting)
         return meeting
 
     async def copy_meeting(

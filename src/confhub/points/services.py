@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confhub.db import DbSession
 from confhub.points.models import ConnectionPoint
 from confhub.units.models import Province, Unit
 
@@ -21,7 +22,7 @@ def province_point_name(province: Province) -> str:
     return f"Điểm cầu chính {province.name}"
 
 
-async def ensure_default_points(session: AsyncSession, province_codes: Iterable[int]) -> int:
+async def ensure_default_points(session: DbSession, province_codes: Iterable[int]) -> int:
     """Create the missing default points of these provinces and units (renaming those whose unit
     was renamed); return how many were created."""
     codes = set(province_codes)

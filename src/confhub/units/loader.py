@@ -1,8 +1,8 @@
 """Loads the official unit list from the `vietnam-provinces` package, idempotently.
 
 Rows are matched by code; names and types are refreshed from the package (its releases renamed
-units), and each unit (and province) gets its default connection point. The loaded release is
-recorded in `unit_dataset`.
+units), and `units_loaded` is sent in the same transaction (the points domain gives each unit and
+province its default connection point). The loaded release is recorded in `unit_dataset`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from vietnam_provinces import Ward as SourceWard
 
 from confhub.core.errors import InvalidInputError
 from confhub.core.i18n import N_
-from confhub.points.services import ensure_default_points
 from confhub.units.models import Province, Unit, UnitDataset
+from confhub.units.signals import units_loaded
 
 SOURCE = "vietnam-provinces"
 
@@ -33,6 +33,7 @@ class LoadReport:
     units: int
     created: int
     updated: int
+    # What the receivers of `units_loaded` created: the default connection points.
     points_created: int
     package_version: str
 
@@ -42,7 +43,8 @@ def _division_type(value: object) -> str:
 
 
 async def load_units(session: AsyncSession, province_code: int | None = None) -> LoadReport:
-    """Insert or refresh provinces and units (all, or one province's) and their default points."""
+    """Insert or refresh provinces and units (all, or one province's); the receivers of
+    `units_loaded` add what belongs to them (their default points)."""
     source_provinces = list(SourceProvince.iter_all())
     if province_code is not None:
         source_provinces = [p for p in source_provinces if int(p.code) == province_code]
@@ -85,7 +87,7 @@ async def load_units(session: AsyncSession, province_code: int | None = None) ->
         )
     await session.flush()
 
-    points_created = await ensure_default_points(session, wanted)
+    points_created = sum(await units_loaded.send(session, frozenset(wanted)))
     await _record_dataset(session)
     return LoadReport(
         provinces=len(source_provinces),
