@@ -11,7 +11,7 @@ import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,9 @@ from confhub.db import migrate
 from confhub.db.engine import create_engine, session_maker
 from confhub.points import listeners as points_listeners
 from confhub.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from confhub.core.people import PersonalData
 
 T = TypeVar("T")
 
@@ -329,8 +332,19 @@ def _person_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _people_sections() -> tuple[PersonalData[Any], ...]:
+    """Each domain's answer for a person's data (confhub.core.people), lowest layer first:
+    a section may read what those before it found."""
+    from confhub.accounts.personal_data import AccountsData
+    from confhub.attendance.personal_data import AttendanceData
+    from confhub.meetings.personal_data import MeetingsData
+    from confhub.news.personal_data import NewsData
+
+    return (AccountsData(), MeetingsData(), AttendanceData(), NewsData())
+
+
 def _person_query(phones: tuple[str, ...], names: tuple[str, ...], users: tuple[str, ...]) -> Any:
-    from confhub.accounts.personal_data import PersonQuery
+    from confhub.core.people import PersonQuery
 
     try:
         return PersonQuery(phones=phones, names=names, users=users)
@@ -345,12 +359,12 @@ def people_export(phones: tuple[str, ...], names: tuple[str, ...], users: tuple[
     meetings, check-ins, audit entries, and the texts that mention them."""
     import json
 
-    from confhub.accounts.personal_data import export, find_person
+    from confhub.core.people import export, find_person
 
     query = _person_query(phones, names, users)
 
     async def work(session: AsyncSession) -> dict[str, Any]:
-        return export(await find_person(session, query))
+        return export(await find_person(session, query, _people_sections()))
 
     document = _run(_settings_or_fail().database_url, work)
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
@@ -369,16 +383,16 @@ def people_erase(
 ) -> None:
     """Erase the person's data: names become "(đã xoá)", phones are removed, accounts deleted;
     roll-call numbers stay. Published articles naming them are listed, not changed."""
-    from confhub.accounts.personal_data import erase, find_person, plan
+    from confhub.core.people import erase, find_person
 
     query = _person_query(phones, names, users)
     database_url = _settings_or_fail().database_url
 
     async def survey(session: AsyncSession) -> Any:
-        return await find_person(session, query)
+        return await find_person(session, query, _people_sections())
 
     findings = _run(database_url, survey)
-    counts = plan(findings).as_dict()
+    counts = findings.counts()
     for line in _erasure_lines(findings, counts):
         click.echo(line)
     if not any(number for key, number in counts.items() if key != "meetings"):
@@ -391,7 +405,7 @@ def people_erase(
         click.confirm("Erase this person's data?", abort=True)
 
     async def work(session: AsyncSession) -> Any:
-        return await erase(session, await find_person(session, query))
+        return await erase(session, await find_person(session, query, _people_sections()))
 
     _run(database_url, work)
     click.echo("Erased. Each meeting concerned records the erasure in its log.")
@@ -409,7 +423,7 @@ def _erasure_lines(findings: Any, counts: dict[str, int]) -> list[str]:
         "meetings": "meetings concerned (each gets an audit entry of the erasure)",
     }
     lines = [f"{counts[key]:>5}  {text}" for key, text in labels.items()]
-    published = findings.published_articles
+    published = findings.publications
     if published:
         lines.append(
             f"The person appears in {len(published)} published article(s); their text is the "
@@ -418,7 +432,7 @@ def _erasure_lines(findings: Any, counts: dict[str, int]) -> list[str]:
         lines += [f"       {m.url}  {m.title}" for m in published]
     else:
         lines.append("The person appears in no published article.")
-    others = [m for m in findings.mentions if not (m.kind == "article" and m.published)]
+    others = [m for m in findings.mentions if m.url is None]
     if others:
         lines.append(f"Other texts that name them, left as they are ({len(others)}):")
         lines += [f"       {m.kind} {m.id} ({', '.join(m.fields)})" for m in others]
