@@ -9,7 +9,7 @@ STAMP := $(VENV)/.confhub-installed
 
 help:
 	@echo "make demo   - run the demo (fresh SQLite database, Thanh Hóa seeded) on http://127.0.0.1:8000"
-	@echo "make test   - run the whole suite: pytest, ruff, mypy"
+	@echo "make test   - run the whole suite: pytest, ruff, mypy, the import layers (lint-imports)"
 	@echo "make lock   - recompile requirements/*.txt from pyproject.toml (needs uv)"
 	@echo "make audit  - check both locks (prod.txt, dev.txt) for known vulnerabilities with pip-audit"
 
@@ -28,6 +28,7 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 lock:
 	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q --custom-compile-command "make lock" -o requirements/prod.txt
@@ -45,7 +46,7 @@ audit: $(STAMP)
 		--ignore-file requirements/audit-ignore.txt requirements/prod.txt requirements/dev.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
 
 # The UI's message catalogs. `messages` re-extracts every `_("...")` of src/ and templates/ into
 # messages.pot and merges it into the Vietnamese catalog; then translate the new (empty or fuzzy)
