@@ -209,6 +209,6 @@ class ProfilePageController(Controller):
         if principal is None:
             raise AuthenticationRequiredError("Sign in first")
         await tokens.reset_calendar_token(principal.id)
-        # The session is committed here: the autocommit handler leaves redirects uncommitted.
+        # The plugin's autocommit would commit this redirect too (it commits 2xx and 3xx).
         await tokens.session.commit()
         return Redirect("/profile?reset=1", status_code=HTTP_303_SEE_OTHER)
