@@ -1,14 +1,19 @@
-"""Connection points: each unit's default point and each province's main point."""
+"""Connection points: each unit's default point and each province's main point, and the
+directory of each point's contacts (:mod:`confhub.points.contacts`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confhub.db import DbSession
-from confhub.points.models import ConnectionPoint
+from confhub.points.contacts import FIELDS, MAX_PHONES, AuditActor, Contacts
+from confhub.points.models import ConnectionPoint, ContactsAuditEntry, PointContacts
+from confhub.points.signals import ContactsChange, contacts_changed
 from confhub.units.models import Province, Unit
 
 
@@ -68,4 +73,114 @@ async def province_point(session: AsyncSession, province_code: int) -> Connectio
     """The province's main point."""
     return await session.scalar(
         select(ConnectionPoint).where(ConnectionPoint.default_key == f"province:{province_code}")
+    )
+
+
+# SQLite takes at most 32,766 bound values; a country's 3,321 points fit in a few queries.
+_CHUNK = 1000
+
+
+# --- Reading ------------------------------------------------------------------------------------
+
+
+async def contacts_of(session: DbSession, point_ids: Iterable[int]) -> dict[int, Contacts]:
+    """Each point's directory entry, by point id; points nobody has filled in are left out."""
+    ids = sorted(set(point_ids))
+    found: dict[int, Contacts] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = await session.scalars(
+            select(PointContacts).where(PointContacts.point_id.in_(ids[start : start + _CHUNK]))
+        )
+        found.update((row.point_id, Contacts.of(row)) for row in rows)
+    return found
+
+
+async def contacts_for(session: DbSession, point_id: int) -> Contacts:
+    """One point's entry (empty when nobody has filled it in)."""
+    row = await session.scalar(select(PointContacts).where(PointContacts.point_id == point_id))
+    return Contacts.of(row) if row else Contacts(point_id)
+
+
+async def history(session: DbSession, point_id: int, limit: int = 200) -> list[ContactsAuditEntry]:
+    """A point's contacts log, newest first."""
+    rows = await session.scalars(
+        select(ContactsAuditEntry)
+        .where(ContactsAuditEntry.point_id == point_id)
+        .order_by(ContactsAuditEntry.created_at.desc(), ContactsAuditEntry.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+# --- Writing ------------------------------------------------------------------------------------
+
+
+def changes_between(before: Contacts, after: Contacts) -> dict[str, list[Any]]:
+    """`{field: [old, new]}` for every field that differs."""
+    old, new = before.values(), after.values()
+    return {name: [old[name], new[name]] for name in FIELDS if old[name] != new[name]}
+
+
+async def save_contacts(
+    session: DbSession,
+    contacts: Contacts,
+    actor: AuditActor | None,
+    *,
+    action: str = "updated",
+    **details: Any,
+) -> bool:
+    """Store a point's entry (as :func:`confhub.points.contacts.check_contacts` made it);
+    False when nothing changed.
+
+    The change is logged with its old and new values and sent as :data:`contacts_changed`, all
+    in the caller's transaction; `details` add to the log entry (the meeting of an import)."""
+    row = await session.scalar(
+        select(PointContacts).where(PointContacts.point_id == contacts.point_id)
+    )
+    before = Contacts.of(row) if row else Contacts(contacts.point_id)
+    changes = changes_between(before, contacts)
+    if not changes:
+        return False
+    if row is None:
+        row = PointContacts(point_id=contacts.point_id)
+        session.add(row)
+    row.chair_name = contacts.chair_name
+    row.chair_position = contacts.chair_position
+    row.phones = list(contacts.phones)
+    row.email = contacts.email
+    row.technician_phone = contacts.technician_phone
+    session.add(
+        ContactsAuditEntry(
+            point_id=contacts.point_id,
+            actor_id=actor.id if actor else None,
+            actor_label=actor.email if actor else "system",
+            action=action,
+            details={"changes": changes, **details},
+        )
+    )
+    await session.flush()
+    await contacts_changed.send(session, ContactsChange(before, contacts))
+    return True
+
+
+def merged_from_sheet(
+    current: Contacts,
+    *,
+    chair_name: str,
+    chair_position: str | None,
+    phone: str | None,
+    email: str | None,
+) -> Contacts:
+    """The entry after a chair sheet's row (already checked): its chair, position and e-mail
+    replace the entry's (an empty e-mail keeps the known one); its phone comes first. A new
+    chair's phones are the sheet's alone: the previous chair's numbers are someone else's."""
+    same_chair = (current.chair_name or "").casefold() == chair_name.casefold()
+    kept = [p for p in current.phones if p != phone] if same_chair else []
+    phones = ([phone] if phone else []) + kept
+    return replace(
+        current,
+        chair_name=chair_name,
+        chair_position=chair_position or (current.chair_position if same_chair else None),
+        phones=tuple(phones[:MAX_PHONES]),
+        email=email or (current.email if same_chair else None),
     )

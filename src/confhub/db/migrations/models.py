@@ -11,7 +11,7 @@ from confhub.attendance.models import AttendanceEvent, CheckinRecord, PointAtten
 from confhub.db.base import metadata
 from confhub.meetings.models import AgendaItem, AuditEntry, Invitation, Meeting, MeetingDocument
 from confhub.news.models import Article, Minutes, MinutesRevision, NewsPhoto, SiteVisitDay
-from confhub.points.models import ConnectionPoint
+from confhub.points.models import ConnectionPoint, ContactsAuditEntry, PointContacts
 from confhub.units.models import Province, Unit, UnitDataset
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "AuditEntry",
     "CheckinRecord",
     "ConnectionPoint",
+    "ContactsAuditEntry",
     "Invitation",
     "Meeting",
     "MeetingDocument",
@@ -28,6 +29,7 @@ __all__ = [
     "MinutesRevision",
     "NewsPhoto",
     "PointAttendance",
+    "PointContacts",
     "Province",
     "SiteVisitDay",
     "Unit",
