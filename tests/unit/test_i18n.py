@@ -162,7 +162,7 @@ def unmarked_messages(source: str, takers: dict[str, int | None]) -> list[int]:
 
 
 # The packages whose errors carry message ids so far (the others follow, one step each).
-WITH_MESSAGE_IDS = ("core", "meetings", "units", "points")
+WITH_MESSAGE_IDS = ("core", "meetings", "units", "points", "news")
 
 
 def test_errors_are_raised_with_message_ids_the_catalogs_extract() -> None:

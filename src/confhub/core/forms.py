@@ -67,6 +67,11 @@ def page_errors(
     return {key: sentence(message.render(language)) for key, message in (errors or {}).items()}
 
 
+def page_error(request: Request[Any, Any, Any], error: ConfhubError | None) -> str | None:
+    """One refusal as a page shows it above its form: a sentence in the page's language."""
+    return sentence(error.message.render(language_of(request))) if error else None
+
+
 async def submit(
     session: _Session,
     action: Callable[[], Awaitable[T]],

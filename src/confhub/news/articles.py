@@ -16,6 +16,7 @@ from confhub.core.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from confhub.core.i18n import N_
 from confhub.core.pagination import Page, PageRequest
 from confhub.core.text import is_line
 from confhub.db import DbSession
@@ -67,7 +68,7 @@ class ArticleChanges:
 def _text(field: str, value: str, limit: int, *, one_line: bool = False) -> str:
     text = " ".join(value.split()) if one_line else value.replace("\r\n", "\n").strip()
     if len(text) > limit:
-        raise InvalidInputError(field, f"at most {limit} characters")
+        raise InvalidInputError(field, N_("at most %(n)s characters"), n=limit)
     return text
 
 
@@ -101,7 +102,7 @@ class ArticleService:
         """One article, or 404."""
         article = await self.session.get(Article, article_id)
         if article is None:
-            raise NotFoundError(f"No article {article_id}")
+            raise NotFoundError(N_("No article %(id)s"), id=article_id)
         return article
 
     async def get_visible(self, principal: Principal | None, article_id: int) -> Article:
@@ -120,9 +121,9 @@ class ArticleService:
     @staticmethod
     def _check_editor(principal: Principal | None, article: Article) -> None:
         if principal is None:
-            raise AuthenticationRequiredError("Sign in first")
+            raise AuthenticationRequiredError(N_("Sign in first"))
         if not may_edit_article(principal, article):
-            raise PermissionDeniedError("Only this site's editors may do this")
+            raise PermissionDeniedError(N_("Only this site's editors may do this"))
 
     async def update(self, article: Article, actor: Principal, changes: ArticleChanges) -> Article:
         """Edit the text (a new body is rendered and its HTML stored); a published article
@@ -131,7 +132,7 @@ class ArticleService:
         if changes.title is not None:
             title = _text("title", changes.title, MAX_TITLE, one_line=True)
             if not title:
-                raise InvalidInputError("title", "must not be empty")
+                raise InvalidInputError("title", N_("must not be empty"))
             article.title = title
         if changes.lead is not None:
             article.lead = _text("lead", changes.lead, MAX_LEAD, one_line=True)
@@ -181,7 +182,7 @@ class ArticleService:
     async def by_slug(self, site: Site, slug: str) -> Article:
         """A site's published article by its slug, or 404."""
         if not is_line(slug):  # no slug holds a control character, and PostgreSQL refuses NUL
-            raise NotFoundError("No such article")
+            raise NotFoundError(N_("No such article"))
         article = await self.session.scalar(
             select(Article).where(
                 Article.site == site.key,
@@ -190,7 +191,7 @@ class ArticleService:
             )
         )
         if article is None:
-            raise NotFoundError(f"No article {slug}")
+            raise NotFoundError(N_("No article %(id)s"), id=slug)
         return article
 
     async def featured(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from confhub.core.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
+from confhub.core.i18n import N_
 from confhub.meetings.documents import GIF, JPEG, PNG, WEBP, FileKind, sniff_head
 from confhub.settings import Settings
 
@@ -47,7 +48,7 @@ PNG_TEXT_MEMORY = 4 * 1024 * 1024
 MAX_CONCURRENT_DECODES = 2
 _DECODING = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
 ACCEPTED = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP", GIF: "GIF"}
-REFUSED = "only JPEG, PNG, WebP and GIF photos are accepted"
+REFUSED = N_("only JPEG, PNG, WebP and GIF photos are accepted")
 HEAD_BYTES = 16
 SCAN_CHUNK = 1024 * 1024
 
@@ -72,10 +73,10 @@ def photo_path(settings: Settings, name: str) -> Path:
     stem, dot, extension = name.rpartition(".")
     key = stem.removesuffix("-thumb")
     if dot != "." or extension != "jpg" or len(key) != 32 or not is_hex(key):
-        raise NotFoundError(f"No photo {name}")
+        raise NotFoundError(N_("No photo %(name)s"), name=name)
     path = photos_dir(settings) / name
     if not path.is_file():
-        raise NotFoundError(f"No photo {name}")
+        raise NotFoundError(N_("No photo %(name)s"), name=name)
     return path
 
 
@@ -104,7 +105,7 @@ async def receive(chunks: AsyncIterable[bytes], folder: Path, limit: int, limit_
         raise
     if size == 0:
         path.unlink(missing_ok=True)
-        raise InvalidInputError("file", "the file is empty")
+        raise InvalidInputError("file", N_("the file is empty"))
     return path
 
 
@@ -157,7 +158,9 @@ def _save(image: Image.Image, path: Path) -> int:
 def too_many_pixels(limit: int) -> InvalidInputError:
     """The error for a photo larger than `limit` pixels."""
     return InvalidInputError(
-        "file", f"the photo has too many pixels (at most {limit // 1_000_000} megapixels)"
+        "file",
+        N_("the photo has too many pixels (at most %(n)s megapixels)"),
+        n=limit // 1_000_000,
     )
 
 
@@ -184,7 +187,7 @@ def _check_size(image: Image.Image, kind: FileKind, upload: Path) -> None:
     if kind == JPEG:
         if _jpeg_scans(upload) > MAX_JPEG_SCANS:
             raise InvalidInputError(
-                "file", f"the photo has too many scans (at most {MAX_JPEG_SCANS})"
+                "file", N_("the photo has too many scans (at most %(n)s)"), n=MAX_JPEG_SCANS
             )
         longest = max(width, height)
         if longest > MAX_EDGE:

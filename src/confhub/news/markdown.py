@@ -29,6 +29,7 @@ from markdown_it.rules_inline import StateInline
 from markupsafe import Markup
 
 from confhub.core.errors import InvalidInputError
+from confhub.core.i18n import N_
 
 ALLOWED_TAGS = frozenset(
     {
@@ -76,7 +77,7 @@ MAX_MARKDOWN_LENGTH = 100_000
 # are plain text broken every 75 characters; markdown-it-py bounds none of this by itself, and a
 # page of `[` costs it 7 µs a character.
 MAX_MARKDOWN_WORK = 8_000
-TOO_MUCH_FORMATTING = (
+TOO_MUCH_FORMATTING = N_(
     "too much formatting to show (lines, list items, table cells, links, emphasis): "
     "shorten the text or use less formatting"
 )
@@ -160,7 +161,7 @@ def render_bounded(text: str, field: str) -> Markup:
     """`text` as sanitised HTML; `InvalidInputError` on `field` when it is longer than
     `MAX_MARKDOWN_LENGTH` or needs more than `MAX_MARKDOWN_WORK` to render."""
     if len(text) > MAX_MARKDOWN_LENGTH:
-        raise InvalidInputError(field, f"at most {MAX_MARKDOWN_LENGTH} characters")
+        raise InvalidInputError(field, N_("at most %(n)s characters"), n=MAX_MARKDOWN_LENGTH)
     # Table cells are counted up front: the table rule builds them without trying a rule.
     env: dict[str, Any] = {_WORK_LEFT: MAX_MARKDOWN_WORK - _CELL_STEP * text.count("|")}
     try:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from confhub.accounts.principal import Principal
 from confhub.attendance import views
 from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
+from confhub.core.i18n import N_
 from confhub.db import DbSession
 from confhub.meetings.models import Meeting
 from confhub.news import images
@@ -29,7 +30,7 @@ def clean_caption(caption: str | None) -> str:
     """A caption on one line, within its length."""
     text = " ".join((caption or "").split())
     if len(text) > MAX_CAPTION_LENGTH:
-        raise InvalidInputError("caption", f"at most {MAX_CAPTION_LENGTH} characters")
+        raise InvalidInputError("caption", N_("at most %(n)s characters"), n=MAX_CAPTION_LENGTH)
     return text
 
 
@@ -58,7 +59,7 @@ class MinutesService:
         400 when the text is too long or has too much formatting to render."""
         minutes = await self.get_or_new(meeting)
         if minutes.locked_at is not None:
-            raise ConflictError("The minutes are locked (approved); they can no longer change")
+            raise ConflictError(N_("The minutes are locked (approved); they can no longer change"))
         html = await in_render_thread(render_bounded, markdown, "markdown")
         minutes.revision += 1
         minutes.markdown = markdown
@@ -81,7 +82,7 @@ class MinutesService:
         if minutes.locked_at is not None:
             return minutes
         if minutes.revision == 0:
-            raise ConflictError("Write the minutes before locking them")
+            raise ConflictError(N_("Write the minutes before locking them"))
         minutes.header_markdown = await self.header(meeting, None)
         minutes.locked_at = datetime.now(UTC)
         minutes.locked_by_label = actor.full_name or actor.email
@@ -105,7 +106,7 @@ class MinutesService:
             )
         )
         if row is None:
-            raise NotFoundError(f"No revision {number} of these minutes")
+            raise NotFoundError(N_("No revision %(n)s of these minutes"), n=number)
         return row
 
     async def facts(self, meeting: Meeting) -> MeetingFacts:
@@ -151,7 +152,7 @@ class MinutesService:
         minutes = await self.find(meeting.id)
         if minutes is not None and minutes.locked_at is not None:
             raise ConflictError(
-                "The minutes are locked (approved); their photos can no longer change"
+                N_("The minutes are locked (approved); their photos can no longer change")
             )
 
     async def add_photo(
@@ -192,7 +193,9 @@ class MinutesService:
             )
         )
         if photo is None:
-            raise NotFoundError(f"No photo {photo_id} in meeting {meeting.id}")
+            raise NotFoundError(
+                N_("No photo %(photo)s in meeting %(meeting)s"), photo=photo_id, meeting=meeting.id
+            )
         return photo
 
     async def set_caption(self, meeting: Meeting, photo_id: int, caption: str) -> NewsPhoto:

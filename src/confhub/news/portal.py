@@ -11,6 +11,7 @@ from litestar import Request
 from sqlalchemy import select
 
 from confhub.core.errors import NotFoundError
+from confhub.core.i18n import N_
 from confhub.core.text import is_digits
 from confhub.db import DbSession
 from confhub.news.articles import ArticleService
@@ -49,7 +50,7 @@ async def load_portal(session: DbSession, site: Site) -> SitePortal:
     """The site's names and contact, or 404 for an unknown province or unit."""
     province = await session.get(Province, site.province_code)
     if province is None:
-        raise NotFoundError(f"No province {site.province_code}")
+        raise NotFoundError(N_("No province %(code)s"), code=site.province_code)
     province_label = _province_label(province)
     if site.unit_code is None:
         return SitePortal(
@@ -62,7 +63,7 @@ async def load_portal(session: DbSession, site: Site) -> SitePortal:
         )
     unit = await session.get(Unit, site.unit_code)
     if unit is None:
-        raise NotFoundError(f"No unit {site.unit_code}")
+        raise NotFoundError(N_("No unit %(code)s"), code=site.unit_code)
     point = await session.scalar(
         select(ConnectionPoint).where(ConnectionPoint.default_key == f"unit:{unit.code}")
     )
@@ -81,7 +82,7 @@ async def unit_site(session: DbSession, unit_code: int) -> Site:
     """The site of a unit, or 404."""
     unit = await session.get(Unit, unit_code)
     if unit is None:
-        raise NotFoundError(f"No unit {unit_code}")
+        raise NotFoundError(N_("No unit %(code)s"), code=unit_code)
     return Site(unit.province_code, unit.code)
 
 
@@ -91,7 +92,7 @@ def province_of(request: Request[Any, Any, Any], settings: Settings) -> int:
     if is_digits(raw.strip()) and len(raw.strip()) < 6:
         return int(raw.strip())
     if settings.default_province is None:
-        raise NotFoundError("Choose a province: /news?province=CODE")
+        raise NotFoundError(N_("Choose a province: /news?province=CODE"))
     return settings.default_province
 
 

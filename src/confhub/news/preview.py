@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_429_TOO_MANY_REQUESTS
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.core.errors import ConfhubError
+from confhub.core.i18n import N_
 from confhub.news.markdown import in_render_thread, render_bounded
 from confhub.news.schemas import PreviewRead, PreviewWrite
 from confhub.system.openapi import error_response
@@ -37,7 +38,9 @@ class TooManyPreviewsError(ConfhubError):
     status_code = 429
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many previews; try again in {retry_after} seconds")
+        super().__init__(
+            N_("Too many previews; try again in %(seconds)s seconds"), seconds=retry_after
+        )
         self.headers = {"Retry-After": str(retry_after)}
 
 

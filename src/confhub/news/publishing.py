@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from confhub.core.errors import ConflictError
+from confhub.core.i18n import N_
+from confhub.core.messages import status_word
 from confhub.db import DbSession
 from confhub.meetings.models import Meeting, MeetingStatus
 from confhub.news.markdown import in_render_thread, render_bounded, render_markdown
@@ -137,10 +139,13 @@ class Publisher:
         """Publish (or republish) the minutes of `meeting`."""
         now = now or datetime.now(UTC)
         if meeting.status not in PUBLISHABLE:
-            raise ConflictError(f"The meeting is {meeting.status}; publish its minutes once held")
+            raise ConflictError(
+                N_("The meeting is %(status)s; publish its minutes once held"),
+                status=status_word(meeting.status),
+            )
         minutes = await self.minutes.find(meeting.id)
         if minutes is None or minutes.revision == 0:
-            raise ConflictError("Write the minutes before publishing them")
+            raise ConflictError(N_("Write the minutes before publishing them"))
         facts = await self.minutes.facts(meeting)
         figures = figures_of(await self.minutes.photos(meeting.id))
         existing = {

@@ -4,8 +4,9 @@ an article. Forms answer with 303 (Post/Redirect/Get) or the page again with the
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
@@ -16,12 +17,14 @@ from sqlalchemy import func, select
 
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
-from confhub.core.errors import ConfhubError, ConflictError, InvalidInputError, PayloadTooLargeError
-from confhub.core.i18n import language_of
+from confhub.core.errors import ConfhubError, InvalidInputError
+from confhub.core.forms import form_text, page_error, see_other, submit
+from confhub.core.i18n import N_
 from confhub.core.ids import Id
 from confhub.core.text import check_line, check_text
 from confhub.meetings.controllers.documents import upload_chunks
 from confhub.meetings.deps import provide_meeting_service
+from confhub.meetings.models import Meeting
 from confhub.meetings.services import MeetingService
 from confhub.news.articles import ArticleChanges, ArticleService
 from confhub.news.deps import provide_article_service, provide_minutes_service
@@ -33,22 +36,11 @@ from confhub.news.markdown import (
 )
 from confhub.news.minutes import MinutesService
 from confhub.news.models import Article, ArticleStatus, Minutes
-from confhub.news.pages.messages import page_message
 from confhub.news.publishing import Publisher
 from confhub.news.sites import article_path
 from confhub.units.models import Unit
 
-FORM_ERRORS = (InvalidInputError, ConflictError, PayloadTooLargeError)
-
-
-def see_other(path: str, done: str, **params: Any) -> Redirect:
-    """The answer to a successful form: back to `path`, saying what was done."""
-    return Redirect(f"{path}?{urlencode({'done': done, **params})}", status_code=303)
-
-
-def _form_text(form: Any, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
+T = TypeVar("T")
 
 
 async def _preview(stored_html: str, text: str | None) -> Markup:
@@ -62,44 +54,67 @@ async def _preview(stored_html: str, text: str | None) -> Markup:
         return Markup("")
 
 
-async def _minutes_page(
-    request: Request[Any, Any, Any],
-    meetings: MeetingService,
-    minutes_service: MinutesService,
-    principal: Principal,
-    meeting_id: Id,
-    *,
-    error: ConfhubError | None = None,
-    markdown: str | None = None,
-) -> Template:
-    meeting = await meetings.get_managed(principal, meeting_id)
-    minutes = await minutes_service.get_or_new(meeting)
-    header = await minutes_service.header(meeting, minutes)
-    session = minutes_service.session
-    counts = dict(
-        (
-            await session.execute(
-                select(Article.status, func.count())
-                .where(Article.meeting_id == meeting.id)
-                .group_by(Article.status)
-            )
-        ).all()
-    )
-    context = {
-        "meeting": meeting,
-        "minutes": minutes,
-        "header_html": await in_render_thread(render_or_plain, header),
-        "text": minutes.markdown if markdown is None else markdown,
-        "preview_html": await _preview(minutes.markdown_html, markdown),
-        "max_length": MAX_MARKDOWN_LENGTH,
-        "revisions": await minutes_service.revisions(minutes),
-        "photos": await minutes_service.photos(meeting.id),
-        "article_counts": counts,
-        "error": page_message(language_of(request), error) if error else None,
-    }
-    return Template(
-        "news/minutes.html", context=context, status_code=error.status_code if error else 200
-    )
+@dataclass(frozen=True)
+class _MinutesPage:
+    """The minutes editor of one request: shown, or shown again when a form is refused."""
+
+    request: Request[Any, Any, Any]
+    meetings: MeetingService
+    minutes_service: MinutesService
+    principal: Principal
+    meeting_id: int
+
+    @property
+    def path(self) -> str:
+        """Where a successful form goes back to."""
+        return f"/meetings/{self.meeting_id}/minutes"
+
+    async def render(
+        self, *, error: ConfhubError | None = None, markdown: str | None = None
+    ) -> Template:
+        """The editor; after a refusal, with its error and the text as it was sent."""
+        meeting = await self.meetings.get_managed(self.principal, self.meeting_id)
+        minutes_service = self.minutes_service
+        minutes = await minutes_service.get_or_new(meeting)
+        header = await minutes_service.header(meeting, minutes)
+        counts = dict(
+            (
+                await minutes_service.session.execute(
+                    select(Article.status, func.count())
+                    .where(Article.meeting_id == meeting.id)
+                    .group_by(Article.status)
+                )
+            ).all()
+        )
+        context = {
+            "meeting": meeting,
+            "minutes": minutes,
+            "header_html": await in_render_thread(render_or_plain, header),
+            "text": minutes.markdown if markdown is None else markdown,
+            "preview_html": await _preview(minutes.markdown_html, markdown),
+            "max_length": MAX_MARKDOWN_LENGTH,
+            "revisions": await minutes_service.revisions(minutes),
+            "photos": await minutes_service.photos(meeting.id),
+            "article_counts": counts,
+            "error": page_error(self.request, error),
+        }
+        return Template("news/minutes.html", context=context)
+
+    async def submit(
+        self,
+        action: Callable[[Meeting], Awaitable[T]],
+        done: Redirect | Callable[[T], Redirect],
+        *,
+        markdown: str | None = None,
+    ) -> Template | Redirect:
+        """Do a form's `action` on the managed meeting (see :func:`confhub.core.forms.submit`)."""
+        meeting = await self.meetings.get_managed(self.principal, self.meeting_id)
+        return await submit(
+            self.minutes_service.session,
+            lambda: action(meeting),
+            done=done,
+            refused=lambda error: self.render(error=error, markdown=markdown),
+        )
 
 
 class MinutesPagesController(Controller):
@@ -123,7 +138,9 @@ class MinutesPagesController(Controller):
         meeting_id: Id,
     ) -> Template:
         """The minutes editor: header from the meeting, text with live preview, photos."""
-        return await _minutes_page(request, meetings, minutes_service, principal, meeting_id)
+        return await _MinutesPage(
+            request, meetings, minutes_service, principal, meeting_id
+        ).render()
 
     @post("/meetings/{meeting_id:int}/minutes")
     async def save_minutes(
@@ -135,22 +152,13 @@ class MinutesPagesController(Controller):
         meeting_id: Id,
     ) -> Template | Redirect:
         """Save the text as a new revision."""
-        meeting = await meetings.get_managed(principal, meeting_id)
-        text = _form_text(await request.form(), "markdown").replace("\r\n", "\n")
-        try:
+        page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
+        text = form_text(await request.form(), "markdown", strip=False).replace("\r\n", "\n")
+
+        async def save(meeting: Meeting) -> None:
             await minutes_service.save(meeting, principal, check_text("markdown", text))
-        except FORM_ERRORS as error:
-            await minutes_service.session.rollback()
-            return await _minutes_page(
-                request,
-                meetings,
-                minutes_service,
-                principal,
-                meeting_id,
-                error=error,
-                markdown=text,
-            )
-        return see_other(f"/meetings/{meeting_id}/minutes", "saved")
+
+        return await page.submit(save, see_other(page.path, "saved"), markdown=text)
 
     @post("/meetings/{meeting_id:int}/minutes/photos")
     async def upload_photo(
@@ -162,20 +170,17 @@ class MinutesPagesController(Controller):
         meeting_id: Id,
     ) -> Template | Redirect:
         """Attach a photo with its caption (checked by content, re-encoded)."""
-        meeting = await meetings.get_managed(principal, meeting_id)
+        page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
         form = await request.form()
         upload = form.get("file")
-        try:
+
+        async def add(meeting: Meeting) -> None:
             if not isinstance(upload, UploadFile):
-                raise InvalidInputError("file", "the file is empty")
-            caption = check_line("caption", _form_text(form, "caption"))
+                raise InvalidInputError("file", N_("Choose a photo to upload."))
+            caption = check_line("caption", form_text(form, "caption", strip=False))
             await minutes_service.add_photo(meeting, principal, caption, upload_chunks(upload))
-        except FORM_ERRORS as error:
-            await minutes_service.session.rollback()
-            return await _minutes_page(
-                request, meetings, minutes_service, principal, meeting_id, error=error
-            )
-        return see_other(f"/meetings/{meeting_id}/minutes", "photo_added")
+
+        return await page.submit(add, see_other(page.path, "photo_added"))
 
     @post("/meetings/{meeting_id:int}/minutes/photos/{photo_id:int}/caption")
     async def caption_photo(
@@ -188,16 +193,14 @@ class MinutesPagesController(Controller):
         photo_id: Id,
     ) -> Template | Redirect:
         """Change a photo's caption."""
-        meeting = await meetings.get_managed(principal, meeting_id)
-        caption = _form_text(await request.form(), "caption")
-        try:
-            await minutes_service.set_caption(meeting, photo_id, check_line("caption", caption))
-        except FORM_ERRORS as error:
-            await minutes_service.session.rollback()
-            return await _minutes_page(
-                request, meetings, minutes_service, principal, meeting_id, error=error
-            )
-        return see_other(f"/meetings/{meeting_id}/minutes", "caption_saved")
+        page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
+        caption = form_text(await request.form(), "caption", strip=False)
+        return await page.submit(
+            lambda meeting: minutes_service.set_caption(
+                meeting, photo_id, check_line("caption", caption)
+            ),
+            see_other(page.path, "caption_saved"),
+        )
 
     @post("/meetings/{meeting_id:int}/minutes/photos/{photo_id:int}/remove")
     async def remove_photo(
@@ -210,15 +213,11 @@ class MinutesPagesController(Controller):
         photo_id: Id,
     ) -> Template | Redirect:
         """Take a photo out of the minutes."""
-        meeting = await meetings.get_managed(principal, meeting_id)
-        try:
-            await minutes_service.remove_photo(meeting, photo_id)
-        except FORM_ERRORS as error:
-            await minutes_service.session.rollback()
-            return await _minutes_page(
-                request, meetings, minutes_service, principal, meeting_id, error=error
-            )
-        return see_other(f"/meetings/{meeting_id}/minutes", "photo_removed")
+        page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
+        return await page.submit(
+            lambda meeting: minutes_service.remove_photo(meeting, photo_id),
+            see_other(page.path, "photo_removed"),
+        )
 
     @post("/meetings/{meeting_id:int}/minutes/lock")
     async def lock_minutes(
@@ -230,15 +229,11 @@ class MinutesPagesController(Controller):
         meeting_id: Id,
     ) -> Template | Redirect:
         """Lock the approved minutes."""
-        meeting = await meetings.get_managed(principal, meeting_id)
-        try:
-            await minutes_service.lock(meeting, principal)
-        except FORM_ERRORS as error:
-            await minutes_service.session.rollback()
-            return await _minutes_page(
-                request, meetings, minutes_service, principal, meeting_id, error=error
-            )
-        return see_other(f"/meetings/{meeting_id}/minutes", "locked")
+        page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
+        return await page.submit(
+            lambda meeting: minutes_service.lock(meeting, principal),
+            see_other(page.path, "locked"),
+        )
 
     @post("/meetings/{meeting_id:int}/minutes/publish")
     async def publish_minutes(
@@ -250,20 +245,16 @@ class MinutesPagesController(Controller):
         meeting_id: Id,
     ) -> Template | Redirect:
         """Publish the province's article and write the units' drafts."""
-        meeting = await meetings.get_managed(principal, meeting_id)
-        try:
-            outcome = await Publisher(minutes_service).publish(meeting)
-        except FORM_ERRORS as error:
-            await minutes_service.session.rollback()
-            return await _minutes_page(
-                request, meetings, minutes_service, principal, meeting_id, error=error
-            )
-        return see_other(
-            f"/meetings/{meeting_id}/articles",
-            "minutes_published",
-            n=outcome.created,
-            regenerated=outcome.regenerated,
-            kept=outcome.kept,
+        page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
+        return await page.submit(
+            Publisher(minutes_service).publish,
+            lambda outcome: see_other(
+                f"/meetings/{meeting_id}/articles",
+                "minutes_published",
+                n=outcome.created,
+                regenerated=outcome.regenerated,
+                kept=outcome.kept,
+            ),
         )
 
     @get("/meetings/{meeting_id:int}/articles", name="meeting_articles")
@@ -340,11 +331,9 @@ async def _edit_page(
             and article.minutes_revision < minutes_revision
         ),
         "public_path": article_path(article, default),
-        "error": page_message(language_of(request), error) if error else None,
+        "error": page_error(request, error),
     }
-    return Template(
-        "news/article_edit.html", context=context, status_code=error.status_code if error else 200
-    )
+    return Template("news/article_edit.html", context=context)
 
 
 class ArticleEditPagesController(Controller):
@@ -380,26 +369,34 @@ class ArticleEditPagesController(Controller):
         """Save the text (and publish it too when "Save and publish" was pressed)."""
         article = await articles.get_editable(principal, article_id)
         form = await request.form()
-        values = {name: _form_text(form, name) for name in ("title", "lead", "body")}
+        values = {name: form_text(form, name, strip=False) for name in ("title", "lead", "body")}
         changes = ArticleChanges(
             title=values["title"],
             lead=values["lead"],
             body=values["body"],
             featured=form.get("featured") == "on",
         )
-        try:
+        publishing = form_text(form, "action") == "publish"
+
+        async def save() -> None:
             check_line("title", values["title"])
             check_text("lead", values["lead"])
             check_text("body", values["body"])
             await articles.update(article, principal, changes)
-            if _form_text(form, "action") == "publish":
+            if publishing:
                 await articles.publish(article)
-        except FORM_ERRORS as error:
-            await articles.session.rollback()
-            article = await articles.get_editable(principal, article_id)
-            return await _edit_page(request, articles, article, error=error, values=values)
-        done = "article_published" if _form_text(form, "action") == "publish" else "article_saved"
-        return see_other(f"/articles/{article_id}/edit", done)
+
+        async def refused(error: ConfhubError) -> Template:
+            again = await articles.get_editable(principal, article_id)
+            return await _edit_page(request, articles, again, error=error, values=values)
+
+        done = "article_published" if publishing else "article_saved"
+        return await submit(
+            articles.session,
+            save,
+            done=see_other(f"/articles/{article_id}/edit", done),
+            refused=refused,
+        )
 
     @post("/articles/{article_id:int}/publish")
     async def publish(
