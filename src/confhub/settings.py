@@ -52,11 +52,6 @@ class SettingsError(ValueError):
     """A configuration value is missing or wrong; the message names the variable."""
 
 
-def is_sqlite_url(database_url: str) -> bool:
-    """Whether a database URL names the embedded SQLite file (any SQLite driver)."""
-    return make_url(database_url).get_backend_name() == "sqlite"
-
-
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration; build it with :meth:`from_env` (tests use :meth:`with_overrides`)."""
@@ -150,11 +145,6 @@ class Settings:
     def with_overrides(self, **changes: object) -> Settings:
         """Return a copy with some fields changed (used by the CLI and tests)."""
         return replace(self, **changes)  # type: ignore[arg-type]
-
-    @property
-    def is_sqlite(self) -> bool:
-        """Whether the database is the embedded SQLite file."""
-        return is_sqlite_url(self.database_url)
 
     @property
     def max_upload_bytes(self) -> int:

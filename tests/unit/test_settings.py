@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from confhub.settings import MIN_SECRET_LENGTH, Settings, SettingsError, is_sqlite_url
+from confhub.settings import MIN_SECRET_LENGTH, Settings, SettingsError
 
 pytestmark = pytest.mark.unit
 
@@ -23,7 +23,6 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     settings = Settings.from_env({})
     assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'confhub.sqlite3'}"
-    assert settings.is_sqlite
     assert settings.redis_url is None
     assert settings.secret_key is None
     assert settings.base_url == "http://127.0.0.1:8000"
@@ -115,7 +114,6 @@ def test_good_values_are_taken(tmp_path: Path) -> None:
         }
     )
     assert settings.database_url == "postgresql+asyncpg://confhub:pw@db:5432/confhub"
-    assert not settings.is_sqlite
     assert settings.redis_url == "redis://cache:6379/0"
     assert settings.secret_key == GOOD_SECRET
     assert settings.base_url == "https://hop.thanhhoa.gov.vn"
@@ -242,16 +240,3 @@ def test_require_secret_key_without_a_secret() -> None:
 def test_require_secret_key_with_overrides() -> None:
     settings = Settings.from_env({}).with_overrides(secret_key=GOOD_SECRET)
     assert settings.require_secret_key() == GOOD_SECRET
-
-
-@pytest.mark.parametrize(
-    ("url", "embedded"),
-    [
-        ("sqlite+aiosqlite:///confhub.sqlite3", True),
-        ("sqlite:////var/lib/confhub/confhub.sqlite3", True),
-        ("postgresql+asyncpg://confhub@127.0.0.1/confhub", False),
-        ("postgresql://u:p@db.example/sqlite", False),  # a database named "sqlite" is not SQLite
-    ],
-)
-def test_the_embedded_database_is_recognised_by_its_driver(url: str, embedded: bool) -> None:
-    assert is_sqlite_url(url) is embedded

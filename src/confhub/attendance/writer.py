@@ -29,9 +29,8 @@ from confhub.attendance.readiness import record_signal, set_rehearsal
 from confhub.attendance.rollcall import CheckinOutcome, store_checkins
 from confhub.attendance.schemas import CheckinWrite
 from confhub.core.errors import ConfhubError, NotFoundError
-from confhub.db import DbSession
+from confhub.db import DbSession, is_sqlite
 from confhub.meetings.models import Meeting
-from confhub.settings import is_sqlite_url
 
 logger = logging.getLogger("confhub.live")
 
@@ -52,7 +51,7 @@ _writers: weakref.WeakKeyDictionary[
 def one_writer(db_config: Any, meeting_id: int) -> asyncio.Lock:
     """Hold around a whole write transaction on a meeting's attendance: that meeting's queue
     in this process (on SQLite, the whole database's)."""
-    key = 0 if is_sqlite_url(str(db_config.connection_string)) else meeting_id
+    key = 0 if is_sqlite(db_config.get_engine()) else meeting_id
     queues = _writers.setdefault(asyncio.get_running_loop(), weakref.WeakValueDictionary())
     queue = queues.get(key)
     if queue is None:

@@ -19,6 +19,7 @@ from advanced_alchemy.extensions.litestar import (
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from confhub.db.dialect import is_sqlite
 from confhub.settings import Settings
 
 
@@ -33,11 +34,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine for `url`, with SQLite's pragmas where it applies."""
-    if url.startswith("sqlite"):
+    if is_sqlite(url):
         kwargs.pop("pool_size", None)
         kwargs.pop("max_overflow", None)
     engine = create_async_engine(url, **kwargs)
-    if engine.dialect.name == "sqlite":
+    if is_sqlite(engine):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -50,7 +51,7 @@ def sqlalchemy_config(
     `session_info` goes into every session's `info`, where after-commit listeners find what
     they hand their work to.
     """
-    engine_config = EngineConfig(pool_pre_ping=not settings.is_sqlite)
+    engine_config = EngineConfig(pool_pre_ping=not is_sqlite(settings.database_url))
     info = dict(session_info or {})
     return SQLAlchemyAsyncConfig(
         connection_string=settings.database_url,

@@ -29,7 +29,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from confhub.core.timefmt import local_time
-from confhub.db import DbSession
+from confhub.db import DbSession, is_sqlite
 from confhub.news.models import SiteVisitDay
 
 logger = logging.getLogger("confhub.news.visits")
@@ -165,8 +165,7 @@ class VisitCounter:
 
 async def _add(session: DbSession, site: str, day: date, *, views: int, visitors: int) -> None:
     """Add to the day's counts in one statement (insert, or update the existing row)."""
-    dialect = session.get_bind().dialect.name
-    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert: Any = sqlite.insert if is_sqlite(session) else postgresql.insert
     now = datetime.now(UTC)
     statement = insert(SiteVisitDay).values(
         site=site, day=day, views=views, visitors=visitors, created_at=now, updated_at=now

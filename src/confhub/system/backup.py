@@ -28,9 +28,8 @@ from alembic.util.exc import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
-from confhub.db import migrate
+from confhub.db import is_sqlite, migrate
 from confhub.db.engine import create_engine
-from confhub.settings import is_sqlite_url
 
 PG_TIMEOUT_SECONDS = 6 * 60 * 60
 
@@ -63,7 +62,7 @@ def backup(database_url: str, target: Path, *, force: bool = False) -> BackupRep
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     try:
-        if is_sqlite_url(database_url):
+        if is_sqlite(database_url):
             revision = _backup_sqlite(_sqlite_file(database_url, must_exist=True), partial)
         else:
             revision = _backup_postgres(database_url, partial)
@@ -77,7 +76,7 @@ def restore(database_url: str, source: Path, *, force: bool = False) -> BackupRe
     """Replace the database with the backup in `source` (an empty one unless `force`)."""
     if not source.is_file():
         raise BackupError(f"{source}: no such backup file")
-    if is_sqlite_url(database_url):
+    if is_sqlite(database_url):
         revision = _check_sqlite_backup(source)
         _known_revision(revision)
         target = _sqlite_file(database_url, must_exist=False)
