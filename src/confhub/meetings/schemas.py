@@ -87,6 +87,9 @@ class MeetingUpdate(msgspec.Struct, omit_defaults=True):
     ends_at: datetime | UnsetType = UNSET
     host_point_id: IdField | UnsetType = UNSET
     agenda: list[AgendaItemWrite] | UnsetType = UNSET
+    # Moves the agenda's times (the one sent, else the current one) with a new start; by
+    # default only when no agenda is sent.
+    shift_agenda: bool | UnsetType = UNSET
 
 
 class StatusChange(msgspec.Struct):

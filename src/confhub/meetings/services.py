@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -76,6 +76,41 @@ class MeetingChanges:
     ends_at: datetime | None = None
     host_point_id: int | None = None
     agenda: list[AgendaEntry] | None = None
+    # Move the agenda's times (the given agenda, else the current one) with the start.
+    shift_agenda: bool = False
+
+
+def agenda_outside(meeting: Meeting) -> list[AgendaItem]:
+    """The timed agenda items that fall before the meeting's start or at or after its end."""
+    return [
+        item
+        for item in meeting.agenda_items
+        if item.starts_at is not None
+        and not (meeting.starts_at <= item.starts_at < meeting.ends_at)
+    ]
+
+
+def _entries(meeting: Meeting) -> list[AgendaEntry]:
+    return [AgendaEntry(a.title, a.presenter, a.starts_at) for a in meeting.agenda_items]
+
+
+def _shifted(agenda: Iterable[AgendaEntry], shift: timedelta) -> list[AgendaEntry]:
+    return [
+        AgendaEntry(a.title, a.presenter, a.starts_at + shift if a.starts_at else None)
+        for a in agenda
+    ]
+
+
+def _agenda_after(
+    meeting: Meeting, changes: MeetingChanges, starts_at: datetime
+) -> list[AgendaEntry] | None:
+    """The agenda an update leaves (None: unchanged), moved with the start when asked."""
+    shift = starts_at - meeting.starts_at
+    if not (changes.shift_agenda and shift):
+        return changes.agenda
+    agenda = _shifted(_entries(meeting) if changes.agenda is None else changes.agenda, shift)
+    _check_agenda(agenda)
+    return agenda
 
 
 def _check_times(starts_at: datetime, ends_at: datetime) -> None:
@@ -366,23 +401,24 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
             # Moving the start alone keeps the meeting's length.
             ends_at = meeting.ends_at + (starts_at - meeting.starts_at)
         _check_times(starts_at, ends_at)
+        agenda = _agenda_after(meeting, changes, starts_at)
         meeting.starts_at, meeting.ends_at = starts_at, ends_at
         if changes.host_point_id is not None:
             await self._check_host_point(meeting, actor, changes.host_point_id)
             meeting.host_point_id = changes.host_point_id
         old_agenda = [(a.title, a.presenter, a.starts_at) for a in meeting.agenda_items]
         # An unchanged agenda (a web form always sends it) is no change: no log, no new SEQUENCE.
-        agenda_changed = changes.agenda is not None and old_agenda != [
-            (a.title, a.presenter, a.starts_at) for a in changes.agenda
+        agenda_changed = agenda is not None and old_agenda != [
+            (a.title, a.presenter, a.starts_at) for a in agenda
         ]
-        if changes.agenda is not None and agenda_changed:
+        if agenda is not None and agenda_changed:
             meeting.agenda_items = [
                 AgendaItem(position=i, title=a.title, presenter=a.presenter, starts_at=a.starts_at)
-                for i, a in enumerate(changes.agenda, start=1)
+                for i, a in enumerate(agenda, start=1)
             ]
         diff = {k: [before[k], v] for k, v in _snapshot(meeting).items() if before[k] != v}
-        if changes.agenda is not None and agenda_changed:
-            diff["agenda"] = [len(old_agenda), len(changes.agenda)]
+        if agenda is not None and agenda_changed:
+            diff["agenda"] = [len(old_agenda), len(agenda)]
         if diff:
             meeting.sequence += 1
             audit.record(self.session, meeting.id, actor, AuditAction.UPDATED, changes=diff)
@@ -458,10 +494,7 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
             presiding_official=meeting.presiding_official,
             description=meeting.description,
             host_point_id=meeting.host_point_id,
-            agenda=[
-                AgendaEntry(a.title, a.presenter, a.starts_at + shift if a.starts_at else None)
-                for a in meeting.agenda_items
-            ],
+            agenda=_shifted(_entries(meeting), shift),
             created_by_id=actor.id,
             actor=actor,
         )

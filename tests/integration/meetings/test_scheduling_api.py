@@ -154,6 +154,30 @@ def test_reschedule_keeps_invitations_and_raises_sequence(
     assert "ends_at" in bad.json()["detail"]
 
 
+def test_reschedule_moves_the_agenda_unless_one_is_sent(
+    secretariat: TestClient[Litestar],
+) -> None:
+    start = TOMORROW
+    agenda = [{"title": "Khai mạc", "starts_at": start.isoformat()}, {"title": "Thảo luận"}]
+    mid = _create(secretariat, agenda=agenda)["id"]
+    url = f"/api/v1/meetings/{mid}"
+    moved = secretariat.patch(url, json={"starts_at": (start + timedelta(minutes=30)).isoformat()})
+    items = moved.json()["agenda"]
+    assert datetime.fromisoformat(items[0]["starts_at"]) == start + timedelta(minutes=30)
+    assert items[1]["starts_at"] is None
+    # An agenda sent with the move is taken as sent...
+    sent = [{"title": "Khai mạc", "starts_at": (start + timedelta(hours=1)).isoformat()}]
+    again = secretariat.patch(url, json={"starts_at": start.isoformat(), "agenda": sent})
+    first = again.json()["agenda"][0]
+    assert datetime.fromisoformat(first["starts_at"]) == start + timedelta(hours=1)
+    # ...and a move can leave the agenda where it is.
+    kept = secretariat.patch(
+        url, json={"starts_at": (start + timedelta(hours=3)).isoformat(), "shift_agenda": False}
+    )
+    first = kept.json()["agenda"][0]
+    assert datetime.fromisoformat(first["starts_at"]) == start + timedelta(hours=1)
+
+
 def test_invite_by_type_codes_names_and_remove(secretariat: TestClient[Litestar]) -> None:
     mid = _create(secretariat)["id"]
     url = f"/api/v1/meetings/{mid}/invitations"

@@ -153,6 +153,7 @@ class MeetingApiController(Controller):
             agenda=None
             if data.agenda is UNSET
             else [AgendaEntry(a.title, a.presenter, a.starts_at) for a in data.agenda],
+            shift_agenda=data.agenda is UNSET if data.shift_agenda is UNSET else data.shift_agenda,
         )
         await meetings.update_meeting(meeting, principal, changes)
         return await _read(meetings, meeting_id, principal)

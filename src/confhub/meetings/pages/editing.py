@@ -58,6 +58,7 @@ def form_of(meeting: Meeting, timezone: str) -> MeetingForm:
             )
             for a in meeting.agenda_items
         ],
+        shift_agenda=True,
     )
 
 
@@ -191,7 +192,7 @@ class EditingPagesController(Controller):
         """Save the form; invitations and chairs stay as they are."""
         meeting = await meetings.get_managed(principal, meeting_id)
         form = MeetingForm.from_form(await request.form())
-        changes = form.changes(settings_of(request).timezone)
+        changes = form.changes(settings_of(request).timezone, meeting.starts_at)
 
         async def refused(error: ConfhubError | None = None) -> Template:
             if error is not None:

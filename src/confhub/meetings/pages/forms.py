@@ -87,6 +87,8 @@ class MeetingForm:
     host_point_id: str = ""
     province_code: str = ""
     agenda: list[AgendaRow] = field(default_factory=list)
+    # Editing only: the agenda's times are those of the meeting as it was, moved with its start.
+    shift_agenda: bool = False
     errors: dict[str, Renderable] = field(default_factory=dict)
 
     @classmethod
@@ -108,6 +110,7 @@ class MeetingForm:
             host_point_id=form_text(form, "host_point_id"),
             province_code=form_text(form, "province_code"),
             agenda=[rows[i] for i in sorted(rows) if not rows[i].empty],
+            shift_agenda=form_text(form, "shift_agenda") == "1",
         )
 
     def display_rows(self) -> list[AgendaRow]:
@@ -157,8 +160,12 @@ class MeetingForm:
             entries.append(AgendaEntry(row.title, row.presenter, at))
         return entries
 
-    def changes(self, timezone: str) -> MeetingChanges:
-        """The checked values as a full update; raises nothing, fills `errors` instead."""
+    def changes(self, timezone: str, was_starting: datetime | None = None) -> MeetingChanges:
+        """The checked values as a full update; raises nothing, fills `errors` instead.
+
+        With `shift_agenda`, the agenda's times are read on the day of `was_starting` (the
+        meeting's start before this edit) and moved as far as the start moves.
+        """
         self._check_length("title", MAX_TITLE, required=True)
         for name in ("convening_body", "presiding_official"):
             self._check_length(name, MAX_SHORT)
@@ -182,7 +189,10 @@ class MeetingForm:
             starts_at=starts_at,
             ends_at=ends_at,
             host_point_id=host,
-            agenda=self._agenda(starts_at, timezone),
+            agenda=self._agenda(
+                was_starting if self.shift_agenda and was_starting else starts_at, timezone
+            ),
+            shift_agenda=self.shift_agenda and was_starting is not None,
         )
 
     def add_error(self, error: ConfhubError) -> None:

@@ -30,7 +30,12 @@ from confhub.meetings import documents, qr
 from confhub.meetings.invitations import EDITABLE_STATUSES, InvitationService, InvitedPoint
 from confhub.meetings.models import Meeting, MeetingStatus
 from confhub.meetings.pages.audit_log import audit_lines
-from confhub.meetings.services import ALLOWED_TRANSITIONS, CLOSED_STATUSES, MeetingService
+from confhub.meetings.services import (
+    ALLOWED_TRANSITIONS,
+    CLOSED_STATUSES,
+    MeetingService,
+    agenda_outside,
+)
 from confhub.points.models import ConnectionPoint
 from confhub.settings import Settings
 from confhub.units.matching import fold
@@ -114,6 +119,7 @@ async def meeting_context(
         "access": access,
         "errors": page_errors(request, errors),
         "values": values or {},
+        "agenda_outside": {item.id for item in agenda_outside(meeting)},
     }
     if access == PUBLIC:
         return context
