@@ -33,7 +33,6 @@ from confhub.system.ratelimit import (
     client_address,
     login_throttle,
 )
-from confhub.units.models import Unit
 
 THROTTLED_DESCRIPTION = (
     "Too many failed sign-ins for this e-mail or from this address: refused, whatever the "
@@ -79,11 +78,7 @@ class AuthApiController(Controller):
         429 with `Retry-After` after too many failures for the e-mail or from the address."""
         user = await _authenticate(request, users, data.email, data.password)
         await _sign_in(request, user.id)
-        unit_province = None
-        if user.unit_code is not None:
-            unit = await users.repository.session.get(Unit, user.unit_code)
-            unit_province = unit.province_code if unit else None
-        return UserRead.of(Principal.of(user, unit_province))
+        return UserRead.of(await users.principal_of(user))
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the session")
     async def logout(self, request: Request[Any, Any, Any]) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import select
 
 from confhub.accounts.models import Role, User
 from confhub.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from confhub.accounts.principal import Principal
 from confhub.core.errors import AuthenticationRequiredError, ConflictError, InvalidInputError
+from confhub.db.services import RepositoryService
+from confhub.db.transactions import release_connection
 from confhub.units.models import Province, Unit
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -23,7 +24,7 @@ class UserRepository(SQLAlchemyAsyncRepository[User]):
     model_type = User
 
 
-class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
+class UserService(RepositoryService[User, UserRepository]):
     """Creates accounts and checks sign-ins."""
 
     repository_type = UserRepository
@@ -69,7 +70,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
     async def _check_scope(
         self, role: Role, province_code: int | None, unit_code: int | None
     ) -> tuple[int | None, int | None]:
-        session = self.repository.session
+        session = self.session
         if role in (Role.CHAIR, Role.EDITOR):
             if unit_code is None:
                 raise InvalidInputError("unit", f"a {role.value} needs the code of its unit")
@@ -93,8 +94,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
     async def authenticate(self, email: str, password: str) -> User:
         """The active user with this e-mail and password; one error whichever half is wrong."""
         user = await self.get_one_or_none(email=email.strip().lower())
-        # Sign-ins may queue for the hashing thread: hold no pooled connection meanwhile.
-        await self.repository.session.commit()
+        await release_connection(self.session)  # sign-ins may queue for the hashing thread
         valid = await verify_password(user.password_hash if user else None, password)
         if user is None or not valid or not user.is_active:
             raise AuthenticationRequiredError("Wrong e-mail or password")
@@ -102,9 +102,8 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
 
     async def principal(self, user_id: int) -> Principal | None:
         """The principal of an active user, or None."""
-        session = self.repository.session
         row = (
-            await session.execute(
+            await self.session.execute(
                 select(User, Unit.province_code)
                 .outerjoin(Unit, Unit.code == User.unit_code)
                 .where(User.id == user_id, User.is_active.is_(True))
@@ -113,3 +112,8 @@ class UserService(SQLAlchemyAsyncRepositoryService[User, UserRepository]):
         if row is None:
             return None
         return Principal.of(row[0], row[1])
+
+    async def principal_of(self, user: User) -> Principal:
+        """The principal of a user row just read (a chair's province is its unit's)."""
+        unit = None if user.unit_code is None else await self.session.get(Unit, user.unit_code)
+        return Principal.of(user, unit.province_code if unit else None)

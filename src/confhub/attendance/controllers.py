@@ -32,6 +32,7 @@ from confhub.attendance.writer import writer_of
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError
 from confhub.core.ids import MAX_ID, Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
+from confhub.db.transactions import release_connection
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import Meeting
 from confhub.meetings.services import MeetingService
@@ -98,9 +99,7 @@ class AttendanceApiController(Controller):
         if meeting is None:
             raise NotFoundError(f"No meeting {meeting_id}")
         actor = await request_actor(request, db_session, meeting)
-        # Hand this request's connection back first: in a burst, requests waiting for the
-        # writer would otherwise hold every pooled connection, the writer's included.
-        await db_session.commit()
+        await release_connection(db_session)  # before waiting for the writer
         # Committed, with whatever else arrived meanwhile, before it is answered.
         outcome = await writer_of(request).submit(meeting_id, actor, data)
         status = HTTP_201_CREATED if outcome.created else HTTP_200_OK
@@ -117,7 +116,7 @@ class AttendanceApiController(Controller):
     ) -> Page[CheckinRead]:
         """Corrections add answers; nothing is overwritten."""
         await meetings.get_visible(current_principal(request), meeting_id)
-        records = await views.checkin_history(meetings.repository.session, meeting_id, point_id)
+        records = await views.checkin_history(meetings.session, meeting_id, point_id)
         items = [checkin_read(r) for r in records[page.offset : page.offset + page.limit]]
         return Page(items=items, total=len(records), limit=page.limit, offset=page.offset)
 
@@ -134,7 +133,7 @@ class AttendanceApiController(Controller):
         if meeting is None:
             raise NotFoundError(f"No meeting {meeting_id}")
         actor = await request_actor(request, db_session, meeting)
-        await db_session.commit()  # its connection back before waiting for the writer
+        await release_connection(db_session)  # before waiting for the writer
         await writer_of(request).signal(meeting_id, actor, data.point_id, data.signal)
         view = await views.snapshot(
             db_session, meeting, frozenset({data.point_id}), with_phones=False
@@ -150,7 +149,7 @@ class AttendanceApiController(Controller):
         meeting = await meetings.get_visible(principal, meeting_id)
         assert principal is not None
         view = await views.snapshot(
-            meetings.repository.session,
+            meetings.session,
             meeting,
             None,
             with_phones=principal.manages_province(meeting.province_code),
@@ -174,7 +173,7 @@ class AttendanceApiController(Controller):
     ) -> AttendanceRead:
         """Starting resets every point's signal to `untested`; the board lists who is not ready."""
         meeting = await meetings.get_managed(principal, meeting_id)
-        await db_session.commit()  # its connection back before waiting for the writer
+        await release_connection(db_session)  # before waiting for the writer
         await writer_of(request).rehearsal(meeting_id, principal, data.action == "start")
         await db_session.refresh(meeting)  # as the writer's transaction left it
         view = await views.snapshot(db_session, meeting, None, with_phones=True)
@@ -203,7 +202,7 @@ async def report_response(
     """The attendance report of a meeting the caller may see, as CSV or XLSX."""
     principal = current_principal(request)
     meeting = await meetings.get_visible(principal, meeting_id)
-    points = await views.points(meetings.repository.session, meeting_id)
+    points = await views.points(meetings.session, meeting_id)
     for point in points:  # chairs' names only for those who may see them (personal data)
         if not sees_chair(principal, meeting.province_code, point["unit_code"]):
             point["chair"] = point["chair_phone"] = None

@@ -33,6 +33,7 @@ from confhub.core.i18n import N_
 from confhub.core.ids import Id
 from confhub.core.text import LINE_PATTERN, is_text
 from confhub.db import DbSession
+from confhub.db.transactions import release_connection
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import InvitationService
 from confhub.meetings.models import Invitation
@@ -134,7 +135,7 @@ async def render_checkin(
     status_code: int = 200,
 ) -> Template:
     """The check-in page: the meeting, the point, its answer and history, the forms."""
-    session = invitations.repository.session
+    session = invitations.session
     meeting = invitation.meeting
     history = await views.checkin_history(session, meeting.id, invitation.point_id)
     stored_key = request.query_params.get("stored")
@@ -216,7 +217,7 @@ class LivePagesController(Controller):
             if await is_stale(db_session, invitation.meeting_id, answer):
                 form.idempotency_key = secrets.token_urlsafe(18)
                 answer = form.answer(invitation.point_id)
-            await db_session.commit()  # its connection back before waiting for the writer
+            await release_connection(db_session)  # before waiting for the writer
             outcome = await writer_of(request).submit(
                 invitation.meeting_id, Actor.of_link(invitation.point_id), answer
             )
@@ -240,7 +241,7 @@ class LivePagesController(Controller):
         invitation = await invitations.by_token(token)
         value = (await request.form()).get("signal")
         value = value if isinstance(value, str) else ""
-        await db_session.commit()  # its connection back before waiting for the writer
+        await release_connection(db_session)  # before waiting for the writer
         try:
             await writer_of(request).signal(
                 invitation.meeting_id,
@@ -271,7 +272,7 @@ class LivePagesController(Controller):
         if not principal.reads_province(meeting.province_code):
             raise PermissionDeniedError("The live board is for the province's staff")
         manages = principal.manages_province(meeting.province_code)
-        view = await views.snapshot(meetings.repository.session, meeting, None, with_phones=manages)
+        view = await views.snapshot(meetings.session, meeting, None, with_phones=manages)
         chosen = show if show in BOARD_FILTERS else "all"
         words = fold(text or "")
         return Template(

@@ -208,7 +208,6 @@ class ProfilePageController(Controller):
         principal = current_principal(request)
         if principal is None:
             raise AuthenticationRequiredError("Sign in first")
+        # Committed by the plugin with the redirect (it commits 2xx and 3xx answers).
         await tokens.reset_calendar_token(principal.id)
-        # The plugin's autocommit would commit this redirect too (it commits 2xx and 3xx).
-        await tokens.session.commit()
         return Redirect("/profile?reset=1", status_code=HTTP_303_SEE_OTHER)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import func, select
 
 from confhub.core.errors import InvalidInputError
 from confhub.core.i18n import N_
 from confhub.core.pagination import Page, PageRequest
+from confhub.db.services import RepositoryService
 from confhub.units.models import Province, Unit
 from confhub.units.schemas import ProvinceRead, UnitRead
 
@@ -21,14 +21,14 @@ class UnitRepository(SQLAlchemyAsyncRepository[Unit]):
     model_type = Unit
 
 
-class UnitService(SQLAlchemyAsyncRepositoryService[Unit, UnitRepository]):
+class UnitService(RepositoryService[Unit, UnitRepository]):
     """Lists units and answers questions about them."""
 
     repository_type = UnitRepository
 
     async def list_page(self, page: PageRequest, province_code: int | None) -> Page[UnitRead]:
         """One page of units, optionally of one province, ordered by code."""
-        session = self.repository.session
+        session = self.session
         query = select(Unit)
         count = select(func.count()).select_from(Unit)
         if province_code is not None:
@@ -56,5 +56,5 @@ class UnitService(SQLAlchemyAsyncRepositoryService[Unit, UnitRepository]):
 
     async def list_provinces(self) -> list[ProvinceRead]:
         """All provinces, ordered by code."""
-        rows = await self.repository.session.scalars(select(Province).order_by(Province.code))
+        rows = await self.session.scalars(select(Province).order_by(Province.code))
         return [ProvinceRead(code=p.code, name=p.name, type=p.division_type) for p in rows]
