@@ -20,6 +20,7 @@ from confhub.accounts.visibility import sees_chair
 from confhub.attendance import report as attendance_report
 from confhub.attendance import views
 from confhub.attendance.actors import Actor
+from confhub.attendance.deps import provide_attendance_writer
 from confhub.attendance.models import CheckinRecord
 from confhub.attendance.schemas import (
     AttendanceRead,
@@ -28,7 +29,7 @@ from confhub.attendance.schemas import (
     RehearsalChange,
     SignalWrite,
 )
-from confhub.attendance.writer import writer_of
+from confhub.attendance.writer import AttendanceWriter
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError
 from confhub.core.ids import MAX_ID, Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
@@ -82,6 +83,7 @@ class AttendanceApiController(Controller):
     tags = ["attendance"]
     dependencies = {
         "meetings": Provide(provide_meeting_service),
+        "writer": Provide(provide_attendance_writer, sync_to_thread=False),
         "page": Provide(provide_page_request, sync_to_thread=False),
     }
 
@@ -90,6 +92,7 @@ class AttendanceApiController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
+        writer: AttendanceWriter,
         meeting_id: Id,
         data: CheckinWrite,
     ) -> Response[CheckinRead]:
@@ -101,7 +104,7 @@ class AttendanceApiController(Controller):
         actor = await request_actor(request, db_session, meeting)
         await release_connection(db_session)  # before waiting for the writer
         # Committed, with whatever else arrived meanwhile, before it is answered.
-        outcome = await writer_of(request).submit(meeting_id, actor, data)
+        outcome = await writer.submit(meeting_id, actor, data)
         status = HTTP_201_CREATED if outcome.created else HTTP_200_OK
         return Response(checkin_read(outcome.record), status_code=status)
 
@@ -125,6 +128,7 @@ class AttendanceApiController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
+        writer: AttendanceWriter,
         meeting_id: Id,
         data: SignalWrite,
     ) -> AttendanceRead:
@@ -134,7 +138,7 @@ class AttendanceApiController(Controller):
             raise NotFoundError(f"No meeting {meeting_id}")
         actor = await request_actor(request, db_session, meeting)
         await release_connection(db_session)  # before waiting for the writer
-        await writer_of(request).signal(meeting_id, actor, data.point_id, data.signal)
+        await writer.signal(meeting_id, actor, data.point_id, data.signal)
         view = await views.snapshot(
             db_session, meeting, frozenset({data.point_id}), with_phones=False
         )
@@ -164,8 +168,8 @@ class AttendanceApiController(Controller):
     )
     async def rehearsal(
         self,
-        request: Request[Any, Any, Any],
         db_session: AsyncSession,
+        writer: AttendanceWriter,
         meetings: MeetingService,
         principal: Principal,
         meeting_id: Id,
@@ -174,7 +178,7 @@ class AttendanceApiController(Controller):
         """Starting resets every point's signal to `untested`; the board lists who is not ready."""
         meeting = await meetings.get_managed(principal, meeting_id)
         await release_connection(db_session)  # before waiting for the writer
-        await writer_of(request).rehearsal(meeting_id, principal, data.action == "start")
+        await writer.rehearsal(meeting_id, principal, data.action == "start")
         await db_session.refresh(meeting)  # as the writer's transaction left it
         view = await views.snapshot(db_session, meeting, None, with_phones=True)
         return AttendanceRead(view["version"], view["meeting"], view["totals"], view["points"])

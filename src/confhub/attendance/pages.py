@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confhub.accounts.guards import current_principal
 from confhub.attendance import views
 from confhub.attendance.actors import ANSWERING_STATUSES, Actor
+from confhub.attendance.deps import provide_attendance_writer
 from confhub.attendance.models import RollCallStatus, Signal
 from confhub.attendance.presence import HEARTBEAT_EVERY
 from confhub.attendance.rollcall import find_checkin
 from confhub.attendance.schemas import MAX_KEY, MAX_TEXT, CheckinWrite, decode_checkin
-from confhub.attendance.writer import writer_of
+from confhub.attendance.writer import AttendanceWriter
 from confhub.core.errors import ConfhubError, InvalidInputError, PermissionDeniedError
 from confhub.core.i18n import N_
 from confhub.core.ids import Id
@@ -188,6 +189,7 @@ class LivePagesController(Controller):
     include_in_schema = False
     dependencies = {
         "meetings": Provide(provide_meeting_service),
+        "writer": Provide(provide_attendance_writer, sync_to_thread=False),
         "invitations": Provide(provide_invitation_service),
     }
 
@@ -204,6 +206,7 @@ class LivePagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
+        writer: AttendanceWriter,
         invitations: InvitationService,
         token: str,
     ) -> Template | Redirect:
@@ -218,7 +221,7 @@ class LivePagesController(Controller):
                 form.idempotency_key = secrets.token_urlsafe(18)
                 answer = form.answer(invitation.point_id)
             await release_connection(db_session)  # before waiting for the writer
-            outcome = await writer_of(request).submit(
+            outcome = await writer.submit(
                 invitation.meeting_id, Actor.of_link(invitation.point_id), answer
             )
         except ConfhubError as exc:
@@ -234,6 +237,7 @@ class LivePagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: AsyncSession,
+        writer: AttendanceWriter,
         invitations: InvitationService,
         token: str,
     ) -> Template | Redirect:
@@ -243,7 +247,7 @@ class LivePagesController(Controller):
         value = value if isinstance(value, str) else ""
         await release_connection(db_session)  # before waiting for the writer
         try:
-            await writer_of(request).signal(
+            await writer.signal(
                 invitation.meeting_id,
                 Actor.of_link(invitation.point_id),
                 invitation.point_id,

@@ -21,8 +21,6 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from litestar.connection import ASGIConnection
-
 from confhub.accounts.principal import Principal
 from confhub.attendance.actors import Actor
 from confhub.attendance.readiness import record_signal, set_rehearsal
@@ -147,12 +145,6 @@ class AttendanceWriter:
             return
         for answer, result in zip(answers, results, strict=True):
             _settle(answer, result)
-
-
-def writer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> AttendanceWriter:
-    """The app's one writer of attendance changes, for a request or a websocket."""
-    writer: AttendanceWriter = connection.app.state.attendance_writer
-    return writer
 
 
 async def _meeting(session: DbSession, meeting_id: int) -> Meeting:

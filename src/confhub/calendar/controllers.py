@@ -8,9 +8,8 @@ on it), and kept for the next client that asks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from email.utils import format_datetime
-from typing import Any, TypeVar, cast
+from typing import Any
 from urllib.parse import urlencode
 
 import anyio.to_thread
@@ -20,14 +19,19 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_304_NOT_MODIFIED
 from markupsafe import Markup
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from confhub.accounts.guards import current_principal
 from confhub.calendar.builder import IcsExporter, serialize
+from confhub.calendar.deps import (
+    BODIES_KEY,
+    provide_calendar_service,
+    provide_token_service,
+    remembered,
+)
 from confhub.calendar.links import CalendarLinkFactory
 from confhub.calendar.services import CalendarService, Feed, FeedKind, FeedPolicy
 from confhub.calendar.tokens import CalendarTokenService
-from confhub.calendar.versions import BodyMemory, FeedVersion, VersionMemory
+from confhub.calendar.versions import BodyMemory, FeedVersion
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError
 from confhub.core.i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, gettext, language_of
 from confhub.core.ids import MAX_CODE, MAX_ID
@@ -40,33 +44,6 @@ CALENDAR_MEDIA_TYPE = "text/calendar"
 PUBLIC_CACHE = "public, max-age=300"
 PRIVATE_CACHE = "private, no-cache"
 _MAX_KEY_DIGITS = 18  # beyond any id or code: no huge number is even converted
-T = TypeVar("T")
-
-
-_VERSIONS_KEY = "calendar_versions"
-_BODIES_KEY = "calendar_bodies"
-
-
-def _remembered(request: Request[Any, Any, Any], key: str, make: Callable[[], T]) -> T:
-    """A per-app memory (one per app: the app's database), made on first use."""
-    state = request.app.state
-    memory: Any = state.get(key)
-    if memory is None:
-        memory = state.setdefault(key, make())
-    return cast("T", memory)
-
-
-async def provide_calendar_service(
-    db_session: AsyncSession, request: Request[Any, Any, Any]
-) -> CalendarService:
-    """Dependency: the calendar service on the request's session, remembering versions."""
-    memory: VersionMemory[Any] = _remembered(request, _VERSIONS_KEY, VersionMemory)
-    return CalendarService(db_session, FeedPolicy.of(request.app.state.settings), memory=memory)
-
-
-async def provide_token_service(db_session: AsyncSession) -> CalendarTokenService:
-    """Dependency: the private-feed token service on the request's session."""
-    return CalendarTokenService(db_session)
 
 
 def _stem(filename: str) -> str:
@@ -117,7 +94,7 @@ async def respond(
             lambda: serialize(exporter.build(events, method="PUBLISH"))
         )
 
-    bodies = _remembered(request, _BODIES_KEY, BodyMemory)
+    bodies = remembered(request, BODIES_KEY, BodyMemory)
     body = await bodies.get_or_build(version.etag, build)
     headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return Response(body, media_type=CALENDAR_MEDIA_TYPE, headers=headers)
