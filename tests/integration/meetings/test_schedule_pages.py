@@ -167,6 +167,31 @@ def test_create_through_the_form_stores_utc(secretariat: TestClient[Litestar]) -
     assert stored["host_point_id"] is not None  # the main point, the form's default
 
 
+def test_an_admin_chooses_the_province_of_a_new_meeting(
+    make_client: Any, demo_db: str, secretariat: TestClient[Litestar]
+) -> None:
+    """The new-meeting form lists every province for an admin (kept when the form is refused);
+    a secretariat's meeting is its own province's, without a choice."""
+    password = create_user(demo_db, "quantri@example.gov.vn", "admin")
+    admin: TestClient[Litestar] = make_client()
+    login(admin, "quantri@example.gov.vn", password)
+    chooser = re.compile(
+        r'<select id="province_code" name="province_code"[^>]*>(.*?)</select>', re.S
+    )
+
+    form = admin.get("/meetings/new?province=38", headers=HTML)
+    assert form.status_code == 200
+    options = re.findall(r'<option value="(\d+)"( selected)?>', chooser.search(form.text)[1])
+    assert len(options) == 34 and ("38", " selected") in options
+    refused = post_form(admin, "/meetings/new", {"province_code": "38", "title": ""})
+    assert refused.status_code == 400
+    assert chooser.search(refused.text), "the choice is offered again"
+
+    own = secretariat.get("/meetings/new", headers=HTML).text
+    assert not chooser.search(own)
+    assert '<input type="hidden" name="province_code" value="38">' in own
+
+
 def test_week_view_and_list(secretariat: TestClient[Litestar]) -> None:
     meeting_id = create_meeting(secretariat)
     week = secretariat.get(f"/meetings/week?date={TOMORROW.isoformat()}", headers=HTML)

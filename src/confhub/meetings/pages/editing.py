@@ -34,6 +34,7 @@ from confhub.meetings.models import Meeting
 from confhub.meetings.pages.forms import MAX_TITLE, AgendaRow, MeetingForm, parse_local_datetime
 from confhub.meetings.pages.views import province_points, render_meeting, settings_of
 from confhub.meetings.services import CLOSED_STATUSES, MeetingService
+from confhub.units.deps import provide_unit_service
 from confhub.units.services import UnitService
 
 MAX_REASON = 2000
@@ -78,6 +79,7 @@ class EditingPagesController(Controller):
     guards = [requires_login]
     dependencies = {
         "meetings": Provide(provide_meeting_service),
+        "units": Provide(provide_unit_service),
         "principal": Provide(provide_required_principal, sync_to_thread=False),
     }
 
@@ -90,7 +92,9 @@ class EditingPagesController(Controller):
         meeting: Meeting | None,
         province_code: int,
         status_code: int = 200,
+        units: UnitService | None = None,
     ) -> Template:
+        """The form's page; a new meeting's (given `units`) lets an admin choose its province."""
         principal = current_principal(request)
         admin = principal is not None and principal.is_admin
         context: dict[str, Any] = {
@@ -99,8 +103,8 @@ class EditingPagesController(Controller):
             "closed": meeting is not None and meeting.status in CLOSED_STATUSES,
             "hosts": await province_points(meetings.session, province_code),
             "timezone": settings_of(request).timezone,
-            "provinces": await UnitService(session=meetings.session).list_provinces()
-            if meeting is None and admin
+            "provinces": await units.list_provinces()
+            if units is not None and meeting is None and admin
             else None,
             "errors": page_errors(request, form.errors),
         }
@@ -111,6 +115,7 @@ class EditingPagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         meetings: MeetingService,
+        units: UnitService,
         principal: Principal,
         province: str | None = Parameter(query="province", default=None, max_length=10),
     ) -> Template:
@@ -122,11 +127,17 @@ class EditingPagesController(Controller):
         hosts = await province_points(meetings.session, code)
         main = next((p for p in hosts if p.default_key == f"province:{code}"), None)
         form = MeetingForm(host_point_id=str(main.id) if main else "", province_code=str(code))
-        return await self._form_page(request, meetings, form, meeting=None, province_code=code)
+        return await self._form_page(
+            request, meetings, form, meeting=None, province_code=code, units=units
+        )
 
     @post("/meetings/new", guards=[requires_role(Role.SECRETARIAT)])
     async def create(
-        self, request: Request[Any, Any, Any], meetings: MeetingService, principal: Principal
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        units: UnitService,
+        principal: Principal,
     ) -> Template | Redirect:
         """Create a draft from the form, then show it."""
         settings = settings_of(request)
@@ -141,7 +152,13 @@ class EditingPagesController(Controller):
             if error is not None:
                 form.add_error(error)
             return await self._form_page(
-                request, meetings, form, meeting=None, province_code=code or 0, status_code=400
+                request,
+                meetings,
+                form,
+                meeting=None,
+                province_code=code or 0,
+                status_code=400,
+                units=units,
             )
 
         starts_at, ends_at = changes.starts_at, changes.ends_at

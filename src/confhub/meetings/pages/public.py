@@ -22,6 +22,7 @@ from confhub.core.ids import Id, parse_code
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.pages.views import render_meeting
 from confhub.meetings.services import MeetingService
+from confhub.units.deps import provide_unit_service
 from confhub.units.models import Province
 from confhub.units.services import UnitService
 
@@ -46,6 +47,7 @@ class MeetingPagesController(Controller):
     include_in_schema = False
     dependencies = {
         "meetings": Provide(provide_meeting_service),
+        "units": Provide(provide_unit_service),
     }
 
     @get("/", name="home")
@@ -53,6 +55,7 @@ class MeetingPagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         meetings: MeetingService,
+        units: UnitService,
         province: str | None = Parameter(query="province", default=None),
     ) -> Template:
         """Upcoming and recent meetings of the visitor's province (or a province chooser).
@@ -65,7 +68,7 @@ class MeetingPagesController(Controller):
         selected = await session.get(Province, province_code) if province_code else None
         context: dict[str, Any] = {"province": selected, "upcoming": [], "recent": []}
         if selected is None:
-            context["provinces"] = await UnitService(session=session).list_provinces()
+            context["provinces"] = await units.list_provinces()
             return Template("meetings/home.html", context=context)
         now = datetime.now(UTC)
         context["upcoming"] = await meetings.public_meetings(
