@@ -5,9 +5,11 @@ import { enhanceAgenda } from "./agenda.js";
 import { enhanceCopyButtons } from "./clipboard.js";
 import { enhanceConfirmations } from "./confirm.js";
 import { enhancePrintButtons } from "./print.js";
+import { enhanceUploads } from "./uploads.js";
 
 // Module scripts run after the document is parsed.
 enhanceAgenda(document);
 enhanceCopyButtons(document);
 enhanceConfirmations(document);
 enhancePrintButtons(document);
+enhanceUploads(document);

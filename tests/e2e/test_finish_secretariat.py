@@ -5,6 +5,7 @@ each test does what the clerk did and checks what the clerk should have seen. Sc
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from confhub.app import create_app
 from confhub.demo import DemoSeed
+from tests.conftest import free_port, make_settings
 from tests.e2e.conftest import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -101,4 +104,81 @@ def test_reschedule_moves_the_agenda_and_warns_of_items_outside(
     expect(warning).to_contain_text("2")
     expect(page.locator("ol.agenda li.outside")).to_have_count(2)
     page.screenshot(path=str(screenshot_dir / "2-agenda-outside.png"), full_page=True)
+    assert not page.errors, page.errors
+
+
+@pytest.fixture
+def small_upload_server(demo_db: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """The demo with a 1 MB upload limit, so over-limit files stay small."""
+    port = free_port()
+    settings = make_settings(
+        demo_db, tmp_path, base_url=f"http://127.0.0.1:{port}", max_upload_mb=1
+    )
+    with LiveServer(create_app(settings), port) as server:
+        yield server
+
+
+def _file(folder: Path, name: str, size: int, head: bytes = b"") -> Path:
+    path = folder / name
+    path.write_bytes(head + b"0" * (size - len(head)))
+    return path
+
+
+def test_uploads_state_their_limit_and_refuse_in_vietnamese_keeping_the_caption(
+    browser: Any,
+    small_upload_server: LiveServer,
+    demo_seed: DemoSeed,
+    screenshot_dir: Path,
+    tmp_path: Path,
+) -> None:
+    server, meeting_id = small_upload_server, demo_seed.upcoming_meeting_id
+    big_pdf = _file(tmp_path, "bao-cao.pdf", 3 * 1024 * 1024, b"%PDF-1.4\n")
+    page = _desktop(browser)
+    _sign_in(page, server, demo_seed)
+
+    # The document field says its limit; a larger file is named before anything is sent.
+    page.goto(f"{server.url}/meetings/{meeting_id}")
+    expect(page.locator("#document-file-limit")).to_contain_text("tối đa 1 MB")
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    page.set_input_files("#document-file", str(big_pdf))
+    problem = page.locator("#document-file-problem")
+    expect(problem).to_be_visible()
+    expect(problem).to_contain_text("3 MB")
+    expect(problem).to_contain_text("giới hạn là 1 MB")
+    page.locator("form.upload-form button[type=submit]").click()
+    expect(page.locator("#document-file")).to_be_focused()
+    assert not sent
+    page.screenshot(path=str(screenshot_dir / "1-document-refused-in-browser.png"))
+
+    # Without JavaScript the server answers with the form again, in Vietnamese, caption kept.
+    plain = browser.new_context(viewport=DESKTOP, locale="vi-VN", java_script_enabled=False)
+    plain_page = plain.new_page()
+    _sign_in(plain_page, server, demo_seed)
+    plain_page.goto(f"{server.url}/meetings/{meeting_id}/minutes")
+    expect(plain_page.locator("#photo-file-limit")).to_contain_text("tối đa 1 MB")
+    plain_page.set_input_files("#photo-file", str(_file(tmp_path, "anh.jpg", 3 * 1024 * 1024)))
+    plain_page.fill("#photo-caption", "Quang cảnh hội nghị tại điểm cầu Cẩm Tú")
+    plain_page.locator("form:has(#photo-file) button[type=submit]").click()
+    expect(plain_page.locator("h1")).to_have_text("Biên bản hội nghị")
+    expect(plain_page.locator("#photo-caption")).to_have_value(
+        "Quang cảnh hội nghị tại điểm cầu Cẩm Tú"
+    )
+    expect(plain_page.locator("form:has(#photo-file) .field-error")).to_contain_text(
+        "Tệp lớn hơn giới hạn 1 MB"
+    )
+    plain_page.locator("form:has(#photo-file)").screenshot(
+        path=str(screenshot_dir / "2-photo-refused-by-server.png")
+    )
+    plain.close()
+
+    # A text file renamed .xlsx is refused as not a spreadsheet.
+    page.goto(f"{server.url}/meetings/{meeting_id}/points")
+    expect(page.locator("#chair-file-limit")).to_contain_text("tối đa 4 MB")
+    fake = tmp_path / "chu-tri.xlsx"
+    fake.write_text("Mã đơn vị,Họ và tên\n15148,Phạm Thị Nhàn\n", encoding="utf-8")
+    page.set_input_files("#chair-file", str(fake))
+    page.locator("form:has(#chair-file) button[type=submit]").click()
+    expect(page.locator("#chair_file-error")).to_contain_text("không phải bảng tính")
+    page.screenshot(path=str(screenshot_dir / "3-renamed-text-refused.png"))
     assert not page.errors, page.errors

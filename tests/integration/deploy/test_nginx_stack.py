@@ -286,6 +286,13 @@ async def test_nginx_allows_exactly_the_request_bodies_the_processes_allow(stack
             "status_code": 413,
             "detail": "The file is larger than the limit of 20 MB",
         }
+        # A page's form gets a page, in Vietnamese, with the same limit.
+        page_url = f"/meetings/{stack.seed.upcoming_meeting_id}/documents"
+        too_big_page = await client.post(page_url, content=b"x" * (limit + 1), headers=garbage)
+        assert too_big_page.status_code == 413
+        assert PROCESS_HEADER not in too_big_page.headers
+        assert too_big_page.headers["content-type"].startswith("text/html")
+        assert "Tệp lớn hơn giới hạn 20 MB." in too_big_page.text
 
 
 async def ws_outcome(stack: Stack, cookie: str | None) -> int | ClientConnection:

@@ -15,10 +15,11 @@ from litestar.response import Redirect, Template
 
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
-from confhub.core.errors import InvalidInputError
+from confhub.core.errors import InvalidInputError, PayloadTooLargeError
 from confhub.core.forms import see_other, submit
 from confhub.core.i18n import N_
 from confhub.core.ids import Id
+from confhub.core.uploads import UPLOAD_ROUTE, read_upload_form
 from confhub.meetings import documents
 from confhub.meetings.controllers.documents import upload_chunks
 from confhub.meetings.deps import provide_meeting_service
@@ -36,7 +37,7 @@ class DocumentPagesController(Controller):
         "principal": Provide(provide_required_principal, sync_to_thread=False),
     }
 
-    @post("/meetings/{meeting_id:int}/documents")
+    @post("/meetings/{meeting_id:int}/documents", **UPLOAD_ROUTE)
     async def upload(
         self,
         request: Request[Any, Any, Any],
@@ -46,14 +47,20 @@ class DocumentPagesController(Controller):
     ) -> Template | Redirect:
         """Attach the uploaded file (PDF, DOCX, XLSX or an image, told by its content)."""
         meeting = await meetings.get_managed(principal, meeting_id)
-        upload = (await request.form()).get("file")
+        settings = settings_of(request)
+        sent = await read_upload_form(
+            request, settings.max_upload_bytes, settings.max_request_body_bytes
+        )
+        upload = sent.form.get("file")
 
         async def store() -> None:
+            if sent.too_large:
+                raise PayloadTooLargeError.upload(settings.max_upload_mb)
             if not isinstance(upload, UploadFile):
                 raise InvalidInputError("file", N_("The file is empty."))
             await documents.store_document(
                 meetings.session,
-                settings_of(request),
+                settings,
                 meeting,
                 principal,
                 upload.filename,

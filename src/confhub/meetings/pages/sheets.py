@@ -28,6 +28,7 @@ from confhub.core.i18n import N_
 from confhub.core.ids import Id
 from confhub.core.messages import Renderable
 from confhub.core.spreadsheets import Cell, csv_bytes
+from confhub.core.uploads import UPLOAD_ROUTE, read_upload_form
 from confhub.meetings import chair_import, qr
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import EDITABLE_STATUSES, InvitationService
@@ -35,7 +36,7 @@ from confhub.meetings.models import Meeting
 from confhub.meetings.pages.points import render_points
 from confhub.meetings.pages.views import settings_of
 from confhub.meetings.services import MeetingService
-from confhub.meetings.sheet_limits import MAX_ROWS
+from confhub.meetings.sheet_limits import MAX_FILE_BYTES, MAX_ROWS, too_large_file
 from confhub.meetings.sheet_reader import read_upload
 
 QR_PER_PAGE = 12  # 3 columns × 4 rows on A4
@@ -97,7 +98,7 @@ class SheetPagesController(Controller):
         "principal": Provide(provide_required_principal, sync_to_thread=False),
     }
 
-    @post("/meetings/{meeting_id:int}/chairs/preview")
+    @post("/meetings/{meeting_id:int}/chairs/preview", **UPLOAD_ROUTE)
     async def preview(
         self,
         request: Request[Any, Any, Any],
@@ -107,10 +108,14 @@ class SheetPagesController(Controller):
     ) -> Template:
         """Read the uploaded sheet and show what every row would do; nothing is saved."""
         meeting = await meetings.get_managed(principal, meeting_id)
-        upload = (await request.form()).get("file")
+        body_limit = settings_of(request).max_request_body_bytes
+        sent = await read_upload_form(request, MAX_FILE_BYTES, body_limit)
+        upload = sent.form.get("file")
         filename = upload.filename if isinstance(upload, UploadFile) else ""
 
         async def read() -> Template:
+            if sent.too_large:
+                raise too_large_file()
             data = await read_upload(upload) if isinstance(upload, UploadFile) else b""
             rows = await chair_import.read_sheet(data, filename)
             checked = await chair_import.preview(meetings.session, meeting, principal, rows)

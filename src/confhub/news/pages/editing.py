@@ -17,11 +17,12 @@ from sqlalchemy import func, select
 
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
-from confhub.core.errors import ConfhubError, InvalidInputError
+from confhub.core.errors import ConfhubError, InvalidInputError, PayloadTooLargeError
 from confhub.core.forms import form_text, page_error, see_other, submit
 from confhub.core.i18n import N_
 from confhub.core.ids import Id
 from confhub.core.text import check_line, check_text
+from confhub.core.uploads import UPLOAD_ROUTE, read_upload_form
 from confhub.meetings.controllers.documents import upload_chunks
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import Meeting
@@ -70,7 +71,11 @@ class _MinutesPage:
         return f"/meetings/{self.meeting_id}/minutes"
 
     async def render(
-        self, *, error: ConfhubError | None = None, markdown: str | None = None
+        self,
+        *,
+        error: ConfhubError | None = None,
+        markdown: str | None = None,
+        caption: str | None = None,
     ) -> Template:
         """The editor; after a refusal, with its error and the text as it was sent."""
         meeting = await self.meetings.get_managed(self.principal, self.meeting_id)
@@ -97,6 +102,8 @@ class _MinutesPage:
             "photos": await minutes_service.photos(meeting.id),
             "article_counts": counts,
             "error": page_error(self.request, error),
+            # A refused photo: its caption as typed, its error beside the file field.
+            "photo_caption": caption,
         }
         return Template("news/minutes.html", context=context)
 
@@ -106,6 +113,7 @@ class _MinutesPage:
         done: Redirect | Callable[[T], Redirect],
         *,
         markdown: str | None = None,
+        caption: str | None = None,
     ) -> Template | Redirect:
         """Do a form's `action` on the managed meeting (see :func:`confhub.core.forms.submit`)."""
         meeting = await self.meetings.get_managed(self.principal, self.meeting_id)
@@ -113,7 +121,7 @@ class _MinutesPage:
             self.minutes_service.session,
             lambda: action(meeting),
             done=done,
-            refused=lambda error: self.render(error=error, markdown=markdown),
+            refused=lambda error: self.render(error=error, markdown=markdown, caption=caption),
         )
 
 
@@ -160,7 +168,7 @@ class MinutesPagesController(Controller):
 
         return await page.submit(save, see_other(page.path, "saved"), markdown=text)
 
-    @post("/meetings/{meeting_id:int}/minutes/photos")
+    @post("/meetings/{meeting_id:int}/minutes/photos", **UPLOAD_ROUTE)
     async def upload_photo(
         self,
         request: Request[Any, Any, Any],
@@ -171,16 +179,22 @@ class MinutesPagesController(Controller):
     ) -> Template | Redirect:
         """Attach a photo with its caption (checked by content, re-encoded)."""
         page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
-        form = await request.form()
-        upload = form.get("file")
+        settings = request.app.state.settings
+        sent = await read_upload_form(
+            request, settings.max_upload_bytes, settings.max_request_body_bytes
+        )
+        upload = sent.form.get("file")
+        typed = form_text(sent.form, "caption", strip=False)
 
         async def add(meeting: Meeting) -> None:
+            if sent.too_large:
+                raise PayloadTooLargeError.upload(settings.max_upload_mb)
             if not isinstance(upload, UploadFile):
                 raise InvalidInputError("file", N_("Choose a photo to upload."))
-            caption = check_line("caption", form_text(form, "caption", strip=False))
+            caption = check_line("caption", typed)
             await minutes_service.add_photo(meeting, principal, caption, upload_chunks(upload))
 
-        return await page.submit(add, see_other(page.path, "photo_added"))
+        return await page.submit(add, see_other(page.path, "photo_added"), caption=typed)
 
     @post("/meetings/{meeting_id:int}/minutes/photos/{photo_id:int}/caption")
     async def caption_photo(
