@@ -1,10 +1,12 @@
 """The one database configuration: engine, session provider and SQLite pragmas.
 
-Every request gets its session from the Advanced Alchemy plugin (`db_session`); the live
-channel, the check-in writer and the background tasks open theirs from the same configuration
-(`db_config.get_session()`), and the CLI from :func:`session_maker`. What happens after a commit
-(live deltas, forgotten links) is the app's to install: it puts their receivers in every
-session's `info` (see confhub.app).
+Every request gets its session from the Advanced Alchemy plugin (`db_session`, which the
+domains' service providers in their `deps.py` build on), committed by the plugin when the answer
+is a 2xx or a redirect and rolled back otherwise (see `confhub.db.transactions`). The live
+channel, the attendance writer and the background tasks open theirs from the same configuration
+(`db_config.get_session()`) and commit them themselves; the CLI from :func:`session_maker`. What
+happens after a commit (live deltas, forgotten links) is the app's to install: it puts their
+receivers in every session's `info` (see confhub.app).
 """
 
 from __future__ import annotations
