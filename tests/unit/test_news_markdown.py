@@ -4,6 +4,7 @@ XSS corpus (script, event handlers, javascript: URLs, SVG, broken markup) comes 
 from __future__ import annotations
 
 import random
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -17,6 +18,7 @@ from confhub.news.markdown import (
     TOO_MUCH_FORMATTING,
     escape_markdown,
     render_bounded,
+    render_checked,
     render_markdown,
     render_or_plain,
     sanitize,
@@ -112,9 +114,42 @@ def test_allowed_markdown_survives() -> None:
     assert 'rel="noopener noreferrer nofollow"' in html
 
 
-def test_raw_html_is_shown_as_text_not_dropped_silently() -> None:
-    html = str(render_markdown("Gõ <b>đậm</b> bằng HTML"))
-    assert "&lt;b&gt;đậm&lt;/b&gt;" in html
+def test_raw_html_becomes_its_text_and_is_reported() -> None:
+    rendered = render_checked("Gõ <b>đậm</b> bằng <span class=x>HTML</span>", "markdown")
+    assert str(rendered.html) == "<p>Gõ đậm bằng HTML</p>\n"
+    assert rendered.raw_html_tags == ("b", "span")
+
+
+def test_raw_script_and_style_lose_their_content() -> None:
+    text = "Trước <script>alert(1)</script> sau\n\n<style>p{color:red}</style>\n\nCuối"
+    rendered = render_checked(text, "markdown")
+    assert "alert" not in rendered.html and "color" not in rendered.html
+    assert "Trước" in rendered.html and "sau" in rendered.html and "Cuối" in rendered.html
+    assert rendered.raw_html_tags == ("script", "style")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<div>\nKhối HTML\n</div>",
+        "<table><tr><td>Ô</td></tr></table>",
+        "<!-- ghi chú --> chữ",
+        "<img src=x onerror=alert(1)",
+        "\\<b>đậm\\</b>",
+        "<o:p></o:p>Văn bản Word",
+    ],
+)
+def test_no_literal_tag_text_reaches_a_reader(text: str) -> None:
+    rendered = render_checked(text, "markdown")
+    # nh3 escapes a text "<" as &lt;: none may be followed by a tag's name.
+    assert not re.search(r"&lt;/?[a-z!]", str(rendered.html), re.IGNORECASE), rendered.html
+    assert rendered.raw_html_tags
+
+
+def test_markdown_without_html_reports_nothing() -> None:
+    rendered = render_checked("**a** < b, `<b>` trong mã", "markdown")
+    assert rendered.raw_html_tags == ()
+    assert "<code>&lt;b&gt;</code>" in rendered.html  # code shows what it quotes
 
 
 def test_mail_and_phone_links_are_allowed() -> None:
@@ -136,8 +171,9 @@ _PIECES = (
 def test_fewer_inline_terminators_render_the_same_html() -> None:
     """confhub's parser stops its text rule at fewer characters than markdown-it's default (the
     ones that start no enabled rule): random Markdown renders exactly as with the default."""
-    reference = MarkdownIt("commonmark", {"html": False, "typographer": False})
+    reference = MarkdownIt("commonmark", {"html": True, "typographer": False})
     reference.enable(["table", "strikethrough"])
+    reference.core.ruler.push("strip_raw_html", markdown._strip_raw_html)
     reference.core.ruler.push("shift_headings", markdown._shift_headings)
     rng = random.Random(14)
     for _ in range(4_000):

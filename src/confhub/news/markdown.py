@@ -1,8 +1,11 @@
 """Markdown to safe HTML, the one way for the minutes, the articles and the preview.
 
-markdown-it-py renders CommonMark (with tables and strikethrough) and never passes raw HTML
-through; nh3 then keeps only an allow-list of tags, attributes and URL schemes, so whatever a
-user typed cannot run script, load a remote resource or restyle the page.
+markdown-it-py renders CommonMark (with tables and strikethrough); raw HTML typed into the text
+is reduced to its text (tags dropped, what a `<script>` or `<style>` holds dropped too) and its
+tag names are reported, so the editor's preview can say what was removed before anything is
+published; nh3 then keeps only an allow-list of tags, attributes and URL schemes, so whatever a
+user typed cannot run script, load a remote resource or restyle the page, and the public never
+sees literal `<tag>` text.
 
 A text is rendered once, when it is saved, and its HTML stored beside it: pages and feeds show
 what is stored. A render is bounded before it starts (`MAX_MARKDOWN_LENGTH` characters) and
@@ -14,9 +17,11 @@ measures what the worst text within these bounds costs.
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -72,10 +77,10 @@ _HEADING_SHIFT = {"h1": "h2", "h2": "h3", "h3": "h4", "h4": "h5", "h5": "h6"}
 MAX_MARKDOWN_LENGTH = 100_000
 # The parser's work a text may need, in steps of at most about 6 µs of CPU each (measured by
 # bench/markdown_render.py): a block tried (a line, a list item, a quote level) is 2 steps, an
-# inline rule tried (emphasis, a link, a line break, an escape) 1, a table cell (`|`) 2. Long
-# real minutes need about 3,500 for 28,000 characters (tables, lists, links), 2,400 when they
-# are plain text broken every 75 characters; markdown-it-py bounds none of this by itself, and a
-# page of `[` costs it 7 µs a character.
+# inline rule tried (emphasis, a link, a line break, an escape) 1, at a `<` (raw HTML) 4, a
+# table cell (`|`) 2. Long real minutes need about 3,500 for 28,000 characters (tables, lists,
+# links), 2,400 when they are plain text broken every 75 characters; markdown-it-py bounds none
+# of this by itself, and a page of `[` costs it 7 µs a character.
 MAX_MARKDOWN_WORK = 8_000
 TOO_MUCH_FORMATTING = N_(
     "too much formatting to show (lines, list items, table cells, links, emphasis): "
@@ -84,7 +89,16 @@ TOO_MUCH_FORMATTING = N_(
 _BLOCK_STEP = 2
 _INLINE_STEP = 1
 _CELL_STEP = 2
+_HTML_STEP = 4
 _WORK_LEFT = "confhub:work_left"
+_RAW_HTML = "confhub:raw_html"
+# A tag's name as raw HTML starts it (`<b>`, `</td>`, `<o:p>`); comments are named `<!-- -->`.
+_TAG_NAME = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)")
+# A comment's start, a tag (to the next `>`, or up to the next `<` when left open), `<!…>`, `<?…>`.
+_RAW_PIECE = re.compile(r"<!--|<(/?)([A-Za-z][A-Za-z0-9:-]*)[^<>]*>?|<[!?][^<>]*>?")
+_TAG_START = re.compile(r"<(?=/?[A-Za-z])")
+# Raw elements whose content is not text a reader should see.
+_DROPPED_CONTENT = frozenset({"script", "style"})
 # Where an inline rule can start (markdown-it's default set less `#$%+-:=>@^{}`, which start no
 # rule enabled here and `:`/`-`/`%` fill Vietnamese minutes): the same HTML, fewer steps.
 _INLINE_TERMINATORS = re.compile(r"[\n!&*<\[\\\]_`~]")
@@ -116,8 +130,74 @@ def _count_block(state: StateBlock, start_line: int, end_line: int, silent: bool
 
 
 def _count_inline(state: StateInline, silent: bool) -> bool:
-    _spend(state.env, _INLINE_STEP)
+    # A `<` is tried as raw HTML too, which costs several ordinary rules.
+    _spend(state.env, _HTML_STEP if state.src[state.pos] == "<" else _INLINE_STEP)
     return False
+
+
+def _tags_of(raw: str) -> list[tuple[bool, str]]:
+    """(closing?, lower-case name) of each tag in a piece of raw HTML; comments as `!--`."""
+    found = [(m.group(1) == "/", m.group(2).lower()) for m in _TAG_NAME.finditer(raw)]
+    if raw.lstrip().startswith("<!--"):
+        found.append((False, "!--"))
+    return found
+
+
+def _raw_text(raw: str) -> str:
+    """The text of a piece of raw HTML: tags and comments dropped, and what a `<script>` or
+    `<style>` holds. Linear in its length (nh3 takes seconds on 20,000 nested `<div>`s)."""
+    parts: list[str] = []
+    pos, dropping = 0, ""
+    while (found := _RAW_PIECE.search(raw, pos)) is not None:
+        if not dropping:
+            parts.append(raw[pos : found.start()])
+        pos = found.end()
+        if found.group(0) == "<!--":
+            end = raw.find("-->", pos)
+            pos = len(raw) if end < 0 else end + 3
+            continue
+        closing, name = found.group(1) == "/", (found.group(2) or "").lower()
+        if name in _DROPPED_CONTENT and (not closing or name == dropping):
+            dropping = "" if closing else name
+    if not dropping:
+        parts.append(raw[pos:])
+    return "".join(parts)
+
+
+def _note_raw(state: StateCore, raw: str) -> list[tuple[bool, str]]:
+    tags = _tags_of(raw)
+    noted: set[str] = state.env.setdefault(_RAW_HTML, set())
+    noted.update(name for _, name in tags)
+    return tags
+
+
+def _strip_raw_html(state: StateCore) -> None:
+    """Raw HTML becomes its text: a block keeps its text as a paragraph, an inline tag is
+    dropped (and the text inside a `<script>` or `<style>`); every tag name is noted."""
+    for token in state.tokens:
+        if token.type == "html_block":
+            _note_raw(state, token.content)
+            text = html.escape(_raw_text(token.content).strip(), quote=False)
+            token.content = f"<p>{text}</p>\n" if text else ""
+        elif token.type == "inline" and token.children:
+            dropping: str | None = None
+            for child in token.children:
+                if child.type == "html_inline":
+                    for closing, name in _note_raw(state, child.content):
+                        if name in _DROPPED_CONTENT:
+                            dropping = None if closing else name
+                    child.content = ""
+                elif child.type == "text":
+                    child.content = "" if dropping else _untag(state, child.content)
+
+
+def _untag(state: StateCore, text: str) -> str:
+    """Text that only looks like a tag (`<img src=x` left open, `\\<b>`) loses its `<`, so
+    no reader sees tag-like text either; it is noted as raw HTML too."""
+    if "<" not in text:
+        return text
+    _note_raw(state, text)
+    return _TAG_START.sub("", text)
 
 
 def _shift_headings(state: StateCore) -> None:
@@ -128,8 +208,10 @@ def _shift_headings(state: StateCore) -> None:
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": False, "typographer": False})
+    # Raw HTML is parsed (so it can be told from text) and then reduced to its text.
+    parser = MarkdownIt("commonmark", {"html": True, "typographer": False})
     parser.enable(["table", "strikethrough"])
+    parser.core.ruler.push("strip_raw_html", _strip_raw_html)
     parser.core.ruler.push("shift_headings", _shift_headings)
     # First in every chain that tries blocks (terminator checks included) and inline rules.
     chains: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote", "list"]}
@@ -157,9 +239,18 @@ def render_markdown(text: str) -> Markup:
     return Markup(sanitize(_parser().render(text or "")))  # noqa: S704 - sanitised just above
 
 
-def render_bounded(text: str, field: str) -> Markup:
-    """`text` as sanitised HTML; `InvalidInputError` on `field` when it is longer than
-    `MAX_MARKDOWN_LENGTH` or needs more than `MAX_MARKDOWN_WORK` to render."""
+@dataclass(frozen=True)
+class Rendered:
+    """A text's sanitised HTML, and the names of the raw HTML tags that were reduced to text
+    (sorted; `!--` for a comment), which an editor is warned about."""
+
+    html: Markup
+    raw_html_tags: tuple[str, ...]
+
+
+def render_checked(text: str, field: str) -> Rendered:
+    """`text` as sanitised HTML with the raw HTML it held; `InvalidInputError` on `field` when
+    it is longer than `MAX_MARKDOWN_LENGTH` or needs more than `MAX_MARKDOWN_WORK` to render."""
     if len(text) > MAX_MARKDOWN_LENGTH:
         raise InvalidInputError(field, N_("at most %(n)s characters"), n=MAX_MARKDOWN_LENGTH)
     # Table cells are counted up front: the table rule builds them without trying a rule.
@@ -170,7 +261,13 @@ def render_bounded(text: str, field: str) -> Markup:
         html = _parser().render(text, env)
     except _OverBudgetError:
         raise InvalidInputError(field, TOO_MUCH_FORMATTING) from None
-    return Markup(sanitize(html))  # noqa: S704 - sanitised here
+    tags = tuple(sorted(env.get(_RAW_HTML, ())))
+    return Rendered(Markup(sanitize(html)), tags)  # noqa: S704 - sanitised here
+
+
+def render_bounded(text: str, field: str) -> Markup:
+    """`text` as sanitised HTML, within the bounds of `render_checked`."""
+    return render_checked(text, field).html
 
 
 def render_or_plain(text: str) -> Markup:

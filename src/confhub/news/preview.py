@@ -21,7 +21,7 @@ from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.core.errors import ConfhubError
 from confhub.core.i18n import N_
-from confhub.news.markdown import in_render_thread, render_bounded
+from confhub.news.markdown import in_render_thread, render_checked
 from confhub.news.schemas import PreviewRead, PreviewWrite
 from confhub.system.openapi import error_response
 
@@ -107,7 +107,8 @@ class PreviewApiController(Controller):
     ) -> PreviewRead:
         """Only signed-in users: this is the editors' tool, not a public service. 400 for a text
         a save would refuse (too long, too much formatting); 429 with `Retry-After` when one
-        user asks faster than 10 at once, then 2 a second."""
+        user asks faster than 10 at once, then 2 a second. `raw_html` names the HTML tags the
+        text holds: every page shows them as their text only."""
         preview_throttle(request).take(principal.id)
-        html = await in_render_thread(render_bounded, data.markdown, "markdown")
-        return PreviewRead(html=str(html))
+        rendered = await in_render_thread(render_checked, data.markdown, "markdown")
+        return PreviewRead(html=str(rendered.html), raw_html=list(rendered.raw_html_tags))

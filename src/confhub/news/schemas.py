@@ -29,9 +29,11 @@ class PreviewWrite(msgspec.Struct):
 
 
 class PreviewRead(msgspec.Struct):
-    """The sanitised HTML of the Markdown sent."""
+    """The sanitised HTML of the Markdown sent, and the raw HTML tags it held (reduced to
+    their text on every page; `!--` for a comment), for the editor's warning."""
 
     html: str
+    raw_html: list[str]
 
 
 class RevisionRead(msgspec.Struct):

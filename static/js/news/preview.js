@@ -1,13 +1,29 @@
 // Live preview of Markdown while the minutes or an article are written: the text goes to
 // /api/v1/news/preview, which renders it with the same sanitiser as the public pages, and the
 // answer replaces the preview. Wired by <textarea data-preview="ID-of-the-preview">; without
-// JavaScript the preview shows the last saved text.
+// JavaScript the preview shows the last saved text. With data-preview-warning="ID", that element
+// (templates/news/_raw_html_warning.html) lists the raw HTML tags the text holds, which readers
+// will see only as their text, or is hidden when there are none.
 const DELAY_MS = 350;
 const ENDPOINT = "/api/v1/news/preview";
+
+function tagLabel(name) {
+  return name === "!--" ? "<!-- -->" : `<${name}>`;
+}
+
+function showRawHtml(warning, tags) {
+  if (!warning) return;
+  warning.hidden = tags.length === 0;
+  // Text, never markup: the tag names are shown as typed.
+  warning.textContent = tags.length
+    ? warning.dataset.message.replace("{tags}", tags.map(tagLabel).join(", "))
+    : "";
+}
 
 function enhance(textarea) {
   const target = document.getElementById(textarea.dataset.preview);
   if (!target) return;
+  const warning = document.getElementById(textarea.dataset.previewWarning || "");
   let timer = 0;
   let shown = textarea.value;
   let pending = null;
@@ -29,7 +45,8 @@ function enhance(textarea) {
         target.dataset.previewState = "error";
         return;
       }
-      const { html } = await response.json();
+      const { html, raw_html: rawHtml } = await response.json();
+      showRawHtml(warning, rawHtml || []);
       // The server's sanitised HTML, parsed inertly and moved in (never evaluated as script).
       const parsed = new DOMParser().parseFromString(html, "text/html");
       target.replaceChildren(...parsed.body.childNodes);

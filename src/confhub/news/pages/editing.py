@@ -33,6 +33,7 @@ from confhub.news.markdown import (
     MAX_MARKDOWN_LENGTH,
     in_render_thread,
     render_bounded,
+    render_checked,
     render_or_plain,
 )
 from confhub.news.minutes import MinutesService
@@ -53,6 +54,23 @@ async def _preview(stored_html: str, text: str | None) -> Markup:
         return await in_render_thread(render_bounded, text, "text")
     except InvalidInputError:
         return Markup("")
+
+
+def _raw_html_of(text: str) -> list[str]:
+    try:
+        tags = render_checked(text, "text").raw_html_tags
+    except InvalidInputError:
+        return []
+    return ["<!-- -->" if name == "!--" else f"<{name}>" for name in tags]
+
+
+async def raw_html_tags(text: str) -> list[str]:
+    """The raw HTML tags in `text` as the editor's warning names them (`<b>`, `<!-- -->`):
+    pages show only their text. Rendered in the render thread; empty when the text cannot be
+    rendered at all."""
+    if "<" not in text:
+        return []
+    return await in_render_thread(_raw_html_of, text)
 
 
 @dataclass(frozen=True)
@@ -97,6 +115,7 @@ class _MinutesPage:
             "header_html": await in_render_thread(render_or_plain, header),
             "text": minutes.markdown if markdown is None else markdown,
             "preview_html": await _preview(minutes.markdown_html, markdown),
+            "raw_html": await raw_html_tags(minutes.markdown if markdown is None else markdown),
             "max_length": MAX_MARKDOWN_LENGTH,
             "revisions": await minutes_service.revisions(minutes),
             "photos": await minutes_service.photos(meeting.id),
@@ -338,6 +357,7 @@ async def _edit_page(
         "unit": unit,
         "values": text,
         "preview_html": await _preview(article.body_html, values["body"] if values else None),
+        "raw_html": await raw_html_tags(text["body"]),
         "max_length": MAX_MARKDOWN_LENGTH,
         "stale": bool(
             minutes_revision
