@@ -57,6 +57,11 @@ from confhub.meetings.pages import PAGE_CONTROLLERS
 from confhub.news.controllers import ArticleApiController, MinutesApiController
 from confhub.news.pages import NEWS_PAGE_CONTROLLERS
 from confhub.news.preview import PreviewApiController
+from confhub.notices import listeners as notices_listeners
+from confhub.notices.controllers import NOTICE_CONTROLLERS
+from confhub.notices.policy import SESSION_INFO_KEY as NOTICE_POLICY_KEY
+from confhub.notices.policy import NoticePolicy
+from confhub.notices.worker import NoticeWorker
 from confhub.points import listeners as points_listeners
 from confhub.settings import Settings, get_settings
 from confhub.system import metrics
@@ -70,7 +75,7 @@ from confhub.units.controllers import UnitApiController
 
 # Every domain's receivers of other domains' signals, connected by importing them
 # (confhub.core.signals); confhub.cli connects the same ones.
-SIGNAL_LISTENERS = (attendance_listeners, points_listeners)
+SIGNAL_LISTENERS = (attendance_listeners, notices_listeners, points_listeners)
 
 SESSION_COOKIE = "confhub_session"
 # Redis on loopback or a LAN answers in milliseconds: a request waits this long at most for it
@@ -115,8 +120,12 @@ class ConfhubPlugin(InitPluginProtocol):
             session_info={
                 fanout.PUBLISHER_KEY: live.hub.publish_committed,
                 link_cache.SESSION_INFO_KEY: checkin_links,
+                # Which channels the notices a change causes are recorded on.
+                NOTICE_POLICY_KEY: NoticePolicy.of(settings),
             },
         )
+        # Delivers the recorded notices (confhub.notices.outbox), in every serve process.
+        notice_worker = NoticeWorker(settings, db_config.get_session)
         live.db_config = db_config
         redis = shared_redis(settings.redis_url) if settings.redis_url else None
         handshake_throttle = HandshakeThrottle(settings, redis)
@@ -155,6 +164,7 @@ class ConfhubPlugin(InitPluginProtocol):
                 ArticleApiController,
                 PreviewApiController,
                 *NEWS_PAGE_CONTROLLERS,
+                *NOTICE_CONTROLLERS,
                 create_static_files_router(
                     path="/static", directories=[resource_dir("static")], name="static"
                 ),
@@ -224,6 +234,8 @@ class ConfhubPlugin(InitPluginProtocol):
         )
         app_config.on_startup.append(live.start)
         app_config.on_shutdown.append(live.stop)
+        app_config.on_startup.append(notice_worker.start)
+        app_config.on_shutdown.insert(0, notice_worker.stop)
         app_config.on_startup.append(lambda: settings.media_dir.mkdir(parents=True, exist_ok=True))
         app_config.on_startup.append(lambda: metrics.instrument_pool(db_config.get_engine()))
         if redis is not None:

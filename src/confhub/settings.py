@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -46,6 +47,9 @@ DEFAULT_HEADER_TIMEOUT = 10
 DEFAULT_PAGE_MAX_LIMIT = 500
 # Past this a page is an export, not a page: the setting may not go higher.
 PAGE_MAX_LIMIT_CEILING = 10_000
+DEFAULT_MAIL_FROM = "confhub@localhost"
+SMTP_SCHEMES = ("smtp", "smtps")
+_MAILBOX = re.compile(r"[^@\s<>]+@[^@\s<>]+")
 
 
 class SettingsError(ValueError):
@@ -91,6 +95,12 @@ class Settings:
     header_timeout: int = DEFAULT_HEADER_TIMEOUT
     # The most items one page of a JSON list holds (`limit` above it is a 400).
     page_max_limit: int = DEFAULT_PAGE_MAX_LIMIT
+    # Notices (confhub.notices): the SMTP server (unset: e-mails stay on the outbox page), the
+    # sender, and the webhook a province points at its SMS or Zalo gateway (unset: none).
+    smtp_url: str | None = None
+    mail_from: str = DEFAULT_MAIL_FROM
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -140,6 +150,10 @@ class Settings:
             ),
             header_timeout=_positive_int("CONFHUB_HEADER_TIMEOUT", env, DEFAULT_HEADER_TIMEOUT),
             page_max_limit=_page_max_limit(env),
+            smtp_url=_smtp_url(env.get("CONFHUB_SMTP_URL") or None),
+            mail_from=_mail_from(env.get("CONFHUB_MAIL_FROM") or DEFAULT_MAIL_FROM),
+            notify_webhook_url=_webhook_url(env.get("CONFHUB_NOTIFY_WEBHOOK_URL") or None),
+            notify_webhook_secret=_webhook_secret(env),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -320,6 +334,57 @@ def _positive_number(name: str, env: Mapping[str, str], default: float) -> float
     if not math.isfinite(value) or value <= 0:
         raise SettingsError(f"{name}: must be a number greater than 0, got {raw!r}")
     return value
+
+
+def _smtp_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = _split_url(value)
+    if parts is None or parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+        raise SettingsError(
+            "CONFHUB_SMTP_URL: expected smtp://[user:pass@]host:port, smtps://… or "
+            f"smtp://…?starttls=1, got {_without_password(value)!r}"
+        )
+    if parts.query not in ("", "starttls=1", "starttls=0"):
+        raise SettingsError(
+            f"CONFHUB_SMTP_URL: the only option is ?starttls=1, got {parts.query!r}"
+        )
+    return value
+
+
+def _without_password(value: str) -> str:
+    """A URL as an error may show it: a password replaced by ***."""
+    return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", value)
+
+
+def _mail_from(value: str) -> str:
+    value = value.strip()
+    if not _MAILBOX.fullmatch(value):
+        raise SettingsError(f"CONFHUB_MAIL_FROM: expected an address like a@b.vn, got {value!r}")
+    return value
+
+
+def _webhook_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = _split_url(value)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"CONFHUB_NOTIFY_WEBHOOK_URL: expected http(s)://host/path, got {value!r}"
+        )
+    return value
+
+
+def _webhook_secret(env: Mapping[str, str]) -> str | None:
+    secret = env.get("CONFHUB_NOTIFY_WEBHOOK_SECRET") or None
+    if env.get("CONFHUB_NOTIFY_WEBHOOK_URL") and not secret:
+        raise SettingsError(
+            "CONFHUB_NOTIFY_WEBHOOK_SECRET: required with CONFHUB_NOTIFY_WEBHOOK_URL (the "
+            "receiver checks each post's signature with it)"
+        )
+    if secret is not None and len(secret) < 16:
+        raise SettingsError("CONFHUB_NOTIFY_WEBHOOK_SECRET: must be at least 16 characters long")
+    return secret
 
 
 def _bool(name: str, env: Mapping[str, str]) -> bool:

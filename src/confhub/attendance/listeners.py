@@ -8,6 +8,8 @@ from confhub.attendance.models import EventType
 from confhub.db import DbSession
 from confhub.meetings.models import Meeting
 from confhub.meetings.signals import status_changed
+from confhub.notices.signals import NoticeStateChanged, notice_state_changed
+from confhub.notices.states import point_states
 
 
 @status_changed.connect
@@ -19,4 +21,28 @@ async def announce_status(session: DbSession, meeting: Meeting) -> None:
         meeting.id,
         EventType.MEETING,
         {"meeting": {"status": meeting.status, "status_reason": meeting.status_reason}},
+    )
+
+
+@notice_state_changed.connect
+async def announce_notice_states(session: DbSession, change: NoticeStateChanged) -> None:
+    """Boards learn of each point's new notice state (delivered, failed, acknowledged…): a
+    `notice` delta per point, sent on the live channel at commit."""
+    states = await point_states(session, change.meeting_id, change.point_ids)
+    await events.append_many(
+        session,
+        change.meeting_id,
+        [
+            events.Delta(
+                EventType.NOTICE,
+                {
+                    "point_id": point_id,
+                    "notice_state": state.notice_state,
+                    "acknowledgement": state.acknowledgement,
+                    "notice_failure": state.failure,
+                },
+                point_id,
+            )
+            for point_id, state in sorted(states.items())
+        ],
     )

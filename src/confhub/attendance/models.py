@@ -52,6 +52,8 @@ class EventType(enum.StrEnum):
     PRESENCE = "presence"
     SIGNAL = "signal"
     MEETING = "meeting"
+    # A point's notice state or the chair's answer to the invitation (confhub.notices).
+    NOTICE = "notice"
 
 
 class PointAttendance(BigIntAuditBase):

@@ -18,6 +18,7 @@ from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.meetings.services import ChairAssignment
+from confhub.meetings.signals import LinkReissued, PointsInvited, link_reissued, points_invited
 from confhub.meetings.tokens import find_invitation, new_checkin_token
 from confhub.points.models import ConnectionPoint
 from confhub.units.matching import UnitMatch, split_entries, unit_index
@@ -227,7 +228,7 @@ class InvitationService(RepositoryService[Invitation, InvitationRepository]):
                 select(Invitation.point_id).where(Invitation.meeting_id == meeting.id)
             )
         )
-        added = 0
+        new_ids: list[int] = []
         for point in {p.id: p for p in points}.values():
             if point.id in already:
                 continue
@@ -236,10 +237,14 @@ class InvitationService(RepositoryService[Invitation, InvitationRepository]):
                     meeting_id=meeting.id, point_id=point.id, checkin_token=new_checkin_token()
                 )
             )
-            added += 1
+            new_ids.append(point.id)
+        added = len(new_ids)
         if added:
             audit.record(session, meeting.id, actor, AuditAction.INVITED, count=added)
         await session.flush()
+        if new_ids:
+            # Notices of the invitation are queued in this transaction (confhub.notices).
+            await points_invited.send(session, PointsInvited(meeting, tuple(new_ids)))
         return InviteResult(added=added, already_invited=len(points) - added)
 
     async def invite_pasted(self, meeting: Meeting, actor: Principal, text: str) -> InviteResult:
@@ -303,6 +308,8 @@ class InvitationService(RepositoryService[Invitation, InvitationRepository]):
         invitation.checkin_token = new_checkin_token()
         audit.record(self.session, meeting.id, actor, AuditAction.TOKEN_ISSUED, point_id=point_id)
         await self.session.flush()
+        # The point is told its new link in this transaction (confhub.notices).
+        await link_reissued.send(self.session, LinkReissued(meeting, point_id))
         return invitation
 
     async def by_token(self, token: str) -> Invitation:

@@ -144,6 +144,11 @@ class InvitedPointRead(msgspec.Struct, omit_defaults=True):
     chair_title: str | None
     chair_is_sample: bool
     has_chair: bool
+    # The invitation's way to the point (confhub.notices): `none`, `queued`, `sent`,
+    # `delivered`, `failed`, or the chair's answer (`acknowledged`, `declined`) …
+    notice_state: str
+    # … and that answer: null or `{"status", "delegates_expected", "reason", "at"}`.
+    acknowledgement: dict[str, Any] | None
     chair_phone: str | None = None
     checkin_url: str | None = None
 

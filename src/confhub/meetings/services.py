@@ -29,7 +29,13 @@ from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import AgendaItem, Invitation, Meeting, MeetingStatus
 from confhub.meetings.schemas import AgendaItemRead, MeetingRead
-from confhub.meetings.signals import status_changed
+from confhub.meetings.signals import (
+    MeetingChanged,
+    PointsInvited,
+    meeting_changed,
+    points_invited,
+    status_changed,
+)
 from confhub.meetings.tokens import new_checkin_token
 from confhub.points.models import ConnectionPoint
 from confhub.units.models import Province
@@ -351,6 +357,11 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
             created.append(invitation)
             already.add(point.id)
         await session.flush()
+        if created:
+            # Notices of the invitation are queued in this transaction (confhub.notices).
+            await points_invited.send(
+                session, PointsInvited(meeting, tuple(i.point_id for i in created))
+            )
         return created
 
     async def assign_chair(self, invitation: Invitation, chair: ChairAssignment) -> None:
@@ -423,6 +434,9 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
             meeting.sequence += 1
             audit.record(self.session, meeting.id, actor, AuditAction.UPDATED, changes=diff)
         await self.session.flush()
+        if diff:
+            # Change notices are queued in this transaction (confhub.notices).
+            await meeting_changed.send(self.session, MeetingChanged(meeting, diff))
         return meeting
 
     async def _check_host_point(self, meeting: Meeting, actor: Principal, point_id: int) -> None:

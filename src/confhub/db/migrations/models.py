@@ -11,10 +11,12 @@ from confhub.attendance.models import AttendanceEvent, CheckinRecord, PointAtten
 from confhub.db.base import metadata
 from confhub.meetings.models import AgendaItem, AuditEntry, Invitation, Meeting, MeetingDocument
 from confhub.news.models import Article, Minutes, MinutesRevision, NewsPhoto, SiteVisitDay
+from confhub.notices.models import Acknowledgement, Notice, NoticeDelivery
 from confhub.points.models import ConnectionPoint, ContactsAuditEntry, PointContacts
 from confhub.units.models import Province, Unit, UnitDataset
 
 __all__ = [
+    "Acknowledgement",
     "AgendaItem",
     "Article",
     "AttendanceEvent",
@@ -28,6 +30,8 @@ __all__ = [
     "Minutes",
     "MinutesRevision",
     "NewsPhoto",
+    "Notice",
+    "NoticeDelivery",
     "PointAttendance",
     "PointContacts",
     "Province",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
@@ -17,6 +18,7 @@ from confhub.core.errors import NotFoundError
 from confhub.core.i18n import N_
 from confhub.core.ids import Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
+from confhub.db import DbSession
 from confhub.meetings import chair_import, qr
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import InvitationService, InvitedPoint
@@ -31,13 +33,18 @@ from confhub.meetings.schemas import (
 )
 from confhub.meetings.services import ChairAssignment, MeetingService
 from confhub.meetings.sheet_reader import read_upload
+from confhub.meetings.signals import PointsListed, points_listed
 from confhub.settings import Settings
 
 
-def point_read(point: InvitedPoint, settings: Settings, manager: bool) -> InvitedPointRead:
+def point_read(
+    point: InvitedPoint, settings: Settings, manager: bool, extra: dict[str, Any] | None = None
+) -> InvitedPointRead:
     """The API view of an invited point; the link only for those who manage the meeting, the
     chair's phone for them and the point's own unit (`point` comes already without the chair's
-    name and phone for anyone else: see `accounts.visibility`)."""
+    name and phone for anyone else: see `accounts.visibility`). `extra`: what the domains above
+    add (the notice state)."""
+    extra = extra or {}
     return InvitedPointRead(
         point_id=point.point_id,
         point_name=point.point_name,
@@ -48,11 +55,25 @@ def point_read(point: InvitedPoint, settings: Settings, manager: bool) -> Invite
         chair_title=point.chair_title,
         chair_is_sample=point.chair_is_sample,
         has_chair=point.has_chair,
+        notice_state=extra.get("notice_state", "none"),
+        acknowledgement=extra.get("acknowledgement"),
         chair_phone=point.chair_phone,
         checkin_url=qr.checkin_url(settings, point.checkin_token)
         if manager and point.checkin_token
         else None,
     )
+
+
+async def listed_extras(
+    session: DbSession, meeting_id: int, points: Sequence[InvitedPoint]
+) -> dict[int, dict[str, Any]]:
+    """What the domains above add to each listed point (the notices' state and answer)."""
+    extras: dict[int, dict[str, Any]] = {}
+    listed = PointsListed(meeting_id, tuple(p.point_id for p in points))
+    for added in await points_listed.send(session, listed):
+        for point_id, fields in added.items():
+            extras.setdefault(point_id, {}).update(fields)
+    return extras
 
 
 def import_result(preview: chair_import.ImportPreview, applied: bool) -> ImportResult:
@@ -113,9 +134,9 @@ class InvitationApiController(Controller):
         if without_chair:
             points = [p for p in points if not p.has_chair]
         settings = request.app.state.settings
-        items = [
-            point_read(p, settings, manager) for p in points[page.offset : page.offset + page.limit]
-        ]
+        shown = points[page.offset : page.offset + page.limit]
+        extras = await listed_extras(meetings.repository.session, meeting_id, shown)
+        items = [point_read(p, settings, manager, extras.get(p.point_id)) for p in shown]
         return Page(items=items, total=len(points), limit=page.limit, offset=page.offset)
 
     @post("/invitations", status_code=HTTP_200_OK, summary="Invite points")
@@ -287,4 +308,5 @@ class InvitationApiController(Controller):
     ) -> InvitedPointRead:
         points = await invitations.invited_points(meeting_id)
         point = next(p for p in points if p.point_id == point_id)
-        return point_read(point, request.app.state.settings, manager=True)
+        extras = await listed_extras(invitations.repository.session, meeting_id, [point])
+        return point_read(point, request.app.state.settings, True, extras.get(point_id))

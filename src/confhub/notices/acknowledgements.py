@@ -1,0 +1,116 @@
+"""The chair's answer to the invitation, before the meeting: `received` with the delegates
+expected, or `declined` with a reason. One write path for the API and the check-in page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+from sqlalchemy import select
+
+from confhub.accounts.models import Role
+from confhub.accounts.principal import Principal
+from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
+from confhub.core.i18n import N_
+from confhub.core.ids import IdField
+from confhub.core.messages import status_word
+from confhub.core.text import Text
+from confhub.db import DbSession
+from confhub.meetings.models import Invitation, Meeting, MeetingStatus
+from confhub.notices.models import Acknowledgement, AckStatus
+from confhub.notices.signals import NoticeStateChanged, notice_state_changed
+from confhub.points.models import ConnectionPoint
+
+MAX_DELEGATES = 100_000
+MAX_REASON = 2000
+# Once a meeting has ended (or was cancelled) there is nothing left to answer.
+CLOSED = frozenset({MeetingStatus.ENDED.value, MeetingStatus.CANCELLED.value})
+
+
+class AcknowledgementWrite(msgspec.Struct, forbid_unknown_fields=True):
+    """`received` (with `delegates_expected`) or `declined` (with a `reason`) for one point."""
+
+    point_id: IdField
+    status: Literal["received", "declined"]
+    delegates_expected: Annotated[int, Meta(ge=0, le=MAX_DELEGATES)] | None = None
+    reason: Annotated[str, Meta(max_length=MAX_REASON), Text] | None = None
+
+    def __post_init__(self) -> None:
+        """A refusal says why; an acceptance has no reason and says how many will come."""
+        self.reason = (self.reason or "").strip() or None
+        if self.status == AckStatus.DECLINED.value:
+            if self.reason is None:
+                raise InvalidInputError("reason", N_("Say why the point cannot attend."))
+            self.delegates_expected = None
+        else:
+            if self.delegates_expected is None:
+                raise InvalidInputError(
+                    "delegates_expected", N_("Enter the number of delegates expected.")
+                )
+            self.reason = None
+
+
+@dataclass(frozen=True)
+class AckOutcome:
+    """The stored answer and whether it is new or changed (201) or as before (200)."""
+
+    acknowledgement: Acknowledgement
+    changed: bool
+
+
+def may_answer_for(principal: Principal, meeting: Meeting, point: ConnectionPoint) -> bool:
+    """The secretariat answers for any of its points, a chair for its own unit's."""
+    if principal.manages_province(meeting.province_code):
+        return True
+    return principal.role is Role.CHAIR and principal.unit_code == point.unit_code
+
+
+async def acknowledge(
+    session: DbSession, meeting: Meeting, answer: AcknowledgementWrite, now: datetime | None = None
+) -> AckOutcome:
+    """Store the point's answer (its latest replaces the one before); 409 once the meeting is
+    over; the board hears of it at commit."""
+    if meeting.status in CLOSED or meeting.ends_at <= (now or datetime.now(UTC)):
+        raise ConflictError(
+            N_("The meeting is “%(status)s”; invitations can no longer be answered."),
+            status=status_word(meeting.status),
+        )
+    invited = await session.scalar(
+        select(Invitation.id).where(
+            Invitation.meeting_id == meeting.id, Invitation.point_id == answer.point_id
+        )
+    )
+    if invited is None:
+        raise NotFoundError(
+            N_("Point %(point)s is not invited to meeting %(meeting)s"),
+            point=answer.point_id,
+            meeting=meeting.id,
+        )
+    stored = await session.scalar(
+        select(Acknowledgement).where(
+            Acknowledgement.meeting_id == meeting.id, Acknowledgement.point_id == answer.point_id
+        )
+    )
+    values = (answer.status, answer.delegates_expected, answer.reason)
+    if stored is not None and (stored.status, stored.delegates_expected, stored.reason) == values:
+        return AckOutcome(stored, changed=False)
+    if stored is None:
+        stored = Acknowledgement(meeting_id=meeting.id, point_id=answer.point_id)
+        session.add(stored)
+    stored.status, stored.delegates_expected, stored.reason = values
+    stored.answered_at = now or datetime.now(UTC)
+    await session.flush()
+    await notice_state_changed.send(session, NoticeStateChanged(meeting.id, (answer.point_id,)))
+    return AckOutcome(stored, changed=True)
+
+
+async def answer_of(session: DbSession, meeting_id: int, point_id: int) -> Acknowledgement | None:
+    """The point's current answer, if any."""
+    return await session.scalar(
+        select(Acknowledgement).where(
+            Acknowledgement.meeting_id == meeting_id, Acknowledgement.point_id == point_id
+        )
+    )

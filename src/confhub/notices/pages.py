@@ -1,0 +1,3 @@
+"""The notices' pages (filled in below)."""
+
+NOTICE_PAGE_CONTROLLERS: tuple[type, ...] = ()
