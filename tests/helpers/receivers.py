@@ -4,6 +4,7 @@ the webhook's posts, each in a thread of its own, keeping what they received."""
 from __future__ import annotations
 
 import email
+import email.policy
 import hashlib
 import hmac
 import json
@@ -42,7 +43,7 @@ class SmtpInbox:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         assert isinstance(envelope.content, bytes)
-        message = email.message_from_bytes(envelope.content)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append((list(envelope.rcpt_tos), message))
         return "250 Message accepted"

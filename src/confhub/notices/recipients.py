@@ -1,5 +1,6 @@
-"""Who receives a point's notices: the one place that says it, so the directory of contacts
-(confhub.points) can take over from the meeting's own chair fields without touching the rest."""
+"""Who receives a point's notices: the one place that says it. The e-mail is the point's
+contact e-mail in the directory (confhub.points); the name and the phone the webhook's SMS goes
+to are the chair the meeting names for that point, else the directory's chair and first phone."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from confhub.db import DbSession
 from confhub.meetings.models import Invitation
+from confhub.points.services import contacts_of
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class Recipient:
 async def recipients_of(
     session: DbSession, meeting_id: int, point_ids: Iterable[int]
 ) -> dict[int, Recipient]:
-    """Each point's recipient for this meeting: the chair the meeting names."""
+    """Each point's recipient for this meeting."""
     wanted = set(point_ids)
     if not wanted:
         return {}
@@ -33,8 +35,18 @@ async def recipients_of(
             Invitation.meeting_id == meeting_id, Invitation.point_id.in_(wanted)
         )
     )
-    found = {
-        point_id: Recipient(name=name or "", phone=(phone or "").strip() or None)
-        for point_id, name, phone in rows
-    }
-    return {point_id: found.get(point_id, Recipient()) for point_id in wanted}
+    chairs = {point_id: (name, phone) for point_id, name, phone in rows}
+    directory = await contacts_of(session, wanted)
+    found = {}
+    for point_id in wanted:
+        name, phone = chairs.get(point_id, (None, None))
+        contacts = directory.get(point_id)
+        if contacts is not None:
+            name = name or contacts.chair_name
+            phone = phone or contacts.phone
+        found[point_id] = Recipient(
+            name=name or "",
+            email=contacts.email if contacts else None,
+            phone=(phone or "").strip() or None,
+        )
+    return found
