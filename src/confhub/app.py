@@ -52,6 +52,7 @@ from confhub.meetings.controllers import (
     DocumentApiController,
     InvitationApiController,
     MeetingApiController,
+    PointContactsApiController,
 )
 from confhub.meetings.pages import PAGE_CONTROLLERS
 from confhub.news.controllers import ArticleApiController, MinutesApiController
@@ -154,6 +155,7 @@ class ConfhubPlugin(InitPluginProtocol):
                 MeetingApiController,
                 InvitationApiController,
                 DocumentApiController,
+                PointContactsApiController,
                 CalendarFeedController,
                 live_socket,
                 AttendanceApiController,

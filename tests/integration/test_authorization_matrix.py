@@ -126,6 +126,13 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     (API + "/checkins", "POST"): MANAGERS,
     (API + "/signals", "POST"): MANAGERS,
     (API + "/rehearsal", "POST"): MANAGERS,
+    # the directory of contacts (here Hạc Thành's point, whose unit none of these roles is):
+    # its province's secretariat reads and writes; a secretariat's /points is its own province
+    ("/api/v1/points/{point_id:int}/contacts", "GET"): MANAGERS,
+    ("/api/v1/points/{point_id:int}/contacts", "PUT"): MANAGERS,
+    ("/points", "GET"): SECRETARIATS,
+    ("/points/{point_id:int}/contacts", "GET"): MANAGERS,
+    ("/points/{point_id:int}/contacts", "POST"): MANAGERS,
     # public pages: a non-draft meeting's facts, a check-in link (its token is the key: a live
     # link opens its own point's page, whoever holds it; a revoked one opens nothing)
     ("/", "GET"): EVERYONE,
@@ -260,6 +267,7 @@ def body_for(key: tuple[str, str], ids: Ids) -> dict[str, Any]:
         (API + "/invitations", "POST"): {"json": {"unit_codes": [15148]}},  # already invited
         (API + "/chairs/import", "POST"): {"params": {"dry_run": "true"}, "files": {"data": CSV}},
         (API_P + "/chair", "PUT"): {"json": {"name": "Lê Thị Thu"}},
+        ("/api/v1/points/{point_id:int}/contacts", "PUT"): {"json": {"chair_name": "Lê Thị Thu"}},
         (API + "/documents", "POST"): {"files": {"data": PDF}},
         (API + "/checkins", "POST"): {
             "json": {

@@ -201,3 +201,27 @@ class FileUpload:
     """A file sent as the `data` field of a multipart form (a form without it is a 400)."""
 
     data: UploadFile
+
+
+class ContactsRead(msgspec.Struct):
+    """A connection point's standing contacts; phones in the national form `0XXXXXXXXX`."""
+
+    point_id: int
+    chair_name: str | None
+    chair_position: str | None
+    phones: list[str]
+    email: str | None
+    technician_phone: str | None
+
+
+class ContactsWrite(msgspec.Struct, forbid_unknown_fields=True):
+    """A point's whole entry (a field left out is cleared). Phones may be written as people
+    write them (`+84 912 345 678`, `0912.345.678`); they are stored in the national form."""
+
+    chair_name: Annotated[str, Meta(max_length=200), Line] | None = None
+    chair_position: ShortText | None = None
+    phones: Annotated[list[Annotated[str, Meta(max_length=40), Line]], Meta(max_length=5)] = (
+        msgspec.field(default_factory=list)
+    )
+    email: Annotated[str, Meta(max_length=254), Line] | None = None
+    technician_phone: Annotated[str, Meta(max_length=40), Line] | None = None

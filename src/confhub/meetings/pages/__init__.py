@@ -6,6 +6,7 @@ what the app registers.
 """
 
 from confhub.meetings.pages.calendar import CalendarPagesController
+from confhub.meetings.pages.contacts import ContactsPagesController
 from confhub.meetings.pages.documents import DocumentPagesController
 from confhub.meetings.pages.editing import EditingPagesController
 from confhub.meetings.pages.points import PointPagesController
@@ -19,11 +20,13 @@ PAGE_CONTROLLERS = [
     PointPagesController,
     SheetPagesController,
     DocumentPagesController,
+    ContactsPagesController,
 ]
 
 __all__ = [
     "PAGE_CONTROLLERS",
     "CalendarPagesController",
+    "ContactsPagesController",
     "DocumentPagesController",
     "EditingPagesController",
     "MeetingPagesController",
