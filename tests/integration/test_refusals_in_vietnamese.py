@@ -4,15 +4,19 @@ through the error's message id); the API's `detail` stays English."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from confhub.demo import DemoSeed
+from tests.conftest import login
 
 pytestmark = pytest.mark.integration
 
 HTML = {"Accept": "text/html"}
+CAM_TU = 15148  # Xã Cẩm Tú, whose check-in link the demo prints
 
 
 def page_post(client: TestClient[Litestar], path: str, **fields: str) -> str:
@@ -35,3 +39,44 @@ def test_news_publishing_unwritten_minutes(
     assert api.json()["detail"] == "Write the minutes before publishing them"
     page = page_post(secretariat, f"/meetings/{meeting_id}/minutes/publish")
     assert "Hãy viết và lưu biên bản trước khi đăng." in page
+
+
+def test_attendance_answering_a_cancelled_meeting(
+    secretariat: TestClient[Litestar],
+    make_client: Callable[[], TestClient[Litestar]],
+    demo_seed: DemoSeed,
+) -> None:
+    meeting_id, token = demo_seed.upcoming_meeting_id, demo_seed.cam_tu_token
+    points = secretariat.get(f"/api/v1/meetings/{meeting_id}/points", params={"limit": 500})
+    cam_tu = next(p for p in points.json()["items"] if p["unit_code"] == CAM_TU)
+    cancelled = secretariat.post(
+        f"/api/v1/meetings/{meeting_id}/status",
+        json={"status": "cancelled", "reason": "Hoãn vì bão"},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    chair = make_client()
+    answer = {"point_id": cam_tu["point_id"], "status": "present", "delegates_present": 3}
+    api = chair.post(
+        f"/api/v1/meetings/{meeting_id}/checkins",
+        json={**answer, "idempotency_key": "k1"},
+        headers={"X-Checkin-Token": token},
+    )
+    assert api.status_code == 409, api.text
+    assert api.json()["detail"] == "The meeting is cancelled; the roll call is closed"
+    page = page_post(
+        chair, f"/checkin/{token}", status="present", delegates_present="3", idempotency_key="k2"
+    )
+    assert "Hội nghị đang ở trạng thái “Đã hủy”; điểm danh đã đóng." in page
+
+
+def test_accounts_a_role_that_may_not(
+    make_client: Callable[[], TestClient[Litestar]], demo_seed: DemoSeed
+) -> None:
+    chair = make_client()
+    login(chair, demo_seed.chair_email, demo_seed.chair_password)
+    api = chair.get("/meetings/new", headers={"Accept": "application/json"})
+    assert api.status_code == 403
+    assert api.json()["detail"] == "Your role may not do this"
+    page = chair.get("/meetings/new", headers=HTML)
+    assert page.status_code == 403
+    assert "Vai trò của bạn không được làm việc này." in page.text

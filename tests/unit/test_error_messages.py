@@ -11,12 +11,15 @@ from collections.abc import Callable
 
 import pytest
 
+from confhub.attendance.schemas import CheckinWrite
+from confhub.calendar.controllers import _stem as feed_file_stem
 from confhub.core.errors import ConfhubError, InvalidInputError
 from confhub.core.messages import Message, Messages, sentence, status_word
 from confhub.core.text import check_line
 from confhub.meetings import chair_import
 from confhub.meetings.invitations import require_editable
 from confhub.meetings.models import Meeting
+from confhub.news.markdown import MAX_MARKDOWN_LENGTH, render_bounded
 from confhub.units.matching import UnitIndex
 from confhub.units.models import Unit
 
@@ -58,6 +61,24 @@ CASES = [
         "file: this is a PDF file; upload the CSV or XLSX sheet",
         "Hãy tải lên bảng tính CSV hoặc XLSX.",
         id="meetings-sheet",
+    ),
+    pytest.param(
+        lambda: CheckinWrite(point_id=1, status="absent", idempotency_key="k"),
+        "reason: say why the point is absent",
+        "Nêu lý do vắng.",
+        id="attendance",
+    ),
+    pytest.param(
+        lambda: render_bounded("x" * (MAX_MARKDOWN_LENGTH + 1), "markdown"),
+        f"markdown: at most {MAX_MARKDOWN_LENGTH} characters",
+        f"Tối đa {MAX_MARKDOWN_LENGTH} ký tự.",
+        id="news",
+    ),
+    pytest.param(
+        lambda: feed_file_stem("provinces.txt"),
+        "Calendar feeds end in .ics",
+        "Địa chỉ lịch phải kết thúc bằng .ics.",
+        id="calendar",
     ),
     pytest.param(
         unknown_unit,

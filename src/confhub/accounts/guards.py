@@ -12,6 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 from confhub.accounts.models import Role
 from confhub.accounts.principal import Principal
 from confhub.core.errors import AuthenticationRequiredError, PermissionDeniedError
+from confhub.core.i18n import N_
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
@@ -25,7 +26,7 @@ def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Princip
 def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Refuse anonymous callers with 401."""
     if current_principal(connection) is None:
-        raise AuthenticationRequiredError("Sign in first")
+        raise AuthenticationRequiredError(N_("Sign in first"))
 
 
 def requires_role(*roles: Role) -> Guard:
@@ -36,7 +37,7 @@ def requires_role(*roles: Role) -> Guard:
         principal = current_principal(connection)
         assert principal is not None
         if not (principal.is_admin or principal.role in roles):
-            raise PermissionDeniedError("Your role may not do this")
+            raise PermissionDeniedError(N_("Your role may not do this"))
 
     return guard
 
@@ -50,7 +51,7 @@ def provide_required_principal(request: Any) -> Principal:
     """Dependency: the signed-in principal; 401 when anonymous."""
     principal = current_principal(request)
     if principal is None:
-        raise AuthenticationRequiredError("Sign in first")
+        raise AuthenticationRequiredError(N_("Sign in first"))
     return principal
 
 

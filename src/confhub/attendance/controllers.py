@@ -31,6 +31,7 @@ from confhub.attendance.schemas import (
 )
 from confhub.attendance.writer import AttendanceWriter
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError
+from confhub.core.i18n import N_
 from confhub.core.ids import MAX_ID, Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.db.transactions import release_connection
@@ -68,11 +69,11 @@ async def request_actor(
     if token:
         invitation = await find_invitation(session, token, meeting_id=meeting.id)
         if invitation is None:
-            raise NotFoundError("This check-in link is unknown or has been revoked")
+            raise NotFoundError(N_("This check-in link is unknown or has been revoked"))
         return Actor.of_link(invitation.point_id)
     principal = current_principal(request)
     if principal is None:
-        raise AuthenticationRequiredError("Sign in, or use the point's check-in link")
+        raise AuthenticationRequiredError(N_("Sign in, or use the point's check-in link"))
     return Actor.of_user(principal)
 
 
@@ -100,7 +101,7 @@ class AttendanceApiController(Controller):
         (committed) before it is answered or broadcast."""
         meeting = await db_session.get(Meeting, meeting_id)
         if meeting is None:
-            raise NotFoundError(f"No meeting {meeting_id}")
+            raise NotFoundError(N_("No meeting %(id)s"), id=meeting_id)
         actor = await request_actor(request, db_session, meeting)
         await release_connection(db_session)  # before waiting for the writer
         # Committed, with whatever else arrived meanwhile, before it is answered.
@@ -135,7 +136,7 @@ class AttendanceApiController(Controller):
         """The technician's report (`test_ok`, `no_audio`, …); answered with the new state."""
         meeting = await db_session.get(Meeting, meeting_id)
         if meeting is None:
-            raise NotFoundError(f"No meeting {meeting_id}")
+            raise NotFoundError(N_("No meeting %(id)s"), id=meeting_id)
         actor = await request_actor(request, db_session, meeting)
         await release_connection(db_session)  # before waiting for the writer
         await writer.signal(meeting_id, actor, data.point_id, data.signal)

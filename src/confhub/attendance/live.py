@@ -261,7 +261,8 @@ class LiveConnection:
         try:
             await handler(message)
         except ConfhubError as exc:
-            await self._error(exc.detail, **_key_of(message))
+            # The HTTP code the API would answer: clients tell refusals apart by it, not by words.
+            await self._error(exc.detail, status_code=exc.status_code, **_key_of(message))
         except (TypeError, ValueError, KeyError) as exc:
             await self._error(f"bad message: {exc}", **_key_of(message))
         except Exception as exc:

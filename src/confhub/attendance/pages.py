@@ -26,12 +26,14 @@ from confhub.attendance.actors import ANSWERING_STATUSES, Actor
 from confhub.attendance.deps import provide_attendance_writer
 from confhub.attendance.models import RollCallStatus, Signal
 from confhub.attendance.presence import HEARTBEAT_EVERY
-from confhub.attendance.rollcall import find_checkin
+from confhub.attendance.rollcall import CheckinOutcome, find_checkin
 from confhub.attendance.schemas import MAX_KEY, MAX_TEXT, CheckinWrite, decode_checkin
 from confhub.attendance.writer import AttendanceWriter
 from confhub.core.errors import ConfhubError, InvalidInputError, PermissionDeniedError
+from confhub.core.forms import page_errors, submit
 from confhub.core.i18n import N_
 from confhub.core.ids import Id
+from confhub.core.messages import Message, Renderable
 from confhub.core.text import LINE_PATTERN, is_text
 from confhub.db import DbSession
 from confhub.db.transactions import release_connection
@@ -95,18 +97,21 @@ class CheckinForm:
             fields["reason"] = self.reason
         return decode_checkin(fields)
 
-    def errors(self, refused: ConfhubError) -> dict[str, str]:
-        """The message id the page shows for a refused answer, by field (`_form`: above it)."""
+    def errors(self, refused: ConfhubError) -> dict[str, Renderable]:
+        """What the page shows for a refused answer, by field (`_form`: above it): the form's
+        own words for its fields, else the refusal's own message."""
         field = refused.field if isinstance(refused, InvalidInputError) else None
         if field == "idempotency_key":
             # A key no answer can be stored under is dropped: the page shown again gets a new one.
             self.idempotency_key = ""
-            return {"_form": N_("The form has expired; please send it again.")}
+            return {"_form": Message(N_("The form has expired; please send it again."))}
         if field == "reason" and not is_text(self.reason):
-            return {"reason": N_("Remove the control characters (invisible ones such as NUL).")}
+            return {
+                "reason": Message(N_("Remove the control characters (invisible ones such as NUL)."))
+            }
         if field in FIELD_ERRORS:
-            return {field: FIELD_ERRORS[field]}
-        return {"_form": refusal(refused)}
+            return {field: Message(FIELD_ERRORS[field])}
+        return {"_form": refused.message}
 
 
 async def is_stale(session: DbSession, meeting_id: int, answer: CheckinWrite) -> bool:
@@ -132,8 +137,7 @@ async def render_checkin(
     invitation: Invitation,
     *,
     form: CheckinForm | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    errors: dict[str, Renderable] | None = None,
 ) -> Template:
     """The check-in page: the meeting, the point, its answer and history, the forms."""
     session = invitations.session
@@ -148,7 +152,7 @@ async def render_checkin(
         "state": await views.point(session, meeting.id, invitation.point_id),
         "history": list(reversed(history[-HISTORY_SHOWN:])),
         "form": form,
-        "errors": errors or {},
+        "errors": page_errors(request, errors),
         # A fresh key per page shown: sending this form twice stores one answer.
         "idempotency_key": form.idempotency_key or secrets.token_urlsafe(18),
         "stored": stored,
@@ -157,9 +161,7 @@ async def render_checkin(
         "heartbeat_ms": int(HEARTBEAT_EVERY * 1000),
         "signals": [s.value for s in Signal],
     }
-    return Template(
-        "attendance/checkin.html", context=context, status_code=status_code, headers=NO_STORE
-    )
+    return Template("attendance/checkin.html", context=context, headers=NO_STORE)
 
 
 def board_matches(point: dict[str, Any], show: str, words: str) -> bool:
@@ -214,23 +216,32 @@ class LivePagesController(Controller):
         key, then a confirmation. An outage of the database is the 503 page saying to send it
         again shortly (with the same key, so it is stored once)."""
         invitation = await invitations.by_token(token)
+        meeting_id, point_id = invitation.meeting_id, invitation.point_id
         form = CheckinForm.from_form(await request.form())
-        try:
-            answer = form.answer(invitation.point_id)
-            if await is_stale(db_session, invitation.meeting_id, answer):
+
+        async def store() -> CheckinOutcome:
+            answer = form.answer(point_id)
+            if await is_stale(db_session, meeting_id, answer):
                 form.idempotency_key = secrets.token_urlsafe(18)
-                answer = form.answer(invitation.point_id)
+                answer = form.answer(point_id)
             await release_connection(db_session)  # before waiting for the writer
-            outcome = await writer.submit(
-                invitation.meeting_id, Actor.of_link(invitation.point_id), answer
-            )
-        except ConfhubError as exc:
-            errors = form.errors(exc)
+            return await writer.submit(meeting_id, Actor.of_link(point_id), answer)
+
+        async def refused(error: ConfhubError) -> Template:
+            again = await invitations.by_token(token)
             return await render_checkin(
-                request, invitations, invitation, form=form, errors=errors, status_code=400
+                request, invitations, again, form=form, errors=form.errors(error)
             )
-        key = outcome.record.idempotency_key
-        return Redirect(checkin_path(token, stored=key) + "#answer", status_code=303)
+
+        return await submit(
+            db_session,
+            store,
+            done=lambda outcome: Redirect(
+                checkin_path(token, stored=outcome.record.idempotency_key) + "#answer",
+                status_code=303,
+            ),
+            refused=refused,
+        )
 
     @post("/checkin/{token:str}/signal", name="checkin_signal")
     async def checkin_signal(
@@ -245,19 +256,21 @@ class LivePagesController(Controller):
         invitation = await invitations.by_token(token)
         value = (await request.form()).get("signal")
         value = value if isinstance(value, str) else ""
+        meeting_id, point_id = invitation.meeting_id, invitation.point_id
         await release_connection(db_session)  # before waiting for the writer
-        try:
-            await writer.signal(
-                invitation.meeting_id,
-                Actor.of_link(invitation.point_id),
-                invitation.point_id,
-                value,
-            )
-        except ConfhubError as exc:
+
+        async def refused(error: ConfhubError) -> Template:
+            again = await invitations.by_token(token)
             return await render_checkin(
-                request, invitations, invitation, errors={"signal": refusal(exc)}, status_code=400
+                request, invitations, again, errors={"signal": error.message}
             )
-        return Redirect(checkin_path(token, signal="saved") + "#technician", status_code=303)
+
+        return await submit(
+            db_session,
+            lambda: writer.signal(meeting_id, Actor.of_link(point_id), point_id, value),
+            done=Redirect(checkin_path(token, signal="saved") + "#technician", status_code=303),
+            refused=refused,
+        )
 
     @get("/m/{meeting_id:int}/live", name="live_board")
     async def board(
@@ -274,7 +287,7 @@ class LivePagesController(Controller):
             return Redirect(f"/login?next={quote(request.url.path)}", status_code=303)
         meeting = await meetings.get_visible(principal, meeting_id)
         if not principal.reads_province(meeting.province_code):
-            raise PermissionDeniedError("The live board is for the province's staff")
+            raise PermissionDeniedError(N_("The live board is for the province's staff"))
         manages = principal.manages_province(meeting.province_code)
         view = await views.snapshot(meetings.session, meeting, None, with_phones=manages)
         chosen = show if show in BOARD_FILTERS else "all"
@@ -302,12 +315,3 @@ class LivePagesController(Controller):
 def filter_counts(points: list[dict[str, Any]]) -> dict[str, int]:
     """How many tiles each filter shows (without search words)."""
     return {show: sum(board_matches(p, show, "") for p in points) for show in BOARD_FILTERS}
-
-
-def refusal(exc: ConfhubError) -> str:
-    """A service's refusal as a message id the page translates."""
-    if exc.status_code == 409:
-        return N_("The roll call is closed: the meeting is not scheduled or live.")
-    if exc.status_code == 403:
-        return N_("This link may only answer for its own connection point.")
-    return N_("The answer could not be stored; check the form and send it again.")

@@ -13,6 +13,8 @@ from confhub.attendance import events
 from confhub.attendance.actors import ANSWERING_STATUSES, Actor, may_act_for_point
 from confhub.attendance.models import EventType, PointAttendance, Presence, RollCallStatus, Signal
 from confhub.core.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from confhub.core.i18n import N_
+from confhub.core.messages import status_word
 from confhub.db import DbSession
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
@@ -28,12 +30,14 @@ async def record_signal(
         value = Signal(signal)
     except ValueError:
         allowed = ", ".join(s.value for s in Signal)
-        raise InvalidInputError("signal", f"must be one of {allowed}") from None
+        raise InvalidInputError(
+            "signal", N_("must be one of %(allowed)s"), allowed=allowed
+        ) from None
     point = await _invited_point(session, meeting, point_id)
     if not may_act_for_point(actor, meeting, point):
-        raise PermissionDeniedError("You may only report for your own connection point")
+        raise PermissionDeniedError(N_("You may only report for your own connection point"))
     if meeting.status not in ANSWERING_STATUSES:
-        raise ConflictError(f"The meeting is {meeting.status}")
+        raise ConflictError(N_("The meeting is %(status)s"), status=status_word(meeting.status))
     now = datetime.now(UTC)
     version = await events.lock_version(session, meeting.id)
     row = await _row(session, meeting.id, point_id)
@@ -56,7 +60,9 @@ async def set_rehearsal(
 ) -> dict[str, Any]:
     """Start a test run (every point's signal goes back to `untested`) or end it."""
     if meeting.status not in ANSWERING_STATUSES:
-        raise ConflictError(f"The meeting is {meeting.status}; no rehearsal now")
+        raise ConflictError(
+            N_("The meeting is %(status)s; no rehearsal now"), status=status_word(meeting.status)
+        )
     version = await events.lock_version(session, meeting.id)
     if running:
         meeting.rehearsal_started_at = datetime.now(UTC)
@@ -85,7 +91,9 @@ async def _invited_point(session: DbSession, meeting: Meeting, point_id: int) ->
         .where(Invitation.meeting_id == meeting.id, ConnectionPoint.id == point_id)
     )
     if point is None:
-        raise InvalidInputError("point_id", f"point {point_id} is not invited to this meeting")
+        raise InvalidInputError(
+            "point_id", N_("point %(id)s is not invited to this meeting"), id=point_id
+        )
     return point
 
 

@@ -27,11 +27,16 @@ from confhub.core.errors import (
     InvalidInputError,
     PermissionDeniedError,
 )
+from confhub.core.i18n import N_
+from confhub.core.messages import status_word
 from confhub.db import DbSession
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import Meeting, MeetingStatus
 from confhub.points.models import ConnectionPoint
+
+# A point's link or chair answering for another point.
+NOT_YOUR_POINT = N_("You may only answer for your own connection point")
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ class _Batch:
             # A repeat is answered only to someone who may answer for that point.
             point = self.invited.get(earlier.point_id)
             if point is None or not may_act_for_point(actor, self.meeting, point):
-                raise PermissionDeniedError("You may only answer for your own connection point")
+                raise PermissionDeniedError(NOT_YOUR_POINT)
             self.results.append(CheckinOutcome(earlier, created=False, message=None))
             return
         point = self._point(actor, data.point_id)
@@ -138,15 +143,20 @@ class _Batch:
         if meeting.status not in ANSWERING_STATUSES and not (
             actor.source == "secretariat" and meeting.status == MeetingStatus.ENDED.value
         ):
-            raise ConflictError(f"The meeting is {meeting.status}; the roll call is closed")
+            raise ConflictError(
+                N_("The meeting is %(status)s; the roll call is closed"),
+                status=status_word(meeting.status),
+            )
         self._accept(actor, point, data)
 
     def _point(self, actor: Actor, point_id: int) -> ConnectionPoint:
         point = self.invited.get(point_id)
         if point is None:
-            raise InvalidInputError("point_id", f"point {point_id} is not invited to this meeting")
+            raise InvalidInputError(
+                "point_id", N_("point %(id)s is not invited to this meeting"), id=point_id
+            )
         if not may_act_for_point(actor, self.meeting, point):
-            raise PermissionDeniedError("You may only answer for your own connection point")
+            raise PermissionDeniedError(NOT_YOUR_POINT)
         return point
 
     def _accept(self, actor: Actor, point: ConnectionPoint, data: CheckinWrite) -> None:

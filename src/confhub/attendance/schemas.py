@@ -13,7 +13,9 @@ import msgspec
 from msgspec import Meta
 
 from confhub.core.errors import InvalidInputError
+from confhub.core.i18n import N_
 from confhub.core.ids import IdField
+from confhub.core.messages import Message
 from confhub.core.text import Line, Text, explain
 
 # The most delegates one point may report present.
@@ -23,13 +25,13 @@ MAX_TEXT = 2000
 
 # What a refused field of an answer must be (the words of the API's own refusals; a field
 # breaking a text rule is told that rule instead).
-MUST_BE = {
-    "point_id": "must be the id of an invited connection point",
-    "status": "must be present or absent",
-    "idempotency_key": f"must be 1 to {MAX_KEY} characters",
-    "delegates_present": f"a number from 0 to {MAX_DELEGATES} is required",
-    "reason": f"must be text of at most {MAX_TEXT} characters",
-    "note": f"must be text of at most {MAX_TEXT} characters",
+MUST_BE: dict[str, Message] = {
+    "point_id": Message(N_("must be the id of an invited connection point")),
+    "status": Message(N_("must be present or absent")),
+    "idempotency_key": Message(N_("must be 1 to %(n)s characters"), {"n": MAX_KEY}),
+    "delegates_present": Message(N_("a number from 0 to %(n)s is required"), {"n": MAX_DELEGATES}),
+    "reason": Message(N_("must be text of at most %(n)s characters"), {"n": MAX_TEXT}),
+    "note": Message(N_("must be text of at most %(n)s characters"), {"n": MAX_TEXT}),
 }
 
 
@@ -64,7 +66,7 @@ class CheckinWrite(msgspec.Struct):
             if delegates is None or not 0 <= delegates <= MAX_DELEGATES:
                 raise InvalidInputError("delegates_present", MUST_BE["delegates_present"])
         elif self.reason is None:
-            raise InvalidInputError("reason", "say why the point is absent")
+            raise InvalidInputError("reason", N_("say why the point is absent"))
         else:
             self.delegates_present = None
 
@@ -91,7 +93,7 @@ def _refusal(fields: Mapping[str, Any]) -> InvalidInputError:
             said = str(exc)
             rule = explain(said)  # a text rule, in words
             return InvalidInputError(info.name, rule if rule != said else MUST_BE[info.name])
-    return InvalidInputError("checkin", "must be an object of the check-in's fields")
+    return InvalidInputError("checkin", N_("must be an object of the check-in's fields"))
 
 
 class CheckinRead(msgspec.Struct):

@@ -18,6 +18,7 @@ from litestar.serialization import encode_json
 from confhub.attendance.presence import HEARTBEAT_EVERY
 from confhub.attendance.views import snapshot
 from confhub.core.errors import NotFoundError
+from confhub.core.i18n import N_
 from confhub.meetings.models import Meeting
 
 # (meeting, the points shown, with the chairs' phones): what makes two snapshots the same.
@@ -67,7 +68,7 @@ class SnapshotReads:
         async with self.db_config.get_session() as session:
             meeting = await session.get(Meeting, meeting_id)
             if meeting is None:
-                raise NotFoundError(f"No meeting {meeting_id}")
+                raise NotFoundError(N_("No meeting %(id)s"), id=meeting_id)
             message = await snapshot(session, meeting, point_ids, with_phones)
         message["heartbeat_every_ms"] = int(HEARTBEAT_EVERY * 1000)
         return int(message["version"]), encode_json(message).decode("utf-8")

@@ -27,6 +27,7 @@ from confhub.attendance.readiness import record_signal, set_rehearsal
 from confhub.attendance.rollcall import CheckinOutcome, store_checkins
 from confhub.attendance.schemas import CheckinWrite
 from confhub.core.errors import ConfhubError, NotFoundError
+from confhub.core.i18n import N_
 from confhub.db import DbSession, is_sqlite
 from confhub.meetings.models import Meeting
 
@@ -126,7 +127,7 @@ class AttendanceWriter:
                 meeting = await session.get(Meeting, meeting_id)
                 if meeting is None:
                     results: list[CheckinOutcome | ConfhubError] = [
-                        NotFoundError(f"No meeting {meeting_id}") for _ in answers
+                        NotFoundError(N_("No meeting %(id)s"), id=meeting_id) for _ in answers
                     ]
                 else:
                     results = await store_checkins(
@@ -150,7 +151,7 @@ class AttendanceWriter:
 async def _meeting(session: DbSession, meeting_id: int) -> Meeting:
     meeting = await session.get(Meeting, meeting_id)
     if meeting is None:
-        raise NotFoundError(f"No meeting {meeting_id}")
+        raise NotFoundError(N_("No meeting %(id)s"), id=meeting_id)
     return meeting
 
 

@@ -33,7 +33,7 @@ from confhub.calendar.services import CalendarService, Feed, FeedKind, FeedPolic
 from confhub.calendar.tokens import CalendarTokenService
 from confhub.calendar.versions import BodyMemory, FeedVersion
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError
-from confhub.core.i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, gettext, language_of
+from confhub.core.i18n import DEFAULT_LANGUAGE, N_, SUPPORTED_LANGUAGES, gettext, language_of
 from confhub.core.ids import MAX_CODE, MAX_ID
 from confhub.core.text import is_digits
 from confhub.meetings.qr import qr_svg
@@ -49,7 +49,7 @@ _MAX_KEY_DIGITS = 18  # beyond any id or code: no huge number is even converted
 def _stem(filename: str) -> str:
     stem, dot, extension = filename.rpartition(".")
     if not dot or extension != "ics" or not stem:
-        raise NotFoundError("Calendar feeds end in .ics")
+        raise NotFoundError(N_("Calendar feeds end in .ics"))
     return stem
 
 
@@ -57,7 +57,7 @@ def _number(filename: str, largest: int) -> int:
     """The id or code a feed's file name holds; 404 when it is none that can exist."""
     stem = _stem(filename)
     if not is_digits(stem) or len(stem) > _MAX_KEY_DIGITS or int(stem) > largest:
-        raise NotFoundError(f"No calendar {filename}")
+        raise NotFoundError(N_("No calendar %(name)s"), name=filename)
     return int(stem)
 
 
@@ -184,7 +184,7 @@ class ProfilePageController(Controller):
         """Replace the private feed's token: every old address stops working at once."""
         principal = current_principal(request)
         if principal is None:
-            raise AuthenticationRequiredError("Sign in first")
+            raise AuthenticationRequiredError(N_("Sign in first"))
         # Committed by the plugin with the redirect (it commits 2xx and 3xx answers).
         await tokens.reset_calendar_token(principal.id)
         return Redirect("/profile?reset=1", status_code=HTTP_303_SEE_OTHER)

@@ -205,15 +205,15 @@ class CalendarService:
         if feed.kind is FeedKind.PROVINCE:
             parts = await self._row(_PROVINCE_VERSION, key=feed.key, cutoff=cutoff)
             if parts is None or parts[-1] is None:
-                raise NotFoundError(f"No province {feed.key}")
+                raise NotFoundError(N_("No province %(code)s"), code=feed.key)
         elif feed.kind is FeedKind.UNIT:
             parts = await self._row(_UNIT_VERSION, key=feed.key, cutoff=cutoff)
             if parts is None or parts[0] is None:
-                raise NotFoundError(f"No unit {feed.key}")
+                raise NotFoundError(N_("No unit %(code)s"), code=feed.key)
         elif feed.kind is FeedKind.MEETING:
             parts = await self._row(_MEETING_VERSION, key=feed.key)
             if parts is None:  # a draft is not public: for this feed it does not exist
-                raise NotFoundError(f"No meeting {feed.key}")
+                raise NotFoundError(N_("No meeting %(id)s"), id=feed.key)
         else:
             parts = await self._private_parts(feed, cutoff)
         policy = self.policy
@@ -394,7 +394,7 @@ class CalendarService:
 
     async def private_feed(self, token: str, language: str = DEFAULT_LANGUAGE) -> Feed:
         """The private feed behind a token; 404 when it is unknown, reset or the user inactive."""
-        unknown = NotFoundError("This calendar address is unknown or has been reset")
+        unknown = NotFoundError(N_("This calendar address is unknown or has been reset"))
         if not tokens.well_formed(token):
             raise unknown
         digest = tokens.token_digest(token)

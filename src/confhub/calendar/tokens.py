@@ -10,6 +10,7 @@ from __future__ import annotations
 from confhub.accounts.models import User
 from confhub.core import tokens
 from confhub.core.errors import NotFoundError
+from confhub.core.i18n import N_
 from confhub.db import DbSession
 
 
@@ -42,5 +43,5 @@ class CalendarTokenService:
     async def _user(self, user_id: int) -> User:
         user = await self.session.get(User, user_id)
         if user is None:
-            raise NotFoundError(f"No user {user_id}")
+            raise NotFoundError(N_("No user %(id)s"), id=user_id)
         return user

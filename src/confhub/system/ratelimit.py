@@ -36,6 +36,7 @@ from litestar import Request
 from redis.asyncio import Redis
 
 from confhub.core.errors import AuthenticationRequiredError, ConfhubError
+from confhub.core.i18n import N_
 from confhub.core.outages import outage_of
 from confhub.settings import Settings
 
@@ -86,7 +87,10 @@ class TooManySignInAttemptsError(ConfhubError):
     status_code = 429
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed sign-in attempts; try again in {retry_after} seconds")
+        super().__init__(
+            N_("Too many failed sign-in attempts; try again in %(seconds)s seconds"),
+            seconds=retry_after,
+        )
         self.retry_after = retry_after
         # Sent as response headers by the error handler (confhub.core.errors).
         self.headers = {"Retry-After": str(retry_after)}

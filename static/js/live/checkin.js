@@ -150,14 +150,14 @@ class CheckinPage {
       this.stored(message.idempotency_key, message.version, new Date());
     } else if (message.type === "error" && message.idempotency_key) {
       if (message.retry) this.retryLater(message.idempotency_key);
-      else this.rejected(message.idempotency_key, this.refusalOf(0, message.detail));
+      else this.rejected(message.idempotency_key, this.refusalOf(message.status_code));
     }
   }
 
-  refusalOf(status, detail) {
-    const text = String(detail || "");
-    if (status === 409 || /roll call is closed|The meeting is/i.test(text)) return this.M.refused_closed;
-    if (status === 404 || /unknown or has been revoked/i.test(text)) return this.M.refused_link;
+  // A refusal in the page's words, told by its HTTP code (the live channel's error carries it).
+  refusalOf(status) {
+    if (status === 409) return this.M.refused_closed;
+    if (status === 404) return this.M.refused_link;
     return this.M.refused_other;
   }
 
@@ -226,8 +226,7 @@ class CheckinPage {
         this.outcome = { kind: "retrying" };
         this.render();
       } else if (response.status >= 400 && response.status < 500 && !RETRY_STATUSES.has(response.status)) {
-        const detail = await response.json().then((body) => body.detail, () => "");
-        this.rejected(entry.idempotency_key, this.refusalOf(response.status, detail));
+        this.rejected(entry.idempotency_key, this.refusalOf(response.status));
         return true;
       }
     } catch {

@@ -318,8 +318,8 @@ def test_an_ended_meeting_takes_no_answer(
     assert "Điểm danh đã đóng" in page and 'id="checkin-form"' not in page
     form = {"status": "present", "delegates_present": "3", "idempotency_key": "late-answer"}
     response = post_form(client, f"/checkin/{token}", form)
-    assert response.status_code == 400
-    assert "Điểm danh đã đóng" in response.text
+    assert response.status_code == 409  # the refusal's own code, as the API answers it
+    assert "Hội nghị đang ở trạng thái “Đã kết thúc”; điểm danh đã đóng." in response.text
 
 
 def test_the_technician_reports_the_signal_without_javascript(
