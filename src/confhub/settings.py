@@ -101,6 +101,8 @@ class Settings:
     mail_from: str = DEFAULT_MAIL_FROM
     notify_webhook_url: str | None = None
     notify_webhook_secret: str | None = None
+    # Who a chair asks for a new check-in link (office, phone), shown where a link no longer works.
+    secretariat_contact: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -154,6 +156,7 @@ class Settings:
             mail_from=_mail_from(env.get("CONFHUB_MAIL_FROM") or DEFAULT_MAIL_FROM),
             notify_webhook_url=_webhook_url(env.get("CONFHUB_NOTIFY_WEBHOOK_URL") or None),
             notify_webhook_secret=_webhook_secret(env),
+            secretariat_contact=_one_line("CONFHUB_SECRETARIAT_CONTACT", env, 300),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -285,6 +288,13 @@ def _split_url(value: str) -> SplitResult | None:
     except ValueError:
         return None
     return parts
+
+
+def _one_line(name: str, env: Mapping[str, str], limit: int) -> str:
+    raw = " ".join((env.get(name) or "").split())
+    if len(raw) > limit or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in raw):
+        raise SettingsError(f"{name}: expected one line of at most {limit} characters")
+    return raw
 
 
 def _int_or_none(name: str, env: Mapping[str, str]) -> int | None:

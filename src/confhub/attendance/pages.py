@@ -29,7 +29,12 @@ from confhub.attendance.presence import HEARTBEAT_EVERY
 from confhub.attendance.rollcall import CheckinOutcome, find_checkin
 from confhub.attendance.schemas import MAX_KEY, MAX_TEXT, CheckinWrite, decode_checkin
 from confhub.attendance.writer import AttendanceWriter
-from confhub.core.errors import ConfhubError, InvalidInputError, PermissionDeniedError
+from confhub.core.errors import (
+    ConfhubError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from confhub.core.forms import page_errors, submit
 from confhub.core.i18n import N_
 from confhub.core.ids import Id
@@ -164,6 +169,12 @@ async def render_checkin(
     return Template("attendance/checkin.html", context=context, headers=NO_STORE)
 
 
+def link_gone() -> Template:
+    """The 404 of a check-in link that is malformed, unknown, replaced or withdrawn: one page
+    for all (nothing about any meeting), saying what to do and whom to ask."""
+    return Template("attendance/link_gone.html", status_code=404, headers=NO_STORE)
+
+
 def board_matches(point: dict[str, Any], show: str, words: str) -> bool:
     """Whether a tile is shown under a filter and the folded search words."""
     if show == "not_ready" and point["signal"] in READY_SIGNALS:
@@ -199,8 +210,12 @@ class LivePagesController(Controller):
     async def checkin_page(
         self, request: Request[Any, Any, Any], invitations: InvitationService, token: str
     ) -> Template:
-        """The chair's page for one point and meeting, reached from the link or QR code."""
-        invitation = await invitations.by_token(token)
+        """The chair's page for one point and meeting, reached from the link or QR code; a link
+        that no longer works says what to do (the same page for every such token)."""
+        try:
+            invitation = await invitations.by_token(token)
+        except NotFoundError:
+            return link_gone()
         return await render_checkin(request, invitations, invitation)
 
     @post("/checkin/{token:str}", name="checkin_answer")
@@ -215,7 +230,10 @@ class LivePagesController(Controller):
         """The form's answer without JavaScript, stored by the writer every door uses: once per
         key, then a confirmation. An outage of the database is the 503 page saying to send it
         again shortly (with the same key, so it is stored once)."""
-        invitation = await invitations.by_token(token)
+        try:
+            invitation = await invitations.by_token(token)
+        except NotFoundError:
+            return link_gone()
         meeting_id, point_id = invitation.meeting_id, invitation.point_id
         form = CheckinForm.from_form(await request.form())
 
