@@ -11,8 +11,6 @@ import msgspec
 from msgspec import Meta
 from sqlalchemy import select
 
-from confhub.accounts.models import Role
-from confhub.accounts.principal import Principal
 from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
 from confhub.core.i18n import N_
 from confhub.core.ids import IdField
@@ -22,7 +20,6 @@ from confhub.db import DbSession
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.notices.models import Acknowledgement, AckStatus
 from confhub.notices.signals import NoticeStateChanged, notice_state_changed
-from confhub.points.models import ConnectionPoint
 
 MAX_DELEGATES = 100_000
 MAX_REASON = 2000
@@ -59,13 +56,6 @@ class AckOutcome:
 
     acknowledgement: Acknowledgement
     changed: bool
-
-
-def may_answer_for(principal: Principal, meeting: Meeting, point: ConnectionPoint) -> bool:
-    """The secretariat answers for any of its points, a chair for its own unit's."""
-    if principal.manages_province(meeting.province_code):
-        return True
-    return principal.role is Role.CHAIR and principal.unit_code == point.unit_code
 
 
 async def acknowledge(

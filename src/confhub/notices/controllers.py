@@ -10,22 +10,20 @@ from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from confhub.accounts.guards import current_principal, provide_required_principal
+from confhub.accounts.guards import provide_required_principal
 from confhub.accounts.principal import Principal
-from confhub.core.errors import AuthenticationRequiredError, NotFoundError, PermissionDeniedError
+from confhub.core.errors import NotFoundError, PermissionDeniedError
 from confhub.core.i18n import N_
 from confhub.core.ids import Id
+from confhub.meetings.actors import may_act_for_point, request_actor
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import Meeting
 from confhub.meetings.services import MeetingService
-from confhub.meetings.tokens import find_invitation
 from confhub.notices import resend as resending
-from confhub.notices.acknowledgements import AcknowledgementWrite, acknowledge, may_answer_for
+from confhub.notices.acknowledgements import AcknowledgementWrite, acknowledge
 from confhub.notices.pages import NOTICE_PAGE_CONTROLLERS
 from confhub.notices.states import ack_view
 from confhub.points.models import ConnectionPoint
-
-TOKEN_HEADER = "x-checkin-token"  # noqa: S105 - a header name, not a secret
 
 
 class AcknowledgementRead(msgspec.Struct):
@@ -41,20 +39,13 @@ class AcknowledgementRead(msgspec.Struct):
 async def _may_answer(
     request: Request[Any, Any, Any], session: AsyncSession, meeting: Meeting, point_id: int
 ) -> None:
-    """The check-in link of that very point, or a session allowed to check it in."""
-    token = request.headers.get(TOKEN_HEADER)
-    if token:
-        invitation = await find_invitation(session, token, meeting_id=meeting.id)
-        if invitation is None:
-            raise NotFoundError(N_("This check-in link is unknown or has been revoked"))
-        if invitation.point_id != point_id:
-            raise PermissionDeniedError(N_("This link may only answer for its own point"))
-        return
-    principal = current_principal(request)
-    if principal is None:
-        raise AuthenticationRequiredError(N_("Sign in, or use the point's check-in link"))
+    """The check-in link of that very point, or a session allowed to check it in (as for the
+    roll call: the same actor, the same rule)."""
+    actor = await request_actor(request, session, meeting.id)
+    if actor.link_point_id is not None and actor.link_point_id != point_id:
+        raise PermissionDeniedError(N_("This link may only answer for its own point"))
     point = await session.get(ConnectionPoint, point_id)
-    if point is None or not may_answer_for(principal, meeting, point):
+    if point is None or not may_act_for_point(actor, meeting, point):
         raise PermissionDeniedError(N_("You may not answer for this point"))
 
 
