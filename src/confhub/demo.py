@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confhub.accounts.models import Role, User
 from confhub.accounts.principal import Principal
 from confhub.accounts.services import UserService
-from confhub.attendance.actors import Actor
 from confhub.attendance.rollcall import record_checkin
 from confhub.attendance.schemas import CheckinWrite
+from confhub.meetings.actors import Actor
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.meetings.services import AgendaEntry, ChairAssignment, MeetingService
 from confhub.points.models import ConnectionPoint

@@ -11,7 +11,7 @@ from litestar import WebSocket
 from sqlalchemy import select
 
 from confhub.accounts.guards import current_principal
-from confhub.attendance.actors import Actor
+from confhub.meetings.actors import Actor
 from confhub.meetings.models import Invitation, Meeting
 from confhub.points.models import ConnectionPoint
 

@@ -19,7 +19,6 @@ from confhub.accounts.principal import Principal
 from confhub.accounts.visibility import sees_chair
 from confhub.attendance import report as attendance_report
 from confhub.attendance import views
-from confhub.attendance.actors import Actor
 from confhub.attendance.deps import provide_attendance_writer
 from confhub.attendance.models import CheckinRecord
 from confhub.attendance.schemas import (
@@ -30,19 +29,18 @@ from confhub.attendance.schemas import (
     SignalWrite,
 )
 from confhub.attendance.writer import AttendanceWriter
-from confhub.core.errors import AuthenticationRequiredError, NotFoundError
+from confhub.core.errors import NotFoundError
 from confhub.core.i18n import N_
 from confhub.core.ids import MAX_ID, Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.db.transactions import release_connection
+from confhub.meetings.actors import request_actor
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import Meeting
 from confhub.meetings.services import MeetingService
-from confhub.meetings.tokens import find_invitation
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-TOKEN_HEADER = "x-checkin-token"  # noqa: S105 - a header name, not a secret
 
 
 def checkin_read(record: CheckinRecord) -> CheckinRead:
@@ -59,22 +57,6 @@ def checkin_read(record: CheckinRecord) -> CheckinRead:
         version=record.version,
         created_at=record.created_at,
     )
-
-
-async def request_actor(
-    request: Request[Any, Any, Any], session: AsyncSession, meeting: Meeting
-) -> Actor:
-    """The check-in link's point, or the signed-in user; 401 when neither."""
-    token = request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
-    if token:
-        invitation = await find_invitation(session, token, meeting_id=meeting.id)
-        if invitation is None:
-            raise NotFoundError(N_("This check-in link is unknown or has been revoked"))
-        return Actor.of_link(invitation.point_id)
-    principal = current_principal(request)
-    if principal is None:
-        raise AuthenticationRequiredError(N_("Sign in, or use the point's check-in link"))
-    return Actor.of_user(principal)
 
 
 class AttendanceApiController(Controller):
@@ -102,7 +84,7 @@ class AttendanceApiController(Controller):
         meeting = await db_session.get(Meeting, meeting_id)
         if meeting is None:
             raise NotFoundError(N_("No meeting %(id)s"), id=meeting_id)
-        actor = await request_actor(request, db_session, meeting)
+        actor = await request_actor(request, db_session, meeting.id)
         await release_connection(db_session)  # before waiting for the writer
         # Committed, with whatever else arrived meanwhile, before it is answered.
         outcome = await writer.submit(meeting_id, actor, data)
@@ -137,7 +119,7 @@ class AttendanceApiController(Controller):
         meeting = await db_session.get(Meeting, meeting_id)
         if meeting is None:
             raise NotFoundError(N_("No meeting %(id)s"), id=meeting_id)
-        actor = await request_actor(request, db_session, meeting)
+        actor = await request_actor(request, db_session, meeting.id)
         await release_connection(db_session)  # before waiting for the writer
         await writer.signal(meeting_id, actor, data.point_id, data.signal)
         view = await views.snapshot(

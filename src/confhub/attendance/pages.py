@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from confhub.accounts.guards import current_principal
 from confhub.attendance import views
-from confhub.attendance.actors import ANSWERING_STATUSES, Actor
 from confhub.attendance.deps import provide_attendance_writer
 from confhub.attendance.models import RollCallStatus, Signal
 from confhub.attendance.presence import HEARTBEAT_EVERY
@@ -42,6 +41,7 @@ from confhub.core.messages import Message, Renderable
 from confhub.core.text import LINE_PATTERN, is_text
 from confhub.db import DbSession
 from confhub.db.transactions import release_connection
+from confhub.meetings.actors import ANSWERING_STATUSES, Actor
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import InvitationService
 from confhub.meetings.models import Invitation

@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from confhub.accounts.principal import Principal
 from confhub.attendance import events
-from confhub.attendance.actors import ANSWERING_STATUSES, Actor, may_act_for_point
 from confhub.attendance.models import EventType, PointAttendance, Presence, RollCallStatus, Signal
 from confhub.core.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from confhub.core.i18n import N_
 from confhub.core.messages import status_word
 from confhub.db import DbSession
 from confhub.meetings import audit
+from confhub.meetings.actors import ANSWERING_STATUSES, Actor, may_act_for_point
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import Invitation, Meeting
 from confhub.points.models import ConnectionPoint

@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from confhub.accounts.principal import Principal
 from confhub.attendance import events, rows
-from confhub.attendance.actors import ANSWERING_STATUSES, Actor, may_act_for_point
 from confhub.attendance.models import CheckinRecord, EventType
 from confhub.attendance.schemas import CheckinWrite
 from confhub.attendance.views import point_state
@@ -31,6 +30,7 @@ from confhub.core.i18n import N_
 from confhub.core.messages import status_word
 from confhub.db import DbSession
 from confhub.meetings import audit
+from confhub.meetings.actors import ANSWERING_STATUSES, Actor, may_act_for_point
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import Meeting, MeetingStatus
 from confhub.points.models import ConnectionPoint

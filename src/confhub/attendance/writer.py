@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from confhub.accounts.principal import Principal
-from confhub.attendance.actors import Actor
 from confhub.attendance.readiness import record_signal, set_rehearsal
 from confhub.attendance.rollcall import CheckinOutcome, store_checkins
 from confhub.attendance.schemas import CheckinWrite
 from confhub.core.errors import ConfhubError, NotFoundError
 from confhub.core.i18n import N_
 from confhub.db import DbSession, is_sqlite
+from confhub.meetings.actors import Actor
 from confhub.meetings.models import Meeting
 
 logger = logging.getLogger("confhub.live")

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from confhub.attendance.actors import Actor
 from confhub.attendance.models import AttendanceEvent
 from confhub.attendance.schemas import CheckinWrite
 from confhub.attendance.writer import AttendanceWriter
 from confhub.db.engine import sqlalchemy_config
 from confhub.demo import DemoSeed
+from confhub.meetings.actors import Actor
 from confhub.meetings.models import Invitation, Meeting
 from tests.conftest import make_settings
 
