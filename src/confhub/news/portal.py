@@ -98,7 +98,7 @@ def province_of(request: Request[Any, Any, Any], settings: Settings) -> int:
 
 async def frame(
     request: Request[Any, Any, Any],
-    session: DbSession,
+    articles: ArticleService,
     portal: SitePortal,
     *,
     exclude: Article | None = None,
@@ -107,6 +107,7 @@ async def frame(
     """The context every portal page shares: featured list and visitor counter (this page view
     counted first)."""
     settings: Settings = request.app.state.settings
+    session = articles.session
     counter = visit_counter(request)
     day = local_day(datetime.now(UTC), settings.timezone)
     if count_visit:
@@ -114,7 +115,6 @@ async def frame(
         await counter.hit(
             session, portal.site.key, day, address, request.headers.get("user-agent", "")
         )
-    articles = ArticleService(session)
     featured = await articles.featured(portal.site, exclude=exclude.id if exclude else None)
     if not featured and exclude is not None:  # the site's only article: show it rather than none
         featured = await articles.featured(portal.site)

@@ -39,12 +39,11 @@ def _settings(request: Request[Any, Any, Any]) -> Settings:
 async def _list_page(
     request: Request[Any, Any, Any], articles: ArticleService, site: Site, page: int
 ) -> Template:
-    session = articles.session
-    portal = await load_portal(session, site)
+    portal = await load_portal(articles.session, site)
     found = await articles.published_page(
         site, PageRequest(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     )
-    context = await frame(request, session, portal)
+    context = await frame(request, articles, portal)
     principal = current_principal(request)
     editor = may_edit(principal, site.province_code, site.unit_code)
     default = _settings(request).default_province
@@ -64,10 +63,9 @@ async def _list_page(
 async def _article_page(
     request: Request[Any, Any, Any], articles: ArticleService, site: Site, slug: str
 ) -> Template:
-    session = articles.session
-    portal = await load_portal(session, site)
+    portal = await load_portal(articles.session, site)
     article = await articles.by_slug(site, slug)
-    context = await frame(request, session, portal, exclude=article)
+    context = await frame(request, articles, portal, exclude=article)
     default = _settings(request).default_province
     context.update(
         {
