@@ -177,6 +177,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     (API + "/minutes", "GET"): MANAGERS,
     (API + "/minutes", "PUT"): MANAGERS,
     (API + "/minutes/revisions/{number:int}", "GET"): MANAGERS,
+    (API + "/minutes.docx", "GET"): MANAGERS,
+    (API + "/minutes.pdf", "GET"): MANAGERS,
     (API + "/minutes/lock", "POST"): MANAGERS,
     (API + "/minutes/publish", "POST"): MANAGERS,
     (API + "/minutes/photos", "POST"): MANAGERS,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
@@ -33,6 +33,7 @@ from confhub.news.deps import (
     provide_article_service,
     provide_minutes_service,
 )
+from confhub.news.documents import minutes_file
 from confhub.news.markdown import in_render_thread, render_or_plain
 from confhub.news.minutes import MinutesService
 from confhub.news.models import ArticleStatus
@@ -49,6 +50,9 @@ from confhub.news.schemas import (
     PublishRead,
     RevisionRead,
 )
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
 
 
 @dataclass
@@ -133,6 +137,32 @@ class MinutesApiController(Controller):
         meeting = await meetings.get_managed(principal, meeting_id)
         await minutes_service.save(meeting, principal, data.markdown)
         return await minutes_read(minutes_service, meeting)
+
+    # One path per format: Litestar's path parameters are whole segments.
+    @get("/minutes.docx", summary="The minutes as an official document (DOCX)", media_type=DOCX)
+    async def minutes_docx(
+        self,
+        meetings: MeetingService,
+        minutes_service: MinutesService,
+        principal: Principal,
+        meeting_id: Id,
+    ) -> Response[bytes]:
+        """The biên bản in the form of Decree 30/2020/NĐ-CP, for Word; 404 while the meeting has
+        no minutes; 503 with `Retry-After` while the process renders too many documents."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        return await minutes_file(minutes_service, meeting, "docx")
+
+    @get("/minutes.pdf", summary="The minutes as an official document (PDF)", media_type=PDF)
+    async def minutes_pdf(
+        self,
+        meetings: MeetingService,
+        minutes_service: MinutesService,
+        principal: Principal,
+        meeting_id: Id,
+    ) -> Response[bytes]:
+        """The same document as a PDF with its fonts embedded."""
+        meeting = await meetings.get_managed(principal, meeting_id)
+        return await minutes_file(minutes_service, meeting, "pdf")
 
     @get("/minutes/revisions/{number:int}", summary="One revision of the minutes")
     async def get_revision(
