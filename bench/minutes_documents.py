@@ -20,6 +20,7 @@ import io
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -96,8 +97,14 @@ def cases() -> dict[str, OfficialMinutes]:
 
 
 def _pages(fmt: str, body: bytes) -> str:
-    if fmt == "pdf":
-        return str(body.count(b"/Type /Page\n") or body.count(b"/Type /Page"))
+    if fmt == "pdf":  # poppler's pdfinfo (poppler-utils)
+        info = subprocess.run(
+            ["pdfinfo", "-"],  # noqa: S607
+            input=body,
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        return next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))
     import docx
 
     return f"{len(docx.Document(io.BytesIO(body)).tables)} tables"
