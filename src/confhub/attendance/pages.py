@@ -9,6 +9,7 @@ idempotency key made here, so a double submit is stored once.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -175,6 +176,26 @@ def link_gone() -> Template:
     return Template("attendance/link_gone.html", status_code=404, headers=NO_STORE)
 
 
+def shown_again(
+    request: Request[Any, Any, Any],
+    invitations: InvitationService,
+    token: str,
+    errors_of: Callable[[ConfhubError], dict[str, Renderable]],
+    *,
+    form: CheckinForm | None = None,
+) -> Callable[[ConfhubError], Awaitable[Template]]:
+    """What a refused form of the check-in page answers: the page again, with `errors_of` the
+    refusal (the invitation read again: the refusal's rollback expired what was loaded)."""
+
+    async def refused(error: ConfhubError) -> Template:
+        invitation = await invitations.by_token(token)
+        return await render_checkin(
+            request, invitations, invitation, form=form, errors=errors_of(error)
+        )
+
+    return refused
+
+
 def board_matches(point: dict[str, Any], show: str, words: str) -> bool:
     """Whether a tile is shown under a filter and the folded search words."""
     if show == "not_ready" and point["signal"] in READY_SIGNALS:
@@ -245,12 +266,6 @@ class LivePagesController(Controller):
             await release_connection(db_session)  # before waiting for the writer
             return await writer.submit(meeting_id, Actor.of_link(point_id), answer)
 
-        async def refused(error: ConfhubError) -> Template:
-            again = await invitations.by_token(token)
-            return await render_checkin(
-                request, invitations, again, form=form, errors=form.errors(error)
-            )
-
         return await submit(
             db_session,
             store,
@@ -258,7 +273,7 @@ class LivePagesController(Controller):
                 checkin_path(token, stored=outcome.record.idempotency_key) + "#answer",
                 status_code=303,
             ),
-            refused=refused,
+            refused=shown_again(request, invitations, token, form.errors, form=form),
         )
 
     @post("/checkin/{token:str}/signal", name="checkin_signal")
@@ -277,17 +292,13 @@ class LivePagesController(Controller):
         meeting_id, point_id = invitation.meeting_id, invitation.point_id
         await release_connection(db_session)  # before waiting for the writer
 
-        async def refused(error: ConfhubError) -> Template:
-            again = await invitations.by_token(token)
-            return await render_checkin(
-                request, invitations, again, errors={"signal": error.message}
-            )
-
         return await submit(
             db_session,
             lambda: writer.signal(meeting_id, Actor.of_link(point_id), point_id, value),
             done=Redirect(checkin_path(token, signal="saved") + "#technician", status_code=303),
-            refused=refused,
+            refused=shown_again(
+                request, invitations, token, lambda error: {"signal": error.message}
+            ),
         )
 
     @get("/m/{meeting_id:int}/live", name="live_board")

@@ -74,7 +74,7 @@ async def raw_html_tags(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _MinutesPage:
+class MinutesPage:
     """The minutes editor of one request: shown, or shown again when a form is refused."""
 
     request: Request[Any, Any, Any]
@@ -144,6 +144,17 @@ class _MinutesPage:
         )
 
 
+def provide_minutes_page(
+    request: Request[Any, Any, Any],
+    meetings: MeetingService,
+    minutes_service: MinutesService,
+    principal: Principal,
+    meeting_id: Id,
+) -> MinutesPage:
+    """Dependency: the minutes editor of the meeting in the path."""
+    return MinutesPage(request, meetings, minutes_service, principal, meeting_id)
+
+
 class MinutesPagesController(Controller):
     """`/meetings/{id}/minutes…` and `/meetings/{id}/articles…`: the secretariat's pages."""
 
@@ -153,51 +164,32 @@ class MinutesPagesController(Controller):
         "meetings": Provide(provide_meeting_service),
         "minutes_service": Provide(provide_minutes_service),
         "principal": Provide(provide_required_principal, sync_to_thread=False),
+        "page": Provide(provide_minutes_page, sync_to_thread=False),
     }
 
     @get("/meetings/{meeting_id:int}/minutes", name="minutes")
-    async def minutes_page(
-        self,
-        request: Request[Any, Any, Any],
-        meetings: MeetingService,
-        minutes_service: MinutesService,
-        principal: Principal,
-        meeting_id: Id,
-    ) -> Template:
+    async def minutes_page(self, page: MinutesPage) -> Template:
         """The minutes editor: header from the meeting, text with live preview, photos."""
-        return await _MinutesPage(
-            request, meetings, minutes_service, principal, meeting_id
-        ).render()
+        return await page.render()
 
     @post("/meetings/{meeting_id:int}/minutes")
     async def save_minutes(
-        self,
-        request: Request[Any, Any, Any],
-        meetings: MeetingService,
-        minutes_service: MinutesService,
-        principal: Principal,
-        meeting_id: Id,
+        self, request: Request[Any, Any, Any], page: MinutesPage
     ) -> Template | Redirect:
         """Save the text as a new revision."""
-        page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
         text = form_text(await request.form(), "markdown", strip=False).replace("\r\n", "\n")
 
         async def save(meeting: Meeting) -> None:
-            await minutes_service.save(meeting, principal, check_text("markdown", text))
+            markdown = check_text("markdown", text)
+            await page.minutes_service.save(meeting, page.principal, markdown)
 
         return await page.submit(save, see_other(page.path, "saved"), markdown=text)
 
     @post("/meetings/{meeting_id:int}/minutes/photos", **UPLOAD_ROUTE)
     async def upload_photo(
-        self,
-        request: Request[Any, Any, Any],
-        meetings: MeetingService,
-        minutes_service: MinutesService,
-        principal: Principal,
-        meeting_id: Id,
+        self, request: Request[Any, Any, Any], page: MinutesPage
     ) -> Template | Redirect:
         """Attach a photo with its caption (checked by content, re-encoded)."""
-        page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
         settings = request.app.state.settings
         sent = await read_upload_form(
             request, settings.max_upload_bytes, settings.max_request_body_bytes
@@ -211,78 +203,48 @@ class MinutesPagesController(Controller):
             if not isinstance(upload, UploadFile):
                 raise InvalidInputError("file", N_("Choose a photo to upload."))
             caption = check_line("caption", typed)
-            await minutes_service.add_photo(meeting, principal, caption, upload_chunks(upload))
+            await page.minutes_service.add_photo(
+                meeting, page.principal, caption, upload_chunks(upload)
+            )
 
         return await page.submit(add, see_other(page.path, "photo_added"), caption=typed)
 
     @post("/meetings/{meeting_id:int}/minutes/photos/{photo_id:int}/caption")
     async def caption_photo(
-        self,
-        request: Request[Any, Any, Any],
-        meetings: MeetingService,
-        minutes_service: MinutesService,
-        principal: Principal,
-        meeting_id: Id,
-        photo_id: Id,
+        self, request: Request[Any, Any, Any], page: MinutesPage, photo_id: Id
     ) -> Template | Redirect:
         """Change a photo's caption."""
-        page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
         caption = form_text(await request.form(), "caption", strip=False)
         return await page.submit(
-            lambda meeting: minutes_service.set_caption(
+            lambda meeting: page.minutes_service.set_caption(
                 meeting, photo_id, check_line("caption", caption)
             ),
             see_other(page.path, "caption_saved"),
         )
 
     @post("/meetings/{meeting_id:int}/minutes/photos/{photo_id:int}/remove")
-    async def remove_photo(
-        self,
-        request: Request[Any, Any, Any],
-        meetings: MeetingService,
-        minutes_service: MinutesService,
-        principal: Principal,
-        meeting_id: Id,
-        photo_id: Id,
-    ) -> Template | Redirect:
+    async def remove_photo(self, page: MinutesPage, photo_id: Id) -> Template | Redirect:
         """Take a photo out of the minutes."""
-        page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
         return await page.submit(
-            lambda meeting: minutes_service.remove_photo(meeting, photo_id),
+            lambda meeting: page.minutes_service.remove_photo(meeting, photo_id),
             see_other(page.path, "photo_removed"),
         )
 
     @post("/meetings/{meeting_id:int}/minutes/lock")
-    async def lock_minutes(
-        self,
-        request: Request[Any, Any, Any],
-        meetings: MeetingService,
-        minutes_service: MinutesService,
-        principal: Principal,
-        meeting_id: Id,
-    ) -> Template | Redirect:
+    async def lock_minutes(self, page: MinutesPage) -> Template | Redirect:
         """Lock the approved minutes."""
-        page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
         return await page.submit(
-            lambda meeting: minutes_service.lock(meeting, principal),
+            lambda meeting: page.minutes_service.lock(meeting, page.principal),
             see_other(page.path, "locked"),
         )
 
     @post("/meetings/{meeting_id:int}/minutes/publish")
-    async def publish_minutes(
-        self,
-        request: Request[Any, Any, Any],
-        meetings: MeetingService,
-        minutes_service: MinutesService,
-        principal: Principal,
-        meeting_id: Id,
-    ) -> Template | Redirect:
+    async def publish_minutes(self, page: MinutesPage) -> Template | Redirect:
         """Publish the province's article and write the units' drafts."""
-        page = _MinutesPage(request, meetings, minutes_service, principal, meeting_id)
         return await page.submit(
-            Publisher(minutes_service).publish,
+            Publisher(page.minutes_service).publish,
             lambda outcome: see_other(
-                f"/meetings/{meeting_id}/articles",
+                f"/meetings/{page.meeting_id}/articles",
                 "minutes_published",
                 n=outcome.created,
                 regenerated=outcome.regenerated,
