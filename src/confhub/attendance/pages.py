@@ -45,14 +45,21 @@ from confhub.db.transactions import release_connection
 from confhub.meetings.actors import ANSWERING_STATUSES, Actor
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import InvitationService
-from confhub.meetings.models import Invitation
+from confhub.meetings.models import Invitation, MeetingStatus
 from confhub.meetings.services import MeetingService
+from confhub.notices.acknowledgements import acknowledge, answer_of, decode_acknowledgement
 from confhub.units.matching import fold
 
 HISTORY_SHOWN = 5
 READY_SIGNALS = frozenset({Signal.TEST_OK.value, Signal.CONNECTED.value})
 # The board's filters (`?show=`), in the order the page offers them.
 BOARD_FILTERS = ("all", "not_ready", "absent", "pending", "offline")
+# What the invitation form says of a refused field.
+ACK_ERRORS: dict[str, str] = {
+    "status": N_("Choose “Received” or “Cannot attend”."),
+    "delegates_expected": N_("Enter the number of delegates expected (0 or more)."),
+    "reason": N_("Say why the point cannot attend."),
+}
 # Live pages are never served from a cache (nor from the back/forward cache with a stale form).
 NO_STORE = {"Cache-Control": "no-store"}
 # What the form says of a refused field (the schema's refusals, in the page's words).
@@ -144,6 +151,7 @@ async def render_checkin(
     *,
     form: CheckinForm | None = None,
     errors: dict[str, Renderable] | None = None,
+    ack_form: dict[str, str] | None = None,
 ) -> Template:
     """The check-in page: the meeting, the point, its answer and history, the forms."""
     session = invitations.session
@@ -166,6 +174,11 @@ async def render_checkin(
         "answering": meeting.status in ANSWERING_STATUSES,
         "heartbeat_ms": int(HEARTBEAT_EVERY * 1000),
         "signals": [s.value for s in Signal],
+        # The chair's answer to the invitation, before the meeting (confhub.notices).
+        "acknowledgement": await answer_of(session, meeting.id, invitation.point_id),
+        "acknowledging": meeting.status == MeetingStatus.SCHEDULED.value,
+        "ack_form": ack_form or {},
+        "ack_saved": request.query_params.get("acknowledged") == "saved",
     }
     return Template("attendance/checkin.html", context=context, headers=NO_STORE)
 
@@ -299,6 +312,50 @@ class LivePagesController(Controller):
             refused=shown_again(
                 request, invitations, token, lambda error: {"signal": error.message}
             ),
+        )
+
+    @post("/checkin/{token:str}/acknowledgement", name="checkin_acknowledgement")
+    async def acknowledgement(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        invitations: InvitationService,
+        token: str,
+    ) -> Template | Redirect:
+        """The chair's answer to the invitation without JavaScript: "received" with the
+        delegates expected, or "declined" with a reason (the API's one write path)."""
+        try:
+            invitation = await invitations.by_token(token)
+        except NotFoundError:
+            return link_gone()
+        meeting, point_id = invitation.meeting, invitation.point_id
+        form = await request.form()
+        fields = {
+            name: value.strip()[:MAX_TEXT]
+            for name in ("status", "delegates_expected", "reason")
+            if isinstance(value := form.get(name), str)
+        }
+
+        async def store() -> None:
+            await acknowledge(db_session, meeting, decode_acknowledgement(point_id, fields))
+
+        async def refused(error: ConfhubError) -> Template:
+            field = error.field if isinstance(error, InvalidInputError) else None
+            message: Renderable = (
+                Message(ACK_ERRORS[field]) if field in ACK_ERRORS else error.message
+            )
+            again = await invitations.by_token(token)
+            return await render_checkin(
+                request, invitations, again, errors={"acknowledgement": message}, ack_form=fields
+            )
+
+        return await submit(
+            db_session,
+            store,
+            done=Redirect(
+                checkin_path(token, acknowledged="saved") + "#invitation", status_code=303
+            ),
+            refused=refused,
         )
 
     @get("/m/{meeting_id:int}/live", name="live_board")

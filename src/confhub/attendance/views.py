@@ -23,6 +23,7 @@ from confhub.attendance.models import (
 from confhub.attendance.presence import PRESENCE_STALE_AFTER, live_presence
 from confhub.db import DbSession
 from confhub.meetings.models import Invitation, Meeting
+from confhub.notices.states import point_states
 from confhub.points.models import ConnectionPoint
 from confhub.units.models import Unit
 
@@ -261,6 +262,8 @@ async def snapshot(
     # A chair's name is personal data: the board of a province's viewer shows only that a point
     # has one (its title is an office, not a person); a point's own client sees its own chair.
     names = with_phones or point_ids is not None
+    # A board also shows how far each point's invitation got, and the chair's answer.
+    notices = await point_states(session, meeting.id) if point_ids is None else None
     views = []
     for shown_point in shown:
         view = {key: shown_point[key] for key in SNAPSHOT_FIELDS}
@@ -269,6 +272,10 @@ async def snapshot(
             view["chair"] = None
         if with_phones:
             view["chair_phone"] = shown_point["chair_phone"]
+        if notices is not None:
+            state = notices.get(view["point_id"])
+            view["notice_state"] = state.notice_state if state else "none"
+            view["acknowledgement"] = state.acknowledgement if state else None
         views.append(view)
     return {
         "type": "snapshot",

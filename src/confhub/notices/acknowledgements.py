@@ -15,7 +15,7 @@ from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
 from confhub.core.i18n import N_
 from confhub.core.ids import IdField
 from confhub.core.messages import status_word
-from confhub.core.text import Text
+from confhub.core.text import Text, is_text
 from confhub.db import DbSession
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.notices.models import Acknowledgement, AckStatus
@@ -48,6 +48,30 @@ class AcknowledgementWrite(msgspec.Struct, forbid_unknown_fields=True):
                     "delegates_expected", N_("Enter the number of delegates expected.")
                 )
             self.reason = None
+
+
+def decode_acknowledgement(point_id: int, fields: dict[str, str]) -> AcknowledgementWrite:
+    """A form's answer (text fields) as the API's; `InvalidInputError` names what is wrong."""
+    status = fields.get("status", "")
+    if status not in (AckStatus.RECEIVED.value, AckStatus.DECLINED.value):
+        raise InvalidInputError("status", N_("must be received or declined"))
+    expected: int | None = None
+    if status == AckStatus.RECEIVED.value:
+        raw = fields.get("delegates_expected", "")
+        if not raw.isdigit() or int(raw) > MAX_DELEGATES:
+            raise InvalidInputError(
+                "delegates_expected", N_("Enter the number of delegates expected.")
+            )
+        expected = int(raw)
+    reason = fields.get("reason") or None
+    if reason is not None and not is_text(reason):
+        raise InvalidInputError("reason", N_("must be plain text"))
+    return AcknowledgementWrite(
+        point_id=point_id,
+        status=status,  # type: ignore[arg-type]
+        delegates_expected=expected,
+        reason=reason if status == AckStatus.DECLINED.value else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from confhub.core.i18n import N_
 from confhub.db import DbSession
 from confhub.notices.models import (
     Acknowledgement,
@@ -101,3 +102,20 @@ async def point_states(
         else:
             states[point_id] = PointNoticeState(state, None, failure)
     return states
+
+
+# The words pages show for kinds, delivery states and channels (`_("notice:" ~ kind)` …),
+# declared here so the catalog extracts them.
+WORDS = (
+    N_("notice:invitation"),
+    N_("notice:reminder"),
+    N_("notice:change"),
+    N_("notice:cancellation"),
+    N_("notice:link_reissued"),
+    N_("delivery:queued"),
+    N_("delivery:sent"),
+    N_("delivery:delivered"),
+    N_("delivery:failed"),
+    N_("channel:email"),
+    N_("channel:webhook"),
+)

@@ -106,11 +106,24 @@ function startBoard(root) {
     setText(refs.presence, presenceText(p));
     setText(refs.signalIcon, M.signal_icons[p.signal] || "");
     setText(refs.signal, fill(M.signal_line, { signal: M.signals[p.signal] || p.signal }));
+    if (refs.notice && p.notice_state) {
+      if (refs.notice.parentElement.dataset.notice !== p.notice_state) refs.notice.parentElement.dataset.notice = p.notice_state;
+      setText(refs.noticeIcon, M.notice_icons[p.notice_state] || "");
+      setText(refs.notice, noticeText(p));
+    }
+  }
+
+  function noticeText(p) {
+    const label = M.notice_states[p.notice_state] || p.notice_state;
+    const ack = p.acknowledgement;
+    if (ack && ack.status === "received" && ack.delegates_expected != null) return `${label} · ${fill(M.expected, { count: number(ack.delegates_expected) })}`;
+    if (ack && ack.reason) return `${label}: ${ack.reason}`;
+    return label;
   }
 
   // Where each `data-field` sits in the tile template, as child indexes from the tile: following
   // them in a clone is much cheaper than a querySelector per field per tile.
-  const FIELDS = ["name", "chair", "status-icon", "status", "presence-icon", "presence", "signal-icon", "signal", "action-name"];
+  const FIELDS = ["name", "chair", "status-icon", "status", "presence-icon", "presence", "signal-icon", "signal", "notice-icon", "notice", "action-name"];
   const paths = {};
   {
     const prototype = template.content.firstElementChild;
@@ -152,6 +165,8 @@ function startBoard(root) {
         presence: field(el, "presence"),
         signalIcon: field(el, "signal-icon"),
         signal: field(el, "signal"),
+        noticeIcon: field(el, "notice-icon"),
+        notice: field(el, "notice"),
       };
       field(el, "name").textContent = point.name;
       field(el, "chair").textContent = chairLine(point);
@@ -199,6 +214,8 @@ function startBoard(root) {
       update(delta.point_id, { presence: delta.presence, rtt_ms: delta.rtt_ms });
     } else if (delta.type === "signal") {
       update(delta.point_id, { signal: delta.signal });
+    } else if (delta.type === "notice") {
+      update(delta.point_id, { notice_state: delta.notice_state, acknowledgement: delta.acknowledgement });
     } else if (delta.type === "meeting") {
       const changes = delta.meeting || {};
       if (changes.signals_reset) for (const id of points.keys()) update(id, { signal: "untested" });
