@@ -240,3 +240,40 @@ def test_require_secret_key_without_a_secret() -> None:
 def test_require_secret_key_with_overrides() -> None:
     settings = Settings.from_env({}).with_overrides(secret_key=GOOD_SECRET)
     assert settings.require_secret_key() == GOOD_SECRET
+
+
+def test_notice_settings_are_taken_and_checked() -> None:
+    settings = Settings.from_env(
+        {
+            "CONFHUB_SMTP_URL": "smtp://giaymoi:secret@mail.example.vn:587?starttls=1",
+            "CONFHUB_MAIL_FROM": "giaymoi@example.vn",
+            "CONFHUB_NOTIFY_WEBHOOK_URL": "https://sms.example.vn/hook",
+            "CONFHUB_NOTIFY_WEBHOOK_SECRET": "s" * 16,
+        }
+    )
+    assert settings.smtp_url == "smtp://giaymoi:secret@mail.example.vn:587?starttls=1"
+    assert settings.mail_from == "giaymoi@example.vn"
+    assert settings.notify_webhook_url == "https://sms.example.vn/hook"
+    defaults = Settings.from_env({})
+    assert (defaults.smtp_url, defaults.notify_webhook_url) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"CONFHUB_SMTP_URL": "http://u:secret@mail:25"}, "CONFHUB_SMTP_URL"),
+        ({"CONFHUB_SMTP_URL": "smtp://mail:25?tls=yes"}, "CONFHUB_SMTP_URL"),
+        ({"CONFHUB_MAIL_FROM": "not an address"}, "CONFHUB_MAIL_FROM"),
+        ({"CONFHUB_NOTIFY_WEBHOOK_URL": "ftp://x/"}, "CONFHUB_NOTIFY_WEBHOOK_URL"),
+        ({"CONFHUB_NOTIFY_WEBHOOK_URL": "https://x/"}, "CONFHUB_NOTIFY_WEBHOOK_SECRET"),
+        (
+            {"CONFHUB_NOTIFY_WEBHOOK_URL": "https://x/", "CONFHUB_NOTIFY_WEBHOOK_SECRET": "short"},
+            "CONFHUB_NOTIFY_WEBHOOK_SECRET",
+        ),
+    ],
+)
+def test_bad_notice_settings_name_their_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env(env)
+    _assert_one_line_naming(error.value, variable)
+    assert "secret" not in str(error.value)  # a password in the URL is never repeated
