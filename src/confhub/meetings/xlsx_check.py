@@ -63,7 +63,6 @@ MAX_ARCHIVE_ELEMENTS = MAX_DATA_ELEMENTS + 4 * MAX_TREE_ELEMENTS
 MAX_SHEETS = 50
 READ_CHUNK = 64 * 1024
 
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_TYPES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _WORKBOOK_TYPES = tuple(  # openpyxl's order
     f"application/vnd.{kind}.main+xml"
