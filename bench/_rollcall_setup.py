@@ -25,6 +25,7 @@ from sqlalchemy import select, text
 
 from confhub.accounts.principal import Principal
 from confhub.accounts.services import UserService
+from confhub.db import is_sqlite
 from confhub.db.engine import create_engine, session_maker
 from confhub.meetings.invitations import InvitationService
 from confhub.meetings.models import Invitation, MeetingStatus
@@ -104,7 +105,7 @@ async def seed_meeting(database_url: str, points: int) -> Seed:
                 email=ADMIN_EMAIL, password=password, role="admin", full_name="Roll-call bench"
             )
             principal = Principal.of(admin)
-            if engine.dialect.name == "postgresql":
+            if not is_sqlite(engine):
                 first_id = 700_000 + secrets.randbelow(200_000)
                 sequence = "pg_get_serial_sequence('meeting', 'id')"
                 await session.execute(text(f"SELECT setval({sequence}, {first_id})"))

@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 
-from confhub.db import DbSession
+from confhub.db import DbSession, is_sqlite
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.notices import recording
 from confhub.notices.composing import Composer, NoticeContext
@@ -122,7 +122,7 @@ async def claim(
         .order_by(NoticeDelivery.next_attempt_at, NoticeDelivery.id)
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if not is_sqlite(session):  # PostgreSQL: workers of several processes take disjoint rows
         due = due.with_for_update(skip_locked=True)
     ids = list(await session.scalars(due))
     if not ids:

@@ -259,7 +259,7 @@ class MeetingNoticesController(Controller):
     ) -> Template:
         """Counts by state, then the points still to confirm with their phones."""
         meeting = await meetings.get_managed(principal, meeting_id)
-        lines = await point_lines(meetings.repository.session, meeting_id)
+        lines = await point_lines(meetings.session, meeting_id)
         counts = dict.fromkeys(NOTICE_STATES, 0)
         for line in lines:
             counts[line.state] = counts.get(line.state, 0) + 1
@@ -282,7 +282,7 @@ class MeetingNoticesController(Controller):
     ) -> Response[bytes]:
         """The points still to confirm, to call from a spreadsheet (formula-safe cells)."""
         await meetings.get_managed(principal, meeting_id)
-        lines = unconfirmed(await point_lines(meetings.repository.session, meeting_id))
+        lines = unconfirmed(await point_lines(meetings.session, meeting_id))
         rows: list[list[str | int | None]] = [
             ["unit_code", "name", "chair", "phone", "email", "notice_state", "failure"]
         ]

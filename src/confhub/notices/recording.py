@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from confhub.db import DbSession
+from confhub.db import DbSession, is_sqlite
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.notices.models import DeliveryState, Notice, NoticeDelivery, NoticeKind
 from confhub.notices.policy import policy_of
@@ -94,8 +94,7 @@ async def record(
 
 def _insert_ignoring_duplicates(session: DbSession) -> Any:
     """INSERT … ON CONFLICT DO NOTHING in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    factory = pg_insert if dialect == "postgresql" else sqlite_insert
+    factory = sqlite_insert if is_sqlite(session) else pg_insert
     return factory(Notice).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 

@@ -135,7 +135,7 @@ class InvitationApiController(Controller):
             points = [p for p in points if not p.has_chair]
         settings = request.app.state.settings
         shown = points[page.offset : page.offset + page.limit]
-        extras = await listed_extras(meetings.repository.session, meeting_id, shown)
+        extras = await listed_extras(meetings.session, meeting_id, shown)
         items = [point_read(p, settings, manager, extras.get(p.point_id)) for p in shown]
         return Page(items=items, total=len(points), limit=page.limit, offset=page.offset)
 
@@ -308,5 +308,5 @@ class InvitationApiController(Controller):
     ) -> InvitedPointRead:
         points = await invitations.invited_points(meeting_id)
         point = next(p for p in points if p.point_id == point_id)
-        extras = await listed_extras(invitations.repository.session, meeting_id, [point])
+        extras = await listed_extras(invitations.session, meeting_id, [point])
         return point_read(point, request.app.state.settings, True, extras.get(point_id))
