@@ -20,7 +20,8 @@ async function postJson(url, body, M) {
       // no JSON body
     }
     if (response.ok) return { ok: true, data };
-    let reason = data?.detail || String(response.status);
+    // Told by the status code: the API's `detail` is English, this page is not.
+    let reason = response.status >= 500 ? M.server_unavailable : M.not_accepted;
     if (response.status === 409) reason = M.not_open;
     else if (response.status === 401 || response.status === 403) reason = M.not_allowed;
     return { ok: false, reason };
