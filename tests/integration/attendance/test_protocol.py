@@ -464,6 +464,7 @@ async def test_a_link_cannot_answer_for_another_point(served: Served) -> None:
     assert refused["type"] == "error"
     assert refused["idempotency_key"] == "not-mine"
     assert "own connection point" in refused["detail"]
+    assert refused["status_code"] == 403  # what the API answers; the page's script tells by it
     # The socket is still usable.
     await link.send(json.dumps({"type": "heartbeat", "sent_at": 1}))
     assert (await recv_message(link, is_type("pong")))["sent_at"] == 1
@@ -856,6 +857,7 @@ async def test_no_checkin_into_a_draft_or_cancelled_meeting(served: Served) -> N
     await link.send(checkin_frame(point_id, "too-late"))
     refused = await recv_message(link, lambda m: m["type"] in ("error", "ack"))
     assert refused["type"] == "error" and "cancelled" in refused["detail"]
+    assert refused["status_code"] == 409
     await link.close()
     late = await http_checkin(served, served.seed.cam_tu_token, point_id, "too-late-http")
     assert late.status_code == 409
