@@ -48,6 +48,7 @@ from confhub.core.i18n import LanguageMiddleware
 from confhub.core.templating import resource_dir, template_config
 from confhub.db.engine import sqlalchemy_config
 from confhub.meetings import link_cache
+from confhub.meetings import listeners as meetings_listeners
 from confhub.meetings.controllers import (
     DocumentApiController,
     InvitationApiController,
@@ -76,7 +77,12 @@ from confhub.units.controllers import UnitApiController
 
 # Every domain's receivers of other domains' signals, connected by importing them
 # (confhub.core.signals); confhub.cli connects the same ones.
-SIGNAL_LISTENERS = (attendance_listeners, notices_listeners, points_listeners)
+SIGNAL_LISTENERS = (
+    attendance_listeners,
+    meetings_listeners,
+    notices_listeners,
+    points_listeners,
+)
 
 SESSION_COOKIE = "confhub_session"
 # Redis on loopback or a LAN answers in milliseconds: a request waits this long at most for it

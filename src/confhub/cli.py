@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confhub.attendance import listeners as attendance_listeners
 from confhub.db import migrate
 from confhub.db.engine import create_engine, session_maker
+from confhub.meetings import listeners as meetings_listeners
 from confhub.notices import listeners as notices_listeners
 from confhub.points import listeners as points_listeners
 from confhub.settings import Settings, SettingsError
@@ -30,7 +31,12 @@ T = TypeVar("T")
 
 # Every domain's receivers of other domains' signals, connected by importing them
 # (confhub.core.signals): the commands send the app's signals too (`units load`, `demo`).
-SIGNAL_LISTENERS = (attendance_listeners, notices_listeners, points_listeners)
+SIGNAL_LISTENERS = (
+    attendance_listeners,
+    meetings_listeners,
+    notices_listeners,
+    points_listeners,
+)
 
 
 class _OneLineError(click.ClickException):

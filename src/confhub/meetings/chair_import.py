@@ -20,15 +20,18 @@ from confhub.accounts.principal import Principal
 from confhub.core.errors import InvalidInputError, PermissionDeniedError
 from confhub.core.i18n import N_
 from confhub.core.messages import Message, Messages
+from confhub.core.phones import parse_phone
 from confhub.core.spreadsheets import imported_cell
 from confhub.db import DbSession
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
+from confhub.meetings.directory import SheetChair, fill_directory
 from confhub.meetings.invitations import apply_chair, require_editable
 from confhub.meetings.models import Invitation, Meeting
 from confhub.meetings.services import ChairAssignment
 from confhub.meetings.sheet_limits import MAX_ROWS
 from confhub.meetings.sheet_reader import sheet_rows
+from confhub.points.contacts import is_email
 from confhub.points.models import ConnectionPoint
 from confhub.units.matching import UnitIndex, UnitMatch, fold, unit_index
 from confhub.units.models import Province, Unit
@@ -38,8 +41,6 @@ HEADER_SCAN_ROWS = 10
 MAX_NAME = 200  # invitation.chair_name
 MAX_TITLE = 300  # invitation.chair_title
 MAX_PHONE = 40  # invitation.chair_phone
-
-_PHONE = re.compile(r"[0-9+ .\-()]+")
 
 # Header names, folded (no case, no diacritics, punctuation as spaces). A unit code column wins
 # over a unit name column when a sheet has both.
@@ -80,6 +81,7 @@ _FIELD_HEADERS: dict[str, frozenset[str]] = {
     "phone": frozenset(
         {"dien thoai", "so dien thoai", "sdt", "so dt", "dt", "phone", "chair phone", "mobile"}
     ),
+    "email": frozenset({"email", "e mail", "thu dien tu", "dia chi email", "dia chi thu dien tu"}),
 }
 
 
@@ -92,6 +94,7 @@ class SheetRow:
     chair_name: str
     chair_title: str
     chair_phone: str
+    chair_email: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,14 @@ class PreviewRow:
     chair_title: str
     chair_phone: str
     errors: tuple[Message, ...] = ()
+    chair_email: str = ""
+    # What the import will do that the clerk should check (a phone whose leading 0 it restored).
+    notes: tuple[Message, ...] = ()
+
+    @property
+    def findings(self) -> Messages:
+        """What to check in the row, said as one text."""
+        return Messages(self.notes)
 
     @property
     def problems(self) -> Messages:
@@ -129,6 +140,11 @@ class ImportPreview:
     def error_count(self) -> int:
         """How many rows cannot be imported."""
         return sum(1 for row in self.rows if row.errors)
+
+    @property
+    def note_count(self) -> int:
+        """How many importable rows the clerk should check."""
+        return sum(1 for row in self.rows if row.notes)
 
     @property
     def ok(self) -> bool:
@@ -169,9 +185,10 @@ class _Columns:
     name: int
     title: int | None
     phone: int | None
+    email: int | None = None
 
 
-POSITIONAL = _Columns(unit=(0,), name=1, title=2, phone=3)
+POSITIONAL = _Columns(unit=(0,), name=1, title=2, phone=3, email=4)
 
 
 def _header_columns(cells: Sequence[str]) -> _Columns | None:
@@ -196,6 +213,7 @@ def _header_columns(cells: Sequence[str]) -> _Columns | None:
         name=found["name"],
         title=found.get("title"),
         phone=found.get("phone"),
+        email=found.get("email"),
     )
 
 
@@ -234,6 +252,7 @@ def _sheet_rows(raw_rows: Iterable[tuple[int, list[str]]]) -> list[SheetRow]:
                 chair_name=cell(cells, columns.name),
                 chair_title=cell(cells, columns.title),
                 chair_phone=cell(cells, columns.phone),
+                chair_email=cell(cells, columns.email),
             )
         )
     return result
@@ -308,13 +327,31 @@ def _chair_errors(row: SheetRow) -> list[Message]:
     if len(row.chair_title) > MAX_TITLE:
         errors.append(Message(N_("the title is longer than %(n)s characters"), {"n": MAX_TITLE}))
     phone = row.chair_phone
-    if phone and (not _PHONE.fullmatch(phone) or not any(c.isdigit() for c in phone)):
-        errors.append(Message(N_("not a phone number: '%(value)s'"), {"value": phone}))
-    elif len(phone) > MAX_PHONE:
+    if len(phone) > MAX_PHONE:
         errors.append(
             Message(N_("the phone number is longer than %(n)s characters"), {"n": MAX_PHONE})
         )
+    elif phone and parse_phone(phone) is None:
+        errors.append(Message(N_("not a phone number: '%(value)s'"), {"value": phone}))
+    if row.chair_email and not is_email(row.chair_email):
+        errors.append(
+            Message(N_("'%(value)s' is not an e-mail address"), {"value": row.chair_email[:80]})
+        )
     return errors
+
+
+def _chair_notes(row: SheetRow) -> list[Message]:
+    """What the import restores and the clerk should check: a phone a spreadsheet stored as a
+    number, its leading 0 lost."""
+    phone = parse_phone(row.chair_phone) if row.chair_phone else None
+    if phone is None or not phone.restored:
+        return []
+    return [
+        Message(
+            N_("%(value)s lost its leading 0 (stored as a number): read as %(phone)s"),
+            {"value": row.chair_phone, "phone": phone.number},
+        )
+    ]
 
 
 async def preview(
@@ -371,15 +408,24 @@ async def preview(
                 chair_title=row.chair_title,
                 chair_phone=row.chair_phone,
                 errors=tuple(errors),
+                chair_email=row.chair_email,
+                notes=tuple(_chair_notes(row)) if not errors else (),
             )
         )
     return ImportPreview(rows=result)
 
 
 async def apply(
-    session: DbSession, meeting: Meeting, actor: Principal, rows: Sequence[SheetRow]
+    session: DbSession,
+    meeting: Meeting,
+    actor: Principal,
+    rows: Sequence[SheetRow],
+    *,
+    this_meeting_only: bool = False,
 ) -> int:
-    """Assign the chair of every row, or (when any row is wrong) none; returns the count.
+    """Assign the chair of every row, or (when any row is wrong) none; returns the count. The
+    points' directory entries take the rows too (name, position, phone, e-mail), unless
+    `this_meeting_only`.
 
     The error for a wrong sheet names every bad row in `more` (`row N`, its problems): the API's
     `extra` lists them after the usual entry for the "file" field.
@@ -408,7 +454,24 @@ async def apply(
             invitation,
             ChairAssignment(name=row.chair_name, title=row.chair_title, phone=row.chair_phone),
         )
+        # Unless for this meeting only, the chair is the directory's from now on (filled below).
+        invitation.chair_from_directory = not this_meeting_only
         count += 1
-    audit.record(session, meeting.id, actor, AuditAction.CHAIRS_IMPORTED, count=count)
+    audit.record(
+        session,
+        meeting.id,
+        actor,
+        AuditAction.CHAIRS_IMPORTED,
+        count=count,
+        # Said only when the directory was left as it was.
+        **({"this_meeting_only": True} if this_meeting_only else {}),
+    )
     await session.flush()
+    if not this_meeting_only:
+        chairs = [
+            SheetChair(r.point_id, r.chair_name, r.chair_title, r.chair_phone, r.chair_email)
+            for r in checked.rows
+            if r.point_id is not None
+        ]
+        await fill_directory(session, meeting.id, actor, chairs)
     return count

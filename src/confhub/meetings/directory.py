@@ -9,6 +9,7 @@ the API and the pages, and is where the meetings' chairs meet the directory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -17,7 +18,9 @@ from confhub.accounts.principal import Principal
 from confhub.accounts.visibility import sees_chair
 from confhub.core.errors import AuthenticationRequiredError, NotFoundError, PermissionDeniedError
 from confhub.core.i18n import N_
+from confhub.core.phones import parse_phone
 from confhub.db import DbSession
+from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.points import services as points
 from confhub.points.contacts import Contacts, check_contacts
 from confhub.points.models import ConnectionPoint
@@ -85,6 +88,41 @@ async def save(
     return checked.contacts
 
 
+@dataclass(frozen=True)
+class SheetChair:
+    """A chair sheet's row for one point, already checked by the import."""
+
+    point_id: int
+    name: str
+    title: str
+    phone: str
+    email: str
+
+
+async def fill_directory(
+    session: DbSession, meeting_id: int, actor: Principal, chairs: Sequence[SheetChair]
+) -> int:
+    """The points' directory entries take a chair sheet's rows (each change logged as imported
+    from the meeting's sheet); how many entries changed."""
+    current = await points.contacts_of(session, [c.point_id for c in chairs])
+    changed = 0
+    for chair in chairs:
+        phone = parse_phone(chair.phone) if chair.phone else None
+        merged = points.merged_from_sheet(
+            current.get(chair.point_id) or Contacts(chair.point_id),
+            chair_name=chair.name,
+            chair_position=chair.title or None,
+            phone=phone.number if phone else None,
+            email=chair.email or None,
+        )
+        checked = check_contacts(chair.point_id, **{**merged.values(), "phones": merged.phones})
+        if await points.save_contacts(
+            session, checked.contacts, actor, action="imported", meeting_id=meeting_id
+        ):
+            changed += 1
+    return changed
+
+
 async def province_directory(session: DbSession, province_code: int) -> list[DirectoryEntry]:
     """Every active point of a province with its contacts: the province's own point first, then
     by unit name."""
@@ -105,3 +143,47 @@ async def province_directory(session: DbSession, province_code: int) -> list[Dir
         entries,
         key=lambda e: (e.unit is not None, e.unit.name if e.unit else "", e.point.id),
     )
+
+
+# --- Meetings' chairs from the directory --------------------------------------------------------
+
+# A meeting not yet held follows its points' directory entries; a live, ended or cancelled one
+# keeps the chair it had (its records say who presided).
+FOLLOWING_STATUSES = (MeetingStatus.DRAFT.value, MeetingStatus.SCHEDULED.value)
+
+
+def chair_from(invitation: Invitation, contacts: Contacts) -> None:
+    """Make a point's directory entry the invitation's chair (none when it names nobody)."""
+    invitation.chair_name = contacts.chair_name
+    invitation.chair_title = contacts.chair_position if contacts.chair_name else None
+    invitation.chair_phone = contacts.phone if contacts.chair_name else None
+    invitation.chair_is_sample = False
+    invitation.chair_from_directory = True
+
+
+async def chairs_from_directory(session: DbSession, invitations: Sequence[Invitation]) -> None:
+    """New invitations take their points' directory chairs, and follow the directory from then
+    on (until the meeting is held, or someone names a chair for this meeting only)."""
+    found = await points.contacts_of(session, [i.point_id for i in invitations])
+    for invitation in invitations:
+        chair_from(invitation, found.get(invitation.point_id) or Contacts(invitation.point_id))
+
+
+async def follow_directory(session: DbSession, contacts: Contacts) -> int:
+    """The meetings not yet held whose chair at this point is the directory's take the new
+    entry; how many invitations changed."""
+    invitations = list(
+        await session.scalars(
+            select(Invitation)
+            .join(Meeting, Meeting.id == Invitation.meeting_id)
+            .where(
+                Invitation.point_id == contacts.point_id,
+                Invitation.chair_from_directory.is_(True),
+                Meeting.status.in_(FOLLOWING_STATUSES),
+            )
+        )
+    )
+    for invitation in invitations:
+        chair_from(invitation, contacts)
+    await session.flush()
+    return len(invitations)

@@ -13,9 +13,11 @@ from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
 from confhub.core.i18n import N_
 from confhub.core.ids import parse_code
 from confhub.core.messages import Message, Messages, status_word
+from confhub.core.phones import parse_phone
 from confhub.db.services import RepositoryService
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
+from confhub.meetings.directory import chairs_from_directory
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.meetings.services import ChairAssignment
 from confhub.meetings.signals import LinkReissued, PointsInvited, link_reissued, points_invited
@@ -228,16 +230,15 @@ class InvitationService(RepositoryService[Invitation, InvitationRepository]):
                 select(Invitation.point_id).where(Invitation.meeting_id == meeting.id)
             )
         )
-        new_ids: list[int] = []
-        for point in {p.id: p for p in points}.values():
-            if point.id in already:
-                continue
-            session.add(
-                Invitation(
-                    meeting_id=meeting.id, point_id=point.id, checkin_token=new_checkin_token()
-                )
-            )
-            new_ids.append(point.id)
+        new = [
+            Invitation(meeting_id=meeting.id, point_id=point.id, checkin_token=new_checkin_token())
+            for point in {p.id: p for p in points}.values()
+            if point.id not in already
+        ]
+        # Each new point's chair is its directory entry's (confhub.meetings.directory).
+        await chairs_from_directory(session, new)
+        session.add_all(new)
+        new_ids = [invitation.point_id for invitation in new]
         added = len(new_ids)
         if added:
             audit.record(session, meeting.id, actor, AuditAction.INVITED, count=added)
@@ -282,6 +283,8 @@ class InvitationService(RepositoryService[Invitation, InvitationRepository]):
             invitation.chair_is_sample = False
         else:
             apply_chair(invitation, chair)
+        # Named (or cleared) for this meeting only: the directory no longer changes it.
+        invitation.chair_from_directory = False
         audit.record(
             self.session,
             meeting.id,
@@ -328,9 +331,11 @@ def apply_chair(invitation: Invitation, chair: ChairAssignment) -> None:
     if len(name) > 200:
         raise InvalidInputError("chair_name", N_("At most %(n)s characters."), n=200)
     phone = chair.phone.strip()
-    if phone and not all(c.isdigit() or c in "+ .-()" for c in phone):
+    parsed = parse_phone(phone) if phone else None
+    if phone and parsed is None:
         raise InvalidInputError("chair_phone", N_("not a phone number: '%(value)s'"), value=phone)
     invitation.chair_name = name
     invitation.chair_title = chair.title.strip() or None
-    invitation.chair_phone = phone or None
+    # Stored in the national form, as the directory's (confhub.core.phones).
+    invitation.chair_phone = parsed.number if parsed else None
     invitation.chair_is_sample = chair.is_sample

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from confhub.core import tokens
@@ -102,6 +103,11 @@ class Invitation(BigIntAuditBase):
     chair_phone: Mapped[str | None] = mapped_column(String(40))
     # True when the chair was generated for the demo, so pages can mark it as sample data.
     chair_is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True while the chair is the point's directory entry (confhub.points.contacts): it follows
+    # the directory until the meeting is held; False once named for this meeting only.
+    chair_from_directory: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
     # The secret of the chair's check-in link; NULL once revoked, replaced when re-issued.
     checkin_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     # SHA-256 of the token, kept in step by `_digest_token`: links are looked up by it

@@ -164,6 +164,9 @@ class ImportRowRead(msgspec.Struct):
     chair_title: str
     chair_phone: str
     error: str | None
+    chair_email: str = ""
+    # What to check in a row that can be imported (a phone whose leading 0 was restored).
+    notes: list[str] = msgspec.field(default_factory=list)
 
 
 class ImportResult(msgspec.Struct):

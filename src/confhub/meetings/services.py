@@ -27,6 +27,7 @@ from confhub.core.pagination import Page, PageRequest
 from confhub.db.services import RepositoryService
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
+from confhub.meetings.directory import chairs_from_directory
 from confhub.meetings.models import AgendaItem, Invitation, Meeting, MeetingStatus
 from confhub.meetings.schemas import AgendaItemRead, MeetingRead
 from confhub.meetings.signals import (
@@ -353,9 +354,10 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
             invitation = Invitation(
                 meeting_id=meeting.id, point_id=point.id, checkin_token=new_checkin_token()
             )
-            session.add(invitation)
             created.append(invitation)
             already.add(point.id)
+        await chairs_from_directory(session, created)
+        session.add_all(created)
         await session.flush()
         if created:
             # Notices of the invitation are queued in this transaction (confhub.notices).
@@ -372,6 +374,7 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
         invitation.chair_title = chair.title.strip() or None
         invitation.chair_phone = chair.phone.strip() or None
         invitation.chair_is_sample = chair.is_sample
+        invitation.chair_from_directory = False
         await self.session.flush()
 
     async def get_managed(self, principal: Principal | None, meeting_id: int) -> Meeting:
@@ -514,20 +517,24 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
         )
         copy.copied_from_id = meeting.id
         session = self.session
-        for source in await session.scalars(
-            select(Invitation).where(Invitation.meeting_id == meeting.id)
-        ):
-            session.add(
-                Invitation(
-                    meeting_id=copy.id,
-                    point_id=source.point_id,
-                    chair_name=source.chair_name,
-                    chair_title=source.chair_title,
-                    chair_phone=source.chair_phone,
-                    chair_is_sample=source.chair_is_sample,
-                    checkin_token=new_checkin_token(),
-                )
+        copies = [
+            Invitation(
+                meeting_id=copy.id,
+                point_id=source.point_id,
+                chair_name=source.chair_name,
+                chair_title=source.chair_title,
+                chair_phone=source.chair_phone,
+                chair_is_sample=source.chair_is_sample,
+                chair_from_directory=source.chair_from_directory,
+                checkin_token=new_checkin_token(),
             )
+            for source in await session.scalars(
+                select(Invitation).where(Invitation.meeting_id == meeting.id)
+            )
+        ]
+        # A chair that came from the directory is the directory's today, not the source's.
+        await chairs_from_directory(session, [i for i in copies if i.chair_from_directory])
+        session.add_all(copies)
         audit.record(session, copy.id, actor, AuditAction.COPIED, source_meeting_id=meeting.id)
         await session.flush()
         return copy

@@ -128,6 +128,11 @@ def check_phone(field_name: str, value: str) -> tuple[str, bool]:
     return phone.number, phone.restored
 
 
+def is_email(value: str) -> bool:
+    """Whether a trimmed text has the shape of an e-mail address."""
+    return len(value) <= MAX_EMAIL and bool(_EMAIL.fullmatch(value)) and is_line(value)
+
+
 def check_email(field_name: str, value: str | None) -> str | None:
     """An e-mail address, trimmed; None when empty; a 400 naming the field when malformed."""
     text = (value or "").strip()

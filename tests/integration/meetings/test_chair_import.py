@@ -302,9 +302,10 @@ async def test_csv_import_assigns_chairs_by_code_and_name(
     assert await chair_import.apply(session, meeting, actor, rows) == 3
 
     after = await chairs(session, meeting.id)
-    assert after[CAM_TU] == ("Lê Văn An", "Bí thư Đảng uỷ, Chủ tịch HĐND xã", "0912 345 678", False)
+    # Phones are stored in the national form (confhub.core.phones).
+    assert after[CAM_TU] == ("Lê Văn An", "Bí thư Đảng uỷ, Chủ tịch HĐND xã", "0912345678", False)
     assert after[HAC_THANH] == ("Trần Thị Bình", "Chủ tịch UBND phường", None, False)
-    assert after[HAM_RONG] == ("Hoàng Minh Cường", None, "+84 237 385 1234", False)
+    assert after[HAM_RONG] == ("Hoàng Minh Cường", None, "02373851234", False)
     untouched = set(before) - {CAM_TU, HAC_THANH, HAM_RONG}
     assert all(after[code] == before[code] for code in untouched)
     assert await audit_count(session, meeting.id, AuditAction.CHAIRS_IMPORTED) == 1
@@ -340,13 +341,16 @@ async def test_xlsx_import_assigns_chairs_by_code_and_name(
         (4, HAC_THANH),
         (5, HAM_RONG),
     ]
+    # The number the spreadsheet kept as a number lost its 0: restored, and said so.
+    assert [bool(r.notes) for r in preview.rows] == [False, False, True]
+    assert "read as 0912345678" in preview.rows[2].findings.render()
 
     assert await chair_import.apply(session, meeting, actor, rows) == 3
 
     after = await chairs(session, meeting.id)
     assert after[CAM_TU] == ("Lê Văn An", None, None, False)
-    assert after[HAC_THANH] == ("Trần Thị Bình", "Chủ tịch UBND phường", "0237.385.1234", False)
-    assert after[HAM_RONG] == ("Hoàng Minh Cường", "Bí thư Đảng uỷ phường", "912345678", False)
+    assert after[HAC_THANH] == ("Trần Thị Bình", "Chủ tịch UBND phường", "02373851234", False)
+    assert after[HAM_RONG] == ("Hoàng Minh Cường", "Bí thư Đảng uỷ phường", "0912345678", False)
     assert await audit_count(session, meeting.id, AuditAction.CHAIRS_IMPORTED) == 1
 
 

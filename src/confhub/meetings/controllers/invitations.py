@@ -92,6 +92,8 @@ def import_result(preview: chair_import.ImportPreview, applied: bool) -> ImportR
                 chair_title=r.chair_title,
                 chair_phone=r.chair_phone,
                 error=r.error,
+                chair_email=r.chair_email,
+                notes=[note.render() for note in r.notes],
             )
             for r in preview.rows
         ],
@@ -285,9 +287,12 @@ class InvitationApiController(Controller):
         meeting_id: Id,
         data: Annotated[FileUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         dry_run: bool = Parameter(query="dry_run", default=False),
+        this_meeting_only: bool = Parameter(query="this_meeting_only", default=False),
     ) -> ImportResult:
-        """Columns: unit code or name, chair's name, title, phone. Every row is checked first;
-        with any bad row nothing is saved (400 naming the rows)."""
+        """Columns: unit code or name, chair's name, title, phone, e-mail. Every row is checked
+        first; with any bad row nothing is saved (400 naming the rows). The points' directory
+        takes the chairs too, unless `this_meeting_only`; a phone whose leading 0 a spreadsheet
+        lost is restored and named in the row's `notes`."""
         meeting = await meetings.get_managed(principal, meeting_id)
         session = meetings.session
         upload = data.data
@@ -295,7 +300,9 @@ class InvitationApiController(Controller):
         if dry_run:
             preview = await chair_import.preview(session, meeting, principal, rows)
             return import_result(preview, applied=False)
-        await chair_import.apply(session, meeting, principal, rows)
+        await chair_import.apply(
+            session, meeting, principal, rows, this_meeting_only=this_meeting_only
+        )
         preview = await chair_import.preview(session, meeting, principal, rows)
         return import_result(preview, applied=True)
 

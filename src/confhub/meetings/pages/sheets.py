@@ -147,7 +147,13 @@ class SheetPagesController(Controller):
 
         async def apply() -> int:
             rows = _rows_from_json(form_text(form, "rows"))
-            return await chair_import.apply(meetings.session, meeting, principal, rows)
+            return await chair_import.apply(
+                meetings.session,
+                meeting,
+                principal,
+                rows,
+                this_meeting_only=bool(form_text(form, "this_meeting_only")),
+            )
 
         return await submit(
             meetings.session,
