@@ -182,3 +182,30 @@ def test_uploads_state_their_limit_and_refuse_in_vietnamese_keeping_the_caption(
     expect(page.locator("#chair_file-error")).to_contain_text("không phải bảng tính")
     page.screenshot(path=str(screenshot_dir / "3-renamed-text-refused.png"))
     assert not page.errors, page.errors
+
+
+def test_the_change_log_says_who_which_point_and_what_grouped_and_paged(
+    browser: Any, live_server: LiveServer, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    page = _desktop(browser)
+    _sign_in(page, live_server, demo_seed)
+    meeting_id = demo_seed.past_meeting_id
+    page.goto(f"{live_server.url}/meetings/{meeting_id}")
+    log = page.locator("ol.audit")
+    expect(log).to_be_visible()
+    assert "roll_call" not in log.inner_text() and "rehearsal" not in log.inner_text()
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.screenshot(path=str(screenshot_dir / "1-meeting-page.png"), full_page=True)
+    assert height < 5000, height
+    assert log.locator(":scope > li").count() <= 5
+
+    page.locator("#history-link").click()
+    page.wait_for_url(re.compile(rf"/meetings/{meeting_id}/history"))
+    expect(page.locator("h1")).to_have_text("Nhật ký thay đổi")
+    group = page.locator("details.audit-group").filter(has_text="ghi nhận điểm danh của")
+    expect(group.first).to_be_visible()
+    group.first.locator("summary").click()
+    expect(group.first.locator(".audit-items")).to_contain_text("đại biểu")
+    expect(group.first.locator(".audit-items")).to_contain_text("xã Cẩm Tú có mặt")
+    page.screenshot(path=str(screenshot_dir / "2-history.png"))
+    assert not page.errors, page.errors

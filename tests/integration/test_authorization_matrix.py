@@ -149,6 +149,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("/meetings/new", "POST"): SECRETARIATS,
     (M + "/edit", "GET"): MANAGERS,
     (M + "/edit", "POST"): MANAGERS,
+    (M + "/history", "GET"): MANAGERS,
     (M + "/status", "POST"): MANAGERS,
     (M + "/copy", "POST"): MANAGERS,
     (M + "/invitations", "POST"): MANAGERS,

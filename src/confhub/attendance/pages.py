@@ -34,6 +34,7 @@ from confhub.core.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
+    wants_json,
 )
 from confhub.core.forms import page_errors, submit
 from confhub.core.i18n import N_
@@ -249,6 +250,8 @@ class LivePagesController(Controller):
         try:
             invitation = await invitations.by_token(token)
         except NotFoundError:
+            if wants_json(request):
+                raise
             return link_gone()
         return await render_checkin(request, invitations, invitation)
 
@@ -267,6 +270,8 @@ class LivePagesController(Controller):
         try:
             invitation = await invitations.by_token(token)
         except NotFoundError:
+            if wants_json(request):
+                raise
             return link_gone()
         meeting_id, point_id = invitation.meeting_id, invitation.point_id
         form = CheckinForm.from_form(await request.form())

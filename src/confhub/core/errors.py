@@ -138,6 +138,11 @@ def as_outage(exc: BaseException) -> ServiceUnavailableError | None:
     return ServiceUnavailableError(dependency) if dependency else None
 
 
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    """Whether an error is answered as JSON (the API, feeds, programs) rather than a page."""
+    return _wants_json(request)
+
+
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/schema", "/calendar/", "/ws/")):

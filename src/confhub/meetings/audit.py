@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from confhub.accounts.principal import Principal
 from confhub.db import DbSession
@@ -59,3 +59,11 @@ async def entries(session: DbSession, meeting_id: int, limit: int = 500) -> list
         .limit(limit)
     )
     return list(rows)
+
+
+async def count_entries(session: DbSession, meeting_id: int) -> int:
+    """How many entries a meeting's log holds."""
+    count = await session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.meeting_id == meeting_id)
+    )
+    return int(count or 0)

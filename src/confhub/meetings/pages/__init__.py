@@ -5,6 +5,7 @@ pages of scheduling (the check-in link's page lives in `attendance`). `PAGE_CONT
 what the app registers.
 """
 
+from confhub.meetings.pages.audit_log import HistoryPagesController
 from confhub.meetings.pages.calendar import CalendarPagesController
 from confhub.meetings.pages.contacts import ContactsPagesController
 from confhub.meetings.pages.documents import DocumentPagesController
@@ -21,6 +22,7 @@ PAGE_CONTROLLERS = [
     SheetPagesController,
     DocumentPagesController,
     ContactsPagesController,
+    HistoryPagesController,
 ]
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "ContactsPagesController",
     "DocumentPagesController",
     "EditingPagesController",
+    "HistoryPagesController",
     "MeetingPagesController",
     "PointPagesController",
     "SheetPagesController",

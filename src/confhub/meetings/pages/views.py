@@ -26,10 +26,15 @@ from confhub.core.i18n import N_
 from confhub.core.ids import Id
 from confhub.core.messages import Renderable
 from confhub.db import DbSession
-from confhub.meetings import documents, qr
+from confhub.meetings import audit, documents, qr
 from confhub.meetings.invitations import EDITABLE_STATUSES, InvitationService, InvitedPoint
 from confhub.meetings.models import Meeting, MeetingStatus
-from confhub.meetings.pages.audit_log import audit_lines
+from confhub.meetings.pages.audit_log import (
+    LATEST_ENTRIES,
+    LATEST_GROUPS,
+    audit_lines,
+    group_lines,
+)
 from confhub.meetings.services import (
     ALLOWED_TRANSITIONS,
     CLOSED_STATUSES,
@@ -137,7 +142,10 @@ async def meeting_context(
         context["editable"] = meeting.status not in CLOSED_STATUSES
         context["invitations_open"] = meeting.status in EDITABLE_STATUSES
         context["copy_start"] = meeting.starts_at + timedelta(days=7)
-        context["audit"] = await audit_lines(session, meeting.id)
+        # The latest few groups (read from the latest entries); the rest on the history page.
+        groups = group_lines(await audit_lines(session, meeting.id, limit=LATEST_ENTRIES))
+        context["audit"] = groups[:LATEST_GROUPS]
+        context["audit_total"] = await audit.count_entries(session, meeting.id)
     return context
 
 
