@@ -56,6 +56,7 @@ from confhub.meetings.controllers import (
     PointContactsApiController,
 )
 from confhub.meetings.pages import PAGE_CONTROLLERS
+from confhub.news import listeners as news_listeners
 from confhub.news.controllers import ArticleApiController, MinutesApiController
 from confhub.news.pages import NEWS_PAGE_CONTROLLERS
 from confhub.news.preview import PreviewApiController
@@ -80,6 +81,7 @@ from confhub.units.controllers import UnitApiController
 SIGNAL_LISTENERS = (
     attendance_listeners,
     meetings_listeners,
+    news_listeners,
     notices_listeners,
     points_listeners,
 )

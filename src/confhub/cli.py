@@ -20,6 +20,7 @@ from confhub.attendance import listeners as attendance_listeners
 from confhub.db import migrate
 from confhub.db.engine import create_engine, session_maker
 from confhub.meetings import listeners as meetings_listeners
+from confhub.news import listeners as news_listeners
 from confhub.notices import listeners as notices_listeners
 from confhub.points import listeners as points_listeners
 from confhub.settings import Settings, SettingsError
@@ -34,6 +35,7 @@ T = TypeVar("T")
 SIGNAL_LISTENERS = (
     attendance_listeners,
     meetings_listeners,
+    news_listeners,
     notices_listeners,
     points_listeners,
 )

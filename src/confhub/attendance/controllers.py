@@ -52,6 +52,8 @@ def checkin_read(record: CheckinRecord) -> CheckinRead:
         delegates_present=record.delegates_present,
         reason=record.reason,
         note=record.note,
+        presiding_name=record.presiding_name,
+        presiding_position=record.presiding_position,
         idempotency_key=record.idempotency_key,
         source=record.source,
         version=record.version,

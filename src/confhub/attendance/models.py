@@ -71,6 +71,10 @@ class PointAttendance(BigIntAuditBase):
     reason: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # Who actually presided at the point, as its chair confirmed or corrected at check-in
+    # (None: the invited chair, or not present).
+    presiding_name: Mapped[str | None] = mapped_column(String(200))
+    presiding_position: Mapped[str | None] = mapped_column(String(300))
     signal: Mapped[str] = mapped_column(String(20), default=Signal.UNTESTED.value)
     signal_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     presence: Mapped[str] = mapped_column(String(10), default=Presence.OFFLINE.value)
@@ -94,6 +98,8 @@ class CheckinRecord(BigIntAuditBase):
     delegates_present: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+    presiding_name: Mapped[str | None] = mapped_column(String(200))
+    presiding_position: Mapped[str | None] = mapped_column(String(300))
     # Who answered: a check-in link, a signed-in chair, or the secretariat taking a phone call.
     source: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

@@ -27,7 +27,14 @@ from confhub.attendance.deps import provide_attendance_writer
 from confhub.attendance.models import RollCallStatus, Signal
 from confhub.attendance.presence import HEARTBEAT_EVERY
 from confhub.attendance.rollcall import CheckinOutcome, find_checkin
-from confhub.attendance.schemas import MAX_KEY, MAX_TEXT, CheckinWrite, decode_checkin
+from confhub.attendance.schemas import (
+    MAX_KEY,
+    MAX_PRESIDING_NAME,
+    MAX_PRESIDING_POSITION,
+    MAX_TEXT,
+    CheckinWrite,
+    decode_checkin,
+)
 from confhub.attendance.writer import AttendanceWriter
 from confhub.core.errors import (
     ConfhubError,
@@ -79,6 +86,8 @@ class CheckinForm:
     status: str = ""
     delegates_present: str = ""
     reason: str = ""
+    presiding_name: str = ""
+    presiding_position: str = ""
     idempotency_key: str = ""
 
     @classmethod
@@ -94,6 +103,8 @@ class CheckinForm:
             status=text("status"),
             delegates_present=text("delegates_present"),
             reason=text("reason")[:MAX_TEXT],
+            presiding_name=text("presiding_name")[:MAX_PRESIDING_NAME],
+            presiding_position=text("presiding_position")[:MAX_PRESIDING_POSITION],
             idempotency_key=text("idempotency_key")[:MAX_KEY],
         )
 
@@ -105,8 +116,11 @@ class CheckinForm:
             "idempotency_key": self.idempotency_key,
         }
         # The number stays in its field when "Absent" is chosen: it is no part of that answer.
-        if self.status == RollCallStatus.PRESENT.value and self.delegates_present:
-            fields["delegates_present"] = self.delegates_present
+        if self.status == RollCallStatus.PRESENT.value:
+            if self.delegates_present:
+                fields["delegates_present"] = self.delegates_present
+            fields["presiding_name"] = self.presiding_name
+            fields["presiding_position"] = self.presiding_position
         if self.reason:
             fields["reason"] = self.reason
         return decode_checkin(fields)
@@ -123,6 +137,8 @@ class CheckinForm:
             return {
                 "reason": Message(N_("Remove the control characters (invisible ones such as NUL)."))
             }
+        if field in ("presiding_name", "presiding_position"):
+            return {field: Message(N_("One line of text, without control characters."))}
         if field in FIELD_ERRORS:
             return {field: Message(FIELD_ERRORS[field])}
         return {"_form": refused.message}
@@ -132,11 +148,10 @@ async def is_stale(session: DbSession, meeting_id: int, answer: CheckinWrite) ->
     """Whether the answer's key is stored with another answer: the form was shown again (the
     browser's Back button), so this is a correction, not a repeat, and needs a key of its own."""
     stored = await find_checkin(session, meeting_id, answer.idempotency_key)
-    return stored is not None and (stored.status, stored.delegates_present, stored.reason) != (
-        answer.status,
-        answer.delegates_present,
-        answer.reason,
-    )
+    if stored is None:
+        return False
+    fields = ("status", "delegates_present", "reason", "presiding_name", "presiding_position")
+    return any(getattr(stored, name) != getattr(answer, name) for name in fields)
 
 
 def checkin_path(token: str, **query: str) -> str:
@@ -160,7 +175,16 @@ async def render_checkin(
     history = await views.checkin_history(session, meeting.id, invitation.point_id)
     stored_key = request.query_params.get("stored")
     stored = next((r for r in history if r.idempotency_key == stored_key), None)
-    form = form or CheckinForm()
+    if form is None:
+        form = CheckinForm()
+        # Who presides: as last stored, else the invited chair, for the chair to confirm.
+        latest = history[-1] if history else None
+        if latest is not None and latest.presiding_name:
+            form.presiding_name = latest.presiding_name
+            form.presiding_position = latest.presiding_position or ""
+        else:
+            form.presiding_name = invitation.chair_name or ""
+            form.presiding_position = invitation.chair_title or ""
     context = {
         "invitation": invitation,
         "meeting": meeting,

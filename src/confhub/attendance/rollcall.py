@@ -168,6 +168,8 @@ class _Batch:
             delegates_present=data.delegates_present,
             reason=data.reason,
             note=data.note,
+            presiding_name=data.presiding_name,
+            presiding_position=data.presiding_position,
             answered_at=now,
             changed=True,
         )
@@ -180,6 +182,8 @@ class _Batch:
             delegates_present=data.delegates_present,
             reason=data.reason,
             note=data.note,
+            presiding_name=data.presiding_name,
+            presiding_position=data.presiding_position,
             source=actor.source,
             actor_id=actor.principal.id if actor.principal else None,
             actor_label=actor.label,

@@ -17,7 +17,15 @@ from confhub.meetings.models import Invitation
 from confhub.points.models import ConnectionPoint
 
 # A point's stored state and the part a roll-call answer sets.
-ANSWER_FIELDS = ("status", "delegates_present", "reason", "note", "answered_at")
+ANSWER_FIELDS = (
+    "status",
+    "delegates_present",
+    "reason",
+    "note",
+    "presiding_name",
+    "presiding_position",
+    "answered_at",
+)
 PRESENCE_FIELDS = ("presence", "rtt_ms", "seen_at")
 STATE_FIELDS = (*ANSWER_FIELDS, "signal", "signal_at", *PRESENCE_FIELDS)
 # Bound parameters per IN list: well under SQLite's and asyncpg's limits.
@@ -42,6 +50,8 @@ def new_state(meeting_id: int, point_id: int) -> State:
         "delegates_present": None,
         "reason": None,
         "note": None,
+        "presiding_name": None,
+        "presiding_position": None,
         "answered_at": None,
         "signal": Signal.UNTESTED.value,
         "signal_at": None,

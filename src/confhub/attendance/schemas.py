@@ -22,6 +22,9 @@ from confhub.core.text import Line, Text, explain
 MAX_DELEGATES = 100_000
 MAX_KEY = 100
 MAX_TEXT = 2000
+# Who presided at the point: as long as an invitation's chair name and title may be.
+MAX_PRESIDING_NAME = 200
+MAX_PRESIDING_POSITION = 300
 
 # What a refused field of an answer must be (the words of the API's own refusals; a field
 # breaking a text rule is told that rule instead).
@@ -32,11 +35,20 @@ MUST_BE: dict[str, Message] = {
     "delegates_present": Message(N_("a number from 0 to %(n)s is required"), {"n": MAX_DELEGATES}),
     "reason": Message(N_("must be text of at most %(n)s characters"), {"n": MAX_TEXT}),
     "note": Message(N_("must be text of at most %(n)s characters"), {"n": MAX_TEXT}),
+    "presiding_name": Message(
+        N_("must be one line of at most %(n)s characters"), {"n": MAX_PRESIDING_NAME}
+    ),
+    "presiding_position": Message(
+        N_("must be one line of at most %(n)s characters"), {"n": MAX_PRESIDING_POSITION}
+    ),
 }
 
 
 class CheckinWrite(msgspec.Struct):
     """A roll-call answer: `present` with the number of delegates, or `absent` with a reason.
+
+    `presiding_name` and `presiding_position` say who actually presided at the point when it is
+    present (left out: the invited chair); the point's article names that person.
 
     Send the same `idempotency_key` again (e.g. after a dropped connection) and the first stored
     answer comes back with 200 instead of 201.
@@ -49,11 +61,14 @@ class CheckinWrite(msgspec.Struct):
     # Both typed in text areas: line breaks allowed.
     reason: Annotated[str, Meta(max_length=MAX_TEXT), Text] | None = None
     note: Annotated[str, Meta(max_length=MAX_TEXT), Text] | None = None
+    presiding_name: Annotated[str, Meta(max_length=MAX_PRESIDING_NAME), Line] | None = None
+    presiding_position: Annotated[str, Meta(max_length=MAX_PRESIDING_POSITION), Line] | None = None
 
     def __post_init__(self) -> None:
         """The rules between fields, on every answer however it was made (decoded or built):
         `present` needs a number of delegates, `absent` a reason. Keys and texts are kept
-        stripped; an absent point has no delegates."""
+        stripped (names on one line, spaces folded); an absent point has no delegates and
+        nobody presiding."""
         if self.status not in ("present", "absent"):
             raise InvalidInputError("status", MUST_BE["status"])
         self.idempotency_key = self.idempotency_key.strip()
@@ -61,6 +76,8 @@ class CheckinWrite(msgspec.Struct):
             raise InvalidInputError("idempotency_key", MUST_BE["idempotency_key"])
         self.reason = (self.reason or "").strip() or None
         self.note = (self.note or "").strip() or None
+        self.presiding_name = " ".join((self.presiding_name or "").split()) or None
+        self.presiding_position = " ".join((self.presiding_position or "").split()) or None
         if self.status == "present":
             delegates = self.delegates_present
             if delegates is None or not 0 <= delegates <= MAX_DELEGATES:
@@ -69,6 +86,7 @@ class CheckinWrite(msgspec.Struct):
             raise InvalidInputError("reason", N_("say why the point is absent"))
         else:
             self.delegates_present = None
+            self.presiding_name = self.presiding_position = None
 
 
 def decode_checkin(fields: Mapping[str, Any]) -> CheckinWrite:
@@ -105,6 +123,8 @@ class CheckinRead(msgspec.Struct):
     delegates_present: int | None
     reason: str | None
     note: str | None
+    presiding_name: str | None
+    presiding_position: str | None
     idempotency_key: str
     source: str
     version: int

@@ -98,6 +98,8 @@ async def points(
             "chair": row.chair_name,
             "chair_title": row.chair_title,
             "chair_phone": row.chair_phone,
+            "presiding_name": row.presiding_name,
+            "presiding_position": row.presiding_position,
             **point_state(row if row.attendance_id is not None else None, now),
         }
         for row in found
@@ -122,6 +124,8 @@ def _points_query(meeting_id: int) -> Select[*tuple[Any, ...]]:
             PointAttendance.delegates_present,
             PointAttendance.reason,
             PointAttendance.answered_at,
+            PointAttendance.presiding_name,
+            PointAttendance.presiding_position,
             PointAttendance.signal,
             PointAttendance.presence,
             PointAttendance.rtt_ms,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from confhub.accounts.principal import Principal
 from confhub.core.signals import Signal
 from confhub.meetings.models import Meeting
 
@@ -53,3 +54,19 @@ meeting_changed: Signal[MeetingChanged, None] = Signal("meetings.meeting_changed
 link_reissued: Signal[LinkReissued, None] = Signal("meetings.link_reissued")
 # A list of invited points is being read: what each receiver adds to every point.
 points_listed: Signal[PointsListed, dict[int, dict[str, Any]]] = Signal("meetings.points_listed")
+
+
+@dataclass(frozen=True)
+class HomeNote:
+    """What a signed-in person is told first on the home page: a message id of the catalogs
+    (marked with `N_`) with its values, and the page it leads to."""
+
+    message: str
+    href: str
+    link_text: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+# The home page is about to be shown to a signed-in person (only a read: nothing is written);
+# a domain above answers with a note for them, or None.
+home_shown: Signal[Principal, HomeNote | None] = Signal("meetings.home_shown")

@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from confhub.accounts.principal import Principal
+from confhub.attendance.schemas import MAX_PRESIDING_NAME, MAX_PRESIDING_POSITION
 from confhub.core.errors import (
     AuthenticationRequiredError,
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
@@ -22,7 +24,9 @@ from confhub.core.text import is_line
 from confhub.db import DbSession
 from confhub.news.markdown import MAX_MARKDOWN_LENGTH, in_render_thread, render_bounded
 from confhub.news.models import Article, ArticleStatus
+from confhub.news.review import AbsenceNote, absence_notes
 from confhub.news.sites import Site, may_edit_article, visible_clause
+from confhub.news.wording import point_paragraph
 from confhub.units.models import Province, Unit
 
 MAX_TITLE = 500
@@ -63,6 +67,24 @@ class ArticleChanges:
     lead: str | None = None
     body: str | None = None
     featured: bool | None = None
+
+
+@dataclass(frozen=True)
+class PointStatement:
+    """What a unit's article states of its point, as its editor gives it: who presided and how
+    many delegates attended (required together; the position may stay empty)."""
+
+    presiding_name: str | None = None
+    presiding_position: str | None = None
+    delegates_present: int | None = None
+
+    @property
+    def given(self) -> bool:
+        """Whether any of it was given."""
+        return any(
+            value not in (None, "")
+            for value in (self.presiding_name, self.presiding_position, self.delegates_present)
+        )
 
 
 def _text(field: str, value: str, limit: int, *, one_line: bool = False) -> str:
@@ -153,10 +175,59 @@ class ArticleService:
         await self.session.flush()
         return article
 
+    async def state_point(
+        self, article: Article, actor: Principal, statement: PointStatement
+    ) -> Article:
+        """Write into a unit's article who presided at its point and how many attended: its
+        paragraph about the point is written from them (replacing the one written before, or
+        put first), and a draft waiting for this confirmation may then be published."""
+        if article.unit_code is None:
+            raise InvalidInputError(
+                "presiding_name", N_("only a unit's article names who presided at its point")
+            )
+        name = " ".join((statement.presiding_name or "").split())
+        position = " ".join((statement.presiding_position or "").split())
+        if not name:
+            raise InvalidInputError("presiding_name", N_("say who presided at the point"))
+        if len(name) > MAX_PRESIDING_NAME or len(position) > MAX_PRESIDING_POSITION:
+            field = "presiding_name" if len(name) > MAX_PRESIDING_NAME else "presiding_position"
+            raise InvalidInputError(field, N_("too long"))
+        if statement.delegates_present is None:
+            raise InvalidInputError("delegates_present", N_("say how many delegates attended"))
+        unit = await self.session.get(Unit, article.unit_code)
+        paragraph = point_paragraph(
+            {
+                "status": "present",
+                "unit_name": unit.name if unit else str(article.unit_code),
+                "name": "",
+                "presiding_name": name,
+                "presiding_position": position,
+                "delegates_present": statement.delegates_present,
+            }
+        )
+        body = article.body
+        if article.point_paragraph and body.startswith(article.point_paragraph):
+            body = body[len(article.point_paragraph) :]
+        await self.update(article, actor, ArticleChanges(body=f"{paragraph}\n\n{body.lstrip()}"))
+        article.presiding_name, article.presiding_position = name, position or None
+        article.delegates_present = statement.delegates_present
+        article.point_paragraph = paragraph
+        article.needs_confirmation = False
+        await self.session.flush()
+        return article
+
     async def publish(self, article: Article, now: datetime | None = None) -> Article:
-        """Publish a draft (publishing a published article changes nothing)."""
+        """Publish a draft (publishing a published article changes nothing); 409 while it
+        waits for its editor to say who presided at its point and how many attended."""
         if article.status == ArticleStatus.PUBLISHED.value:
             return article
+        if article.needs_confirmation:
+            raise ConflictError(
+                N_(
+                    "This draft waits for confirmation: its point never answered the roll "
+                    "call. Say who presided there and how many delegates attended, then publish it"
+                )
+            )
         now = now or datetime.now(UTC)
         article.status = ArticleStatus.PUBLISHED.value
         if article.published_at is None:
@@ -231,6 +302,11 @@ class ArticleService:
             (item, unit_name or f"{kind.capitalize()} {province_name}")
             for item, unit_name, kind, province_name in rows
         ]
+
+    async def absences_of(self, unit_code: int) -> list[AbsenceNote]:
+        """The meetings a unit's point missed whose minutes are published (it has no article
+        about them): an internal note for its editors."""
+        return await absence_notes(self.session, unit_code)
 
     async def drafts_of(self, site: Site) -> list[Article]:
         """A site's drafts (for its editors), newest first."""

@@ -116,6 +116,8 @@ class AtomExporter:
         if article.published_at is not None:
             _sub(entry, "published", rfc3339(article.published_at))
         _sub(entry, "link", rel="alternate", type="text/html", href=url)
+        if article.byline:  # who convened the meeting signs its province article
+            _sub(_sub(entry, "author"), "name", article.byline)
         if article.lead:
             _sub(entry, "summary", article.lead)
         _sub(entry, "content", article_html(article, self.base_url), type="html")

@@ -26,7 +26,12 @@ from confhub.meetings.controllers.documents import upload_chunks
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import Meeting
 from confhub.meetings.services import MeetingService
-from confhub.news.articles import ArticleChanges, ArticleFilters, ArticleService
+from confhub.news.articles import (
+    ArticleChanges,
+    ArticleFilters,
+    ArticleService,
+    PointStatement,
+)
 from confhub.news.deps import (
     article_read,
     photo_read,
@@ -38,6 +43,7 @@ from confhub.news.markdown import in_render_thread, render_or_plain
 from confhub.news.minutes import MinutesService
 from confhub.news.models import ArticleStatus
 from confhub.news.publishing import Publisher
+from confhub.news.review import review_queue
 from confhub.news.schemas import (
     ArticleRead,
     ArticleUpdate,
@@ -216,12 +222,15 @@ class MinutesApiController(Controller):
             drafts_regenerated=outcome.regenerated,
             articles_kept=outcome.kept,
             drafts_total=outcome.drafts_total,
+            drafts_waiting=outcome.waiting,
+            absent_units=outcome.absent,
+            drafts_removed=outcome.removed,
         )
 
     @post(
         "/articles/publish-drafts",
         status_code=HTTP_200_OK,
-        summary="Publish every unit draft of the meeting",
+        summary="Publish every ready unit draft of the meeting",
     )
     async def publish_drafts(
         self,
@@ -229,10 +238,23 @@ class MinutesApiController(Controller):
         minutes_service: MinutesService,
         principal: Principal,
         meeting_id: Id,
+        expected: int | None = Parameter(
+            query="expected",
+            default=None,
+            ge=0,
+            le=MAX_ID,
+            description="The number of ready drafts the caller was shown; another number now "
+            "is a 409 and nothing is published",
+        ),
     ) -> PublishDraftsRead:
-        """For the secretariat: every still unpublished unit article goes out at once."""
+        """For the secretariat: every ready unit draft goes out at once; drafts waiting for
+        confirmation stay, and absent points have none. Answers how many of each."""
         meeting = await meetings.get_managed(principal, meeting_id)
-        return PublishDraftsRead(published=await Publisher(minutes_service).publish_drafts(meeting))
+        published = await Publisher(minutes_service).publish_drafts(meeting, expected)
+        queue = await review_queue(minutes_service.session, meeting)
+        return PublishDraftsRead(
+            published=published, waiting=queue.waiting, absent_units=queue.absent
+        )
 
     @post("/minutes/photos", status_code=HTTP_201_CREATED, summary="Attach a photo")
     async def add_photo(
@@ -346,7 +368,10 @@ class ArticleApiController(Controller):
         article_id: Id,
         data: ArticleUpdate,
     ) -> ArticleRead:
-        """A published article shows "updated" with the time of the change."""
+        """A published article shows "updated" with the time of the change. A unit article also
+        takes who presided at its point and how many attended (`presiding_name` and
+        `delegates_present` together): its paragraph about the point is written from them, and
+        a draft that waited for them (`needs_confirmation`) may then be published."""
         article = await articles.get_editable(principal, article_id)
         assert principal is not None
         changes = ArticleChanges(
@@ -355,7 +380,16 @@ class ArticleApiController(Controller):
             body=None if data.body is UNSET else data.body,
             featured=None if data.featured is UNSET else data.featured,
         )
+        statement = PointStatement(
+            presiding_name=None if data.presiding_name is UNSET else data.presiding_name,
+            presiding_position=(
+                None if data.presiding_position is UNSET else data.presiding_position
+            ),
+            delegates_present=None if data.delegates_present is UNSET else data.delegates_present,
+        )
         await articles.update(article, principal, changes)
+        if statement.given:
+            await articles.state_point(article, principal, statement)
         return article_read(article, _default_province(request))
 
     @post(

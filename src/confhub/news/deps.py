@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confhub.news.articles import ArticleService
 from confhub.news.minutes import MinutesService
 from confhub.news.models import Article, ArticleStatus, NewsPhoto
+from confhub.news.review import article_state
 from confhub.news.schemas import ArticleRead, FigureRead, PhotoRead
 from confhub.news.sites import article_path
 from confhub.news.visits import VisitCounter
@@ -80,6 +81,7 @@ def article_read(article: Article, default_province: int | None) -> ArticleRead:
         unit_code=article.unit_code,
         meeting_id=article.meeting_id,
         status=article.status,
+        state=article_state(article),
         title=article.title,
         slug=article.slug,
         lead=article.lead,
@@ -93,4 +95,9 @@ def article_read(article: Article, default_province: int | None) -> ArticleRead:
         updated=article.content_updated_at,
         edited_at=article.edited_at,
         minutes_revision=article.minutes_revision,
+        byline=article.byline,
+        roll_call=article.roll_call,
+        presiding_name=article.presiding_name,
+        presiding_position=article.presiding_position,
+        delegates_present=article.delegates_present,
     )

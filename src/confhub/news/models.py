@@ -8,7 +8,17 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from confhub.db.base import BigIntAuditBase, CodeKeyedBase, DateTimeUTC
@@ -110,6 +120,19 @@ class Article(BigIntAuditBase):
     body_html: Mapped[str] = mapped_column(Text, default="", server_default="")
     figures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The convening body that signs a province article (its byline and source); None: the site's.
+    byline: Mapped[str | None] = mapped_column(String(300))
+    # A unit article's point in the roll call when it was written (present / pending), and
+    # whether it waits for its editor to say who presided and how many attended (a point that
+    # never answered): such a draft cannot be published until then.
+    roll_call: Mapped[str | None] = mapped_column(String(10))
+    needs_confirmation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Who presided at the point and how many attended, as the article states them, and the
+    # paragraph written from them (replaced, not added to, when they are corrected).
+    presiding_name: Mapped[str | None] = mapped_column(String(200))
+    presiding_position: Mapped[str | None] = mapped_column(String(300))
+    delegates_present: Mapped[int | None] = mapped_column(Integer)
+    point_paragraph: Mapped[str | None] = mapped_column(Text)
     # The minutes revision the text was generated from; `edited_at` once a person changed it.
     minutes_revision: Mapped[int | None] = mapped_column(Integer)
     edited_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))

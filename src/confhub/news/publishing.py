@@ -1,10 +1,18 @@
-"""Publishing the minutes: the province's article, and one draft per invited unit written from
-the record — headline, a lead dated the Vietnamese way, the paragraph about the unit's own point,
-the shared body and the photos.
+"""Publishing the minutes: the province's article, signed by the meeting's convening body, and
+one draft per invited unit written from the record — headline, a lead dated the Vietnamese way,
+the paragraph about the unit's own point, the shared body and the photos.
+
+The unit drafts follow the roll call, and say only what it shows: a unit whose point was present
+gets a draft ready to publish, naming who actually presided there (as its chair confirmed or
+corrected it at check-in); a unit whose points were all absent gets no article at all (its
+editor is told so, see :mod:`confhub.news.review`); a unit whose point never answered gets a
+draft that claims nothing about the point and waits for its editor to say who presided and how
+many attended (`needs_confirmation`: it cannot be published until then).
 
 Republishing updates the province's article (it then shows "updated") and regenerates only the
-unit drafts nobody has touched: a draft its editor changed, and every published unit article, are
-kept as they are (they are marked as written from an older revision of the minutes).
+unit drafts nobody has touched (an untouched draft of a unit now absent is removed): a draft its
+editor changed, and every published unit article, are kept as they are (they are marked as
+written from an older revision of the minutes).
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from confhub.core.errors import ConflictError
 from confhub.core.i18n import N_
@@ -24,9 +32,16 @@ from confhub.meetings.models import Meeting, MeetingStatus
 from confhub.news.markdown import in_render_thread, render_bounded, render_markdown
 from confhub.news.minutes import MinutesService, figures_of
 from confhub.news.models import Article, ArticleStatus, Minutes
+from confhub.news.review import ready_clause
 from confhub.news.sites import Site
 from confhub.news.slugs import slugify, unique_slug
-from confhub.news.wording import MeetingFacts, lead, point_paragraph, presiding_sentence
+from confhub.news.wording import (
+    MeetingFacts,
+    lead,
+    point_paragraph,
+    presiding_person,
+    presiding_sentence,
+)
 from confhub.news.wording import province_paragraph as province_summary
 
 PUBLISHABLE = frozenset({MeetingStatus.LIVE.value, MeetingStatus.ENDED.value})
@@ -40,6 +55,9 @@ class PublishOutcome:
     created: int
     regenerated: int
     kept: int
+    removed: int = 0  # untouched drafts of units now absent
+    waiting: int = 0  # drafts of units whose point never answered (needs confirmation)
+    absent: int = 0  # units whose points were all absent: no article
 
     @property
     def drafts_total(self) -> int:
@@ -49,18 +67,32 @@ class PublishOutcome:
 
 @dataclass(frozen=True)
 class ArticleText:
-    """What is generated for one site: its own paragraphs, then the text of the minutes."""
+    """What is generated for one site: the paragraph about its own point (a unit's, when the
+    roll call tells something), its other paragraphs, then the text of the minutes."""
 
     title: str
     lead: str
     own: str
     shared: str
     html: str = ""  # the body's, once rendered
+    point: str = ""
 
     @property
     def body(self) -> str:
         """The article's Markdown."""
-        return _join(self.own, self.shared)
+        return _join(self.point, self.own, self.shared)
+
+
+@dataclass(frozen=True)
+class UnitRollCall:
+    """What a unit's draft may say of its point: its roll call (`present`, `pending` or
+    `absent`), and when present who presided and how many attended."""
+
+    status: str
+    presiding_name: str | None = None
+    presiding_position: str | None = None
+    delegates_present: int | None = None
+    paragraph: str = ""
 
 
 def _join(*parts: str) -> str:
@@ -72,20 +104,50 @@ def province_text(facts: MeetingFacts, shared: str) -> ArticleText:
     return ArticleText(facts.title, lead(facts), province_summary(facts), shared)
 
 
-def unit_text(facts: MeetingFacts, point: dict[str, Any], shared: str) -> ArticleText:
-    """A unit's draft: the same headline and lead, then its own point, then the shared body."""
-    own = _join(point_paragraph(point), presiding_sentence(facts))
-    return ArticleText(facts.title, lead(facts), own, shared)
+def unit_roll_call(points: list[dict[str, Any]]) -> UnitRollCall:
+    """A unit's roll call from its invited points: present when any was, else pending when any
+    never answered, else absent."""
+    present = [p for p in points if p["status"] == "present"]
+    if present:
+        name, position = presiding_person(present[0])
+        delegates = [p["delegates_present"] for p in present if p["delegates_present"] is not None]
+        return UnitRollCall(
+            status="present",
+            presiding_name=name or None,
+            presiding_position=position or None,
+            delegates_present=sum(delegates) if delegates else None,
+            paragraph=_join(*(point_paragraph(p) for p in present)),
+        )
+    if any(p["status"] == "pending" for p in points):
+        return UnitRollCall(status="pending")
+    return UnitRollCall(status="absent")
 
 
-def site_texts(meeting: Meeting, facts: MeetingFacts, shared: str) -> dict[Site, ArticleText]:
-    """The text of every site the minutes are published on: the province's first, then one per
-    invited unit (a unit with several invited points gets one article)."""
-    texts = {Site(meeting.province_code): province_text(facts, shared)}
+def unit_text(facts: MeetingFacts, roll_call: UnitRollCall, shared: str) -> ArticleText:
+    """A unit's draft: the same headline and lead, then its own point (only what the roll call
+    shows), then the shared body."""
+    return ArticleText(
+        facts.title, lead(facts), presiding_sentence(facts), shared, point=roll_call.paragraph
+    )
+
+
+def unit_roll_calls(meeting: Meeting, facts: MeetingFacts) -> dict[Site, UnitRollCall]:
+    """Every invited unit's roll call (a unit with several invited points gets one article)."""
+    by_site: dict[Site, list[dict[str, Any]]] = {}
     for point in facts.unit_points:
-        site = Site(meeting.province_code, point["unit_code"])
-        if site not in texts:
-            texts[site] = unit_text(facts, point, shared)
+        by_site.setdefault(Site(meeting.province_code, point["unit_code"]), []).append(point)
+    return {site: unit_roll_call(points) for site, points in by_site.items()}
+
+
+def site_texts(
+    meeting: Meeting, facts: MeetingFacts, roll_calls: dict[Site, UnitRollCall], shared: str
+) -> dict[Site, ArticleText]:
+    """The text of every site the minutes are published on: the province's first, then one per
+    invited unit whose point was not absent."""
+    texts = {Site(meeting.province_code): province_text(facts, shared)}
+    for site, roll_call in roll_calls.items():
+        if roll_call.status != "absent":
+            texts[site] = unit_text(facts, roll_call, shared)
     return texts
 
 
@@ -99,8 +161,19 @@ def render_bodies(texts: dict[Site, ArticleText]) -> dict[Site, ArticleText]:
         common = shared.get(text.shared)
         if common is None:
             common = shared[text.shared] = str(render_bounded(text.shared.strip(), "markdown"))
-        rendered[site] = replace(text, html=str(render_markdown(text.own.strip())) + common)
+        own = _join(text.point, text.own)
+        rendered[site] = replace(text, html=str(render_markdown(own)) + common)
     return rendered
+
+
+def _follow(article: Article, roll_call: UnitRollCall) -> None:
+    """What a unit's draft states of its point, and whether it waits for confirmation."""
+    article.roll_call = roll_call.status
+    article.needs_confirmation = roll_call.status == "pending"
+    article.presiding_name = roll_call.presiding_name
+    article.presiding_position = roll_call.presiding_position
+    article.delegates_present = roll_call.delegates_present
+    article.point_paragraph = roll_call.paragraph or None
 
 
 def _apply(article: Article, text: ArticleText, figures: list[Any], revision: int) -> bool:
@@ -157,57 +230,104 @@ class Publisher:
         taken = await _taken_slugs(self.session, slugify(facts.title))
         new = _NewArticles(meeting, minutes, figures, taken, now)
 
-        texts = await in_render_thread(render_bodies, site_texts(meeting, facts, minutes.markdown))
-        province_site, *unit_sites = texts
+        roll_calls = unit_roll_calls(meeting, facts)
+        texts = await in_render_thread(
+            render_bodies, site_texts(meeting, facts, roll_calls, minutes.markdown)
+        )
+        province_site = Site(meeting.province_code)
+        byline = meeting.convening_body.strip() or None
         province = existing.get(province_site.key)
         if province is None:
             province = new.make(province_site, texts[province_site], ArticleStatus.PUBLISHED)
-        elif _apply(province, texts[province_site], figures, minutes.revision) or (
-            province.status != ArticleStatus.PUBLISHED.value
+            province.byline = byline
+        elif (
+            _apply(province, texts[province_site], figures, minutes.revision)
+            or province.status != ArticleStatus.PUBLISHED.value
+            or province.byline != byline
         ):
+            province.byline = byline
             province.status = ArticleStatus.PUBLISHED.value
             province.published_at = province.published_at or now
             province.revised_at = now
             province.content_updated_at = now
 
-        created = regenerated = kept = 0
-        for unit_site in unit_sites:
-            draft, text = existing.get(unit_site.key), texts[unit_site]
-            if draft is None:
-                new.make(unit_site, text, ArticleStatus.DRAFT)
-                created += 1
-            elif draft.status == ArticleStatus.DRAFT.value and draft.edited_at is None:
-                if _apply(draft, text, figures, minutes.revision):
-                    draft.content_updated_at = now
-                regenerated += 1
-            else:
-                kept += 1
+        tally = dict.fromkeys(("created", "regenerated", "kept", "removed", "none"), 0)
+        for unit_site, roll_call in roll_calls.items():
+            done = await self._unit(existing.get(unit_site.key), unit_site, roll_call, texts, new)
+            tally[done] += 1
         self.session.add_all(new.articles)
         minutes.published_revision = minutes.revision
         minutes.published_at = now
         await self.session.flush()
-        return PublishOutcome(province, created, regenerated, kept)
-
-    async def publish_drafts(self, meeting: Meeting, now: datetime | None = None) -> int:
-        """Publish every unit draft of the meeting at once; how many were published."""
-        now = now or datetime.now(UTC)
-        result = await self.session.execute(
-            update(Article)
-            .where(
-                Article.meeting_id == meeting.id,
-                Article.status == ArticleStatus.DRAFT.value,
-                Article.unit_code.is_not(None),
-            )
-            .values(
-                status=ArticleStatus.PUBLISHED.value,
-                published_at=now,
-                content_updated_at=now,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session="fetch")
+        statuses = [roll_call.status for roll_call in roll_calls.values()]
+        del tally["none"]  # an absent unit without any article: nothing to count but `absent`
+        return PublishOutcome(
+            province,
+            **tally,
+            waiting=statuses.count("pending"),
+            absent=statuses.count("absent"),
         )
+
+    async def _unit(
+        self,
+        draft: Article | None,
+        site: Site,
+        roll_call: UnitRollCall,
+        texts: dict[Site, ArticleText],
+        new: _NewArticles,
+    ) -> str:
+        """Write, rewrite, remove or keep one unit's article; what was done."""
+        untouched = (
+            draft is not None
+            and draft.status == ArticleStatus.DRAFT.value
+            and draft.edited_at is None
+        )
+        if roll_call.status == "absent":
+            if draft is not None and untouched:
+                await self.session.delete(draft)  # never public: nothing to keep
+                return "removed"
+            if draft is not None and draft.status == ArticleStatus.DRAFT.value:
+                draft.roll_call = roll_call.status  # an editor's text: kept, never bulk-published
+            return "kept" if draft is not None else "none"
+        text = texts[site]
+        if draft is None:
+            _follow(new.make(site, text, ArticleStatus.DRAFT), roll_call)
+            return "created"
+        if untouched:
+            if _apply(draft, text, new.figures, new.minutes.revision):
+                draft.content_updated_at = new.now
+            _follow(draft, roll_call)
+            return "regenerated"
+        return "kept"
+
+    async def publish_drafts(
+        self, meeting: Meeting, expected: int | None = None, now: datetime | None = None
+    ) -> int:
+        """Publish every unit draft of the meeting that is ready (see
+        :func:`confhub.news.review.ready_clause`); how many were published. `expected`: the
+        number the confirmation promised; a different number now is a 409 and nothing changes.
+        """
+        now = now or datetime.now(UTC)
+        drafts = list(
+            await self.session.scalars(
+                select(Article).where(Article.meeting_id == meeting.id, ready_clause())
+            )
+        )
+        if expected is not None and expected != len(drafts):
+            raise ConflictError(
+                N_(
+                    "The drafts changed since the confirmation was shown: %(ready)s are ready "
+                    "now, not %(expected)s. Check them and publish again"
+                ),
+                ready=len(drafts),
+                expected=expected,
+            )
+        for draft in drafts:
+            draft.status = ArticleStatus.PUBLISHED.value
+            draft.published_at = now
+            draft.content_updated_at = now
         await self.session.flush()
-        return int(getattr(result, "rowcount", 0) or 0)
+        return len(drafts)
 
 
 class _NewArticles:

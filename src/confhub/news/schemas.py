@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from confhub.attendance.schemas import MAX_DELEGATES, MAX_PRESIDING_NAME, MAX_PRESIDING_POSITION
 from confhub.core.text import Line, Text
 from confhub.news.markdown import MAX_MARKDOWN_LENGTH
 from confhub.news.minutes import MAX_CAPTION_LENGTH, MAX_MINUTES_LENGTH
@@ -99,6 +100,8 @@ class ArticleRead(msgspec.Struct):
     unit_code: int | None
     meeting_id: int | None
     status: str
+    # draft (ready to publish) | needs_confirmation (its point never answered) | published
+    state: str
     title: str
     slug: str
     lead: str
@@ -112,6 +115,13 @@ class ArticleRead(msgspec.Struct):
     updated: datetime
     edited_at: datetime | None
     minutes_revision: int | None
+    # Who signs it (a province article: the meeting's convening body); None: the site's body.
+    byline: str | None = None
+    # A unit article: its point's roll call when written, and what it states of the point.
+    roll_call: str | None = None
+    presiding_name: str | None = None
+    presiding_position: str | None = None
+    delegates_present: int | None = None
 
 
 class ArticleUpdate(msgspec.Struct):
@@ -121,6 +131,15 @@ class ArticleUpdate(msgspec.Struct):
     lead: Annotated[str, Meta(max_length=2_000), Text] | UnsetType = UNSET
     body: Annotated[str, Meta(max_length=MAX_MARKDOWN_LENGTH), Text] | UnsetType = UNSET
     featured: bool | UnsetType = UNSET
+    # A unit article's point: who presided and how many attended (required together when a
+    # draft waits for confirmation); its paragraph about the point is written from them.
+    presiding_name: (
+        Annotated[str, Meta(min_length=1, max_length=MAX_PRESIDING_NAME), Line] | UnsetType
+    ) = UNSET
+    presiding_position: (
+        Annotated[str, Meta(max_length=MAX_PRESIDING_POSITION), Line] | UnsetType
+    ) = UNSET
+    delegates_present: Annotated[int, Meta(ge=0, le=MAX_DELEGATES)] | UnsetType = UNSET
 
 
 class PublishRead(msgspec.Struct):
@@ -131,9 +150,16 @@ class PublishRead(msgspec.Struct):
     drafts_regenerated: int
     articles_kept: int
     drafts_total: int
+    # Drafts waiting for their editor's confirmation (points that never answered), units
+    # without an article (points absent), untouched drafts removed as their point is now absent.
+    drafts_waiting: int = 0
+    absent_units: int = 0
+    drafts_removed: int = 0
 
 
 class PublishDraftsRead(msgspec.Struct):
-    """How many unit drafts were published at once."""
+    """How many unit drafts were published at once (only those ready), and what stays back."""
 
     published: int
+    waiting: int = 0
+    absent_units: int = 0

@@ -100,12 +100,21 @@ def presiding_sentence(facts: MeetingFacts) -> str:
     return f"{escape_markdown(presiding)} chủ trì hội nghị tại {escape_markdown(place)}."
 
 
+def presiding_person(point: dict[str, Any]) -> tuple[str, str]:
+    """(name, position) of who presided at a point: the person its chair named at check-in,
+    else the invited chair; empty strings when nobody is known."""
+    name = (point.get("presiding_name") or "").strip()
+    if name:
+        return name, (point.get("presiding_position") or "").strip()
+    return (point.get("chair") or "").strip(), (point.get("chair_title") or "").strip()
+
+
 def point_paragraph(point: dict[str, Any]) -> str:
     """The paragraph about one unit's own point: its chair and delegates, or why it was absent."""
     name = escape_markdown(lower_first(point["unit_name"] or point["name"]))
     where = f"điểm cầu {name}"
-    chair = (point.get("chair") or "").strip()
-    title = (point.get("chair_title") or "").strip()
+    # Who presided as the chair confirmed or corrected it at check-in, else the invited chair.
+    chair, title = presiding_person(point)
     delegates = point.get("delegates_present")
     if point["status"] == "absent":
         reason = escape_markdown(point.get("reason") or "")

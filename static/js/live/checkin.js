@@ -15,6 +15,11 @@ const RETRY_STATUSES = new Set([401, 408, 425, 429]);
 // What the server refuses in a reason (confhub.core.text): control characters but line breaks and tabs.
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
+// A name on one line, as the server keeps it: spaces folded, control characters dropped.
+function oneLine(text) {
+  return text.replace(/[\u0000-\u001f\u007f]/g, " ").split(/\s+/).filter(Boolean).join(" ");
+}
+
 class CheckinPage {
   constructor(root) {
     this.M = readMessages(root);
@@ -199,8 +204,8 @@ class CheckinPage {
   }
 
   payload(entry) {
-    const { idempotency_key, status, delegates_present, reason } = entry;
-    return { point_id: this.pointId, status, delegates_present, reason, idempotency_key };
+    const { idempotency_key, status, delegates_present, reason, presiding_name, presiding_position } = entry;
+    return { point_id: this.pointId, status, delegates_present, reason, presiding_name, presiding_position, idempotency_key };
   }
 
   async post(path, body) {
@@ -272,6 +277,7 @@ class CheckinPage {
   showFields() {
     const status = this.chosenStatus();
     document.getElementById("delegates-field").hidden = status === "absent";
+    document.getElementById("presiding-field").hidden = status === "absent";
     document.getElementById("reason-field").hidden = status === "present";
     document.getElementById("reason").setAttribute("aria-required", String(status === "absent"));
   }
@@ -301,7 +307,10 @@ class CheckinPage {
     if (status === "present") {
       const typed = delegates.value.trim();
       if (!/^\d{1,6}$/.test(typed) || Number(typed) > MAX_DELEGATES) return { error: [M.delegates_required, delegates] };
-      return { status, delegates_present: Number(typed), reason: why || null };
+      // Who presides, as the page prefilled it (the invited chair) or the chair corrected it.
+      const presiding_name = oneLine(document.getElementById("presiding-name").value) || null;
+      const presiding_position = oneLine(document.getElementById("presiding-position").value) || null;
+      return { status, delegates_present: Number(typed), reason: why || null, presiding_name, presiding_position };
     }
     if (status === "absent") return why ? { status, delegates_present: null, reason: why } : { error: [M.reason_required, reason] };
     return { error: [M.status_required, document.getElementById("status-present")] };
@@ -316,7 +325,8 @@ class CheckinPage {
     }
     this.clientError("");
     const same = (entry) =>
-      entry.status === answer.status && entry.delegates_present === answer.delegates_present && entry.reason === answer.reason;
+      entry.status === answer.status && entry.delegates_present === answer.delegates_present && entry.reason === answer.reason &&
+      (entry.presiding_name ?? null) === (answer.presiding_name ?? null) && (entry.presiding_position ?? null) === (answer.presiding_position ?? null);
     if (this.outbox.entries().some(same)) return; // a double tap: that answer is already on its way
     const entry = { ...answer, idempotency_key: newKey(), queued_at: Date.now() };
     this.outbox.add(entry); // kept on the phone BEFORE it is sent

@@ -22,6 +22,7 @@ from confhub.core.ids import Id, parse_code
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.pages.views import render_meeting
 from confhub.meetings.services import MeetingService
+from confhub.meetings.signals import home_shown
 from confhub.units.deps import provide_unit_service
 from confhub.units.models import Province
 from confhub.units.services import UnitService
@@ -66,7 +67,14 @@ class MeetingPagesController(Controller):
         province_code = _province_choice(request, province)
         session = meetings.session
         selected = await session.get(Province, province_code) if province_code else None
-        context: dict[str, Any] = {"province": selected, "upcoming": [], "recent": []}
+        principal = current_principal(request)
+        notes = await home_shown.send(session, principal) if principal else []
+        context: dict[str, Any] = {
+            "province": selected,
+            "upcoming": [],
+            "recent": [],
+            "notes": [note for note in notes if note is not None],
+        }
         if selected is None:
             context["provinces"] = await units.list_provinces()
             return Template("meetings/home.html", context=context)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
+from confhub.attendance.schemas import MAX_DELEGATES
 from confhub.core.errors import ConfhubError, InvalidInputError, PayloadTooLargeError
 from confhub.core.forms import form_text, page_error, see_other, submit
 from confhub.core.i18n import N_
@@ -27,7 +28,7 @@ from confhub.meetings.controllers.documents import upload_chunks
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import Meeting
 from confhub.meetings.services import MeetingService
-from confhub.news.articles import ArticleChanges, ArticleService
+from confhub.news.articles import ArticleChanges, ArticleService, PointStatement
 from confhub.news.deps import provide_article_service, provide_minutes_service
 from confhub.news.markdown import (
     MAX_MARKDOWN_LENGTH,
@@ -37,8 +38,9 @@ from confhub.news.markdown import (
     render_or_plain,
 )
 from confhub.news.minutes import MinutesService
-from confhub.news.models import Article, ArticleStatus, Minutes
+from confhub.news.models import Article, Minutes
 from confhub.news.publishing import Publisher
+from confhub.news.review import review_queue
 from confhub.news.sites import article_path
 from confhub.units.models import Unit
 
@@ -261,40 +263,56 @@ class MinutesPagesController(Controller):
         principal: Principal,
         meeting_id: Id,
     ) -> Template:
-        """The articles written from the meeting's minutes: the province's and each unit's."""
+        """The review queue: the unit articles grouped by the roll call, and bulk publishing."""
         meeting = await meetings.get_managed(principal, meeting_id)
-        session = minutes_service.session
-        rows = (
-            await session.execute(
-                select(Article, Unit.name)
-                .outerjoin(Unit, Unit.code == Article.unit_code)
-                .where(Article.meeting_id == meeting.id)
-                .order_by(Article.unit_code.is_not(None), Unit.name)
-            )
-        ).all()
-        minutes = await minutes_service.find(meeting.id)
-        default = request.app.state.settings.default_province
-        context = {
-            "meeting": meeting,
-            "minutes": minutes,
-            "rows": rows,
-            "drafts": sum(1 for a, _ in rows if a.status == ArticleStatus.DRAFT.value),
-            "path_of": lambda article: article_path(article, default),
-        }
-        return Template("news/meeting_articles.html", context=context)
+        return await _review_page(request, minutes_service, meeting)
 
     @post("/meetings/{meeting_id:int}/articles/publish-drafts")
     async def publish_drafts(
         self,
+        request: Request[Any, Any, Any],
         meetings: MeetingService,
         minutes_service: MinutesService,
         principal: Principal,
         meeting_id: Id,
-    ) -> Redirect:
-        """Publish every unit draft of the meeting at once."""
+    ) -> Template | Redirect:
+        """Publish the ready unit drafts at once: as many as the confirmation said, or none (the
+        queue again, with the new counts, when the drafts changed meanwhile)."""
         meeting = await meetings.get_managed(principal, meeting_id)
-        count = await Publisher(minutes_service).publish_drafts(meeting)
-        return see_other(f"/meetings/{meeting_id}/articles", "drafts_published", n=count)
+        typed = form_text(await request.form(), "expected")
+        expected = int(typed) if typed.isdigit() and len(typed) < 8 else None
+
+        async def refused(error: ConfhubError) -> Template:
+            # Read again: the rollback expired what was loaded.
+            again = await meetings.get_managed(principal, meeting_id)
+            return await _review_page(request, minutes_service, again, error=error)
+
+        return await submit(
+            minutes_service.session,
+            lambda: Publisher(minutes_service).publish_drafts(meeting, expected),
+            done=lambda count: see_other(
+                f"/meetings/{meeting_id}/articles", "drafts_published", n=count
+            ),
+            refused=refused,
+        )
+
+
+async def _review_page(
+    request: Request[Any, Any, Any],
+    minutes_service: MinutesService,
+    meeting: Meeting,
+    *,
+    error: ConfhubError | None = None,
+) -> Template:
+    default = request.app.state.settings.default_province
+    context = {
+        "meeting": meeting,
+        "minutes": await minutes_service.find(meeting.id),
+        "queue": await review_queue(minutes_service.session, meeting),
+        "path_of": lambda article: article_path(article, default),
+        "error": page_error(request, error),
+    }
+    return Template("news/meeting_articles.html", context=context)
 
 
 async def _edit_page(
@@ -313,7 +331,16 @@ async def _edit_page(
             select(Minutes.published_revision).where(Minutes.meeting_id == article.meeting_id)
         )
     default = request.app.state.settings.default_province
-    text = values or {"title": article.title, "lead": article.lead, "body": article.body}
+    text = values or {
+        "title": article.title,
+        "lead": article.lead,
+        "body": article.body,
+        "presiding_name": article.presiding_name or "",
+        "presiding_position": article.presiding_position or "",
+        "delegates_present": (
+            "" if article.delegates_present is None else str(article.delegates_present)
+        ),
+    }
     context = {
         "article": article,
         "unit": unit,
@@ -327,9 +354,39 @@ async def _edit_page(
             and article.minutes_revision < minutes_revision
         ),
         "public_path": article_path(article, default),
+        "states_point": article.unit_code is not None and article.meeting_id is not None,
         "error": page_error(request, error),
+        "error_field": getattr(error, "field", None),
     }
     return Template("news/article_edit.html", context=context)
+
+
+POINT_FIELDS = ("presiding_name", "presiding_position", "delegates_present")
+
+
+def _point_statement(values: dict[str, str]) -> PointStatement:
+    """Who presided and how many attended, as typed on the edit page."""
+    typed = values["delegates_present"].strip()
+    if typed and not (typed.isdigit() and int(typed) <= MAX_DELEGATES):
+        raise InvalidInputError(
+            "delegates_present", N_("a number from 0 to %(max)s is required"), max=MAX_DELEGATES
+        )
+    return PointStatement(
+        presiding_name=check_line("presiding_name", values["presiding_name"]),
+        presiding_position=check_line("presiding_position", values["presiding_position"]),
+        delegates_present=int(typed) if typed else None,
+    )
+
+
+def _states_other_point(article: Article, statement: PointStatement) -> bool:
+    """Whether the edit page's point fields say something the article does not say yet."""
+    if not statement.given:
+        return False
+    stated = (article.presiding_name or "", article.presiding_position or "")
+    typed = (statement.presiding_name or "", statement.presiding_position or "")
+    return article.needs_confirmation or (
+        typed != stated or statement.delegates_present != article.delegates_present
+    )
 
 
 class ArticleEditPagesController(Controller):
@@ -366,6 +423,7 @@ class ArticleEditPagesController(Controller):
         article = await articles.get_editable(principal, article_id)
         form = await request.form()
         values = {name: form_text(form, name, strip=False) for name in ("title", "lead", "body")}
+        values.update({name: form_text(form, name) for name in POINT_FIELDS})
         changes = ArticleChanges(
             title=values["title"],
             lead=values["lead"],
@@ -378,7 +436,10 @@ class ArticleEditPagesController(Controller):
             check_line("title", values["title"])
             check_text("lead", values["lead"])
             check_text("body", values["body"])
+            statement = _point_statement(values)
             await articles.update(article, principal, changes)
+            if article.unit_code is not None and _states_other_point(article, statement):
+                await articles.state_point(article, principal, statement)
             if publishing:
                 await articles.publish(article)
 
@@ -396,9 +457,24 @@ class ArticleEditPagesController(Controller):
 
     @post("/articles/{article_id:int}/publish")
     async def publish(
-        self, articles: ArticleService, principal: Principal, article_id: Id
-    ) -> Redirect:
-        """Publish the article as it is."""
+        self,
+        request: Request[Any, Any, Any],
+        articles: ArticleService,
+        principal: Principal,
+        article_id: Id,
+    ) -> Template | Redirect:
+        """Publish the article as it is (a draft waiting for confirmation: the page again,
+        saying what it needs)."""
         article = await articles.get_editable(principal, article_id)
-        await articles.publish(article)
-        return see_other(f"/articles/{article_id}/edit", "article_published")
+
+        async def refused(error: ConfhubError) -> Template:
+            # Read again: the rollback expired what was loaded.
+            again = await articles.get_editable(principal, article_id)
+            return await _edit_page(request, articles, again, error=error)
+
+        return await submit(
+            articles.session,
+            lambda: articles.publish(article),
+            done=see_other(f"/articles/{article_id}/edit", "article_published"),
+            refused=refused,
+        )

@@ -54,6 +54,12 @@ async def _list_page(
             "pages": max(1, -(-found.total // PAGE_SIZE)),
             "total": found.total,
             "drafts": await articles.drafts_of(site) if editor else [],
+            # Internal to the unit's editors: meetings its point missed (no article for them).
+            "absences": (
+                await articles.absences_of(site.unit_code)
+                if editor and site.unit_code is not None
+                else []
+            ),
             "path_of": lambda article: article_path(article, default),
         }
     )
