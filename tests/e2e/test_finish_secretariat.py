@@ -209,3 +209,21 @@ def test_the_change_log_says_who_which_point_and_what_grouped_and_paged(
     expect(group.first.locator(".audit-items")).to_contain_text("xã Cẩm Tú có mặt")
     page.screenshot(path=str(screenshot_dir / "2-history.png"))
     assert not page.errors, page.errors
+
+
+def test_an_ended_meetings_board_shows_its_final_result(
+    browser: Any, live_server: LiveServer, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    page = _desktop(browser)
+    _sign_in(page, live_server, demo_seed)
+    page.goto(f"{live_server.url}/m/{demo_seed.past_meeting_id}/live")
+    result = page.locator("#final-result")
+    expect(result).to_be_visible()
+    expect(result).to_contain_text("Kết quả điểm danh cuối cùng")
+    expect(result).to_contain_text("/166 điểm cầu có mặt")
+    main = page.locator("main")
+    expect(main).not_to_contain_text("Bắt đầu chạy thử")
+    expect(main).not_to_contain_text("Chưa sẵn sàng")
+    expect(page.locator(".tile .tile-signal").first).to_be_hidden()
+    page.screenshot(path=str(screenshot_dir / "ended-board.png"))
+    assert not page.errors, page.errors
