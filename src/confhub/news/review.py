@@ -23,6 +23,7 @@ from confhub.meetings.models import Invitation, Meeting
 from confhub.news.models import Article, ArticleStatus, Minutes
 from confhub.news.sites import editable_clause
 from confhub.points.models import ConnectionPoint
+from confhub.units.matching import fold
 
 # The groups of the queue, in the order the page shows them.
 GROUPS = ("present", "pending", "absent")
@@ -106,7 +107,8 @@ async def review_queue(session: DbSession, meeting: Meeting) -> ReviewQueue:
             )
         )
     for entries in groups.values():
-        entries.sort(key=lambda entry: entry.unit_name)
+        # By name as a reader looks for it: "Xã Điền Lư" among the D's, not after "Xã Yên Định".
+        entries.sort(key=lambda entry: (fold(entry.unit_name), entry.unit_name))
     unit_articles = [a for code, a in articles.items() if code is not None]
     return ReviewQueue(
         groups=groups,
