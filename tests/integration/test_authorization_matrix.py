@@ -113,6 +113,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     (API_P + "/checkin-link/revoke", "POST"): MANAGERS,
     (API_P + "/checkin-link/reissue", "POST"): MANAGERS,
     (API_P + "/qr.svg", "GET"): MANAGERS,
+    (API + "/links.csv", "GET"): MANAGERS,
+    (API + "/links.xlsx", "GET"): MANAGERS,
     (API + "/documents", "GET"): READERS,
     (API + "/documents", "POST"): MANAGERS,
     (API + "/documents/{document_id:int}", "GET"): READERS,

@@ -19,7 +19,7 @@ from confhub.core.i18n import N_
 from confhub.core.ids import Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.db import DbSession
-from confhub.meetings import chair_import, qr
+from confhub.meetings import chair_import, links, qr
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import InvitationService, InvitedPoint
 from confhub.meetings.schemas import (
@@ -35,6 +35,9 @@ from confhub.meetings.services import ChairAssignment, MeetingService
 from confhub.meetings.sheet_reader import read_upload
 from confhub.meetings.signals import PointsListed, points_listed
 from confhub.settings import Settings
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def point_read(
@@ -140,6 +143,53 @@ class InvitationApiController(Controller):
         extras = await listed_extras(meetings.session, meeting_id, shown)
         items = [point_read(p, settings, manager, extras.get(p.point_id)) for p in shown]
         return Page(items=items, total=len(points), limit=page.limit, offset=page.offset)
+
+    @get("/links.csv", media_type=CSV, summary="Every invited point's check-in link (CSV)")
+    async def links_csv(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        meeting_id: Id,
+    ) -> Response[bytes]:
+        """Unit code, name, chair, phone and check-in link of every invited point (UTF-8 with a
+        byte order mark, commas); the secretariat's only: each link answers for its point."""
+        return await self._links(request, meetings, invitations, principal, meeting_id, "csv")
+
+    @get("/links.xlsx", media_type=XLSX, summary="Every invited point's check-in link (XLSX)")
+    async def links_xlsx(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        meeting_id: Id,
+    ) -> Response[bytes]:
+        """The same sheet as a workbook."""
+        return await self._links(request, meetings, invitations, principal, meeting_id, "xlsx")
+
+    async def _links(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        invitations: InvitationService,
+        principal: Principal,
+        meeting_id: Id,
+        fmt: str,
+    ) -> Response[bytes]:
+        await meetings.get_managed(principal, meeting_id)
+        points = await invitations.invited_points(meeting_id)
+        body = await links.export(request.app.state.settings, points, fmt)
+        filename = f"duong-dan-diem-danh-{meeting_id}.{fmt}"
+        return Response(
+            body,
+            media_type=CSV if fmt == "csv" else XLSX,
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
 
     @post("/invitations", status_code=HTTP_200_OK, summary="Invite points")
     async def invite(
