@@ -348,8 +348,10 @@ def _people_sections() -> tuple[PersonalData[Any], ...]:
     from confhub.attendance.personal_data import AttendanceData
     from confhub.meetings.personal_data import MeetingsData
     from confhub.news.personal_data import NewsData
+    from confhub.points.personal_data import PointsData
 
-    return (AccountsData(), MeetingsData(), AttendanceData(), NewsData())
+    # The directory after the accounts: its log names them by e-mail and account id.
+    return (AccountsData(), PointsData(), MeetingsData(), AttendanceData(), NewsData())
 
 
 def _person_query(phones: tuple[str, ...], names: tuple[str, ...], users: tuple[str, ...]) -> Any:

@@ -200,3 +200,43 @@ def test_a_person_needs_an_identifier(demo_db: str) -> None:
     result = people(demo_db, "export")
     assert result.exit_code == 2
     assert "give at least one --phone, --name or --user" in result.output
+
+
+def test_the_directory_of_contacts_is_exported_and_erased(
+    secretariat: TestClient[Litestar], demo_seed: DemoSeed, demo_db: str
+) -> None:
+    chaired = Chaired(secretariat, demo_seed.upcoming_meeting_id)
+    contacts_url = f"/api/v1/points/{chaired.point_id}/contacts"
+    entry = {
+        "chair_name": NAME,
+        "chair_position": "Chủ tịch UBND xã",
+        "phones": [PHONE, "0987 000 111"],
+        "email": "khai@camtu.thanhhoa.gov.vn",
+        "technician_phone": "0912 000 999",
+    }
+    assert secretariat.put(contacts_url, json=entry).status_code == 200
+
+    document = exported(demo_db, "--phone", "0987000111")
+    (found,) = document["directory_entries"]
+    assert (found["point_id"], found["as"], found["chair_name"]) == (
+        chaired.point_id,
+        "chair",
+        NAME,
+    )
+    assert found["phones"] == ["0912345678", "0987000111"]
+    assert any(
+        NAME in json.dumps(e["details"], ensure_ascii=False)
+        for e in document["directory_audit_entries"]
+    )
+    # The directory's name for the phone reaches the meetings' records too.
+    assert document["chair_assignments"]
+
+    erased = people(demo_db, "erase", "--phone", "0987000111", "--yes")
+    assert erased.exit_code == 0, erased.output
+    after = secretariat.get(contacts_url).json()
+    assert (after["chair_name"], after["phones"], after["email"]) == (None, [], None)
+    # The technician is another person: their phone stays.
+    assert after["technician_phone"] == "0912000999"
+    log = secretariat.get(f"/points/{chaired.point_id}/contacts", headers={"Accept": "text/html"})
+    assert NAME not in log.text and "0987000111" not in log.text
+    assert "đã xoá theo yêu cầu" in log.text
