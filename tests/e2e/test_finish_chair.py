@@ -4,6 +4,7 @@ test does what the chair did and checks what the chair should have seen. Screens
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -88,4 +89,37 @@ def test_a_replaced_link_says_so_and_whom_to_ask_without_naming_the_meeting(
     other = page.goto(f"{server.url}/checkin/{'A' * 22}")
     assert other is not None and other.status == 404
     expect(page.locator("main")).to_contain_text(CONTACT)
+    assert not page.errors, page.errors
+
+
+def test_a_citizen_finds_the_news_and_a_communes_own_calendar_feed(
+    browser: Any, server: LiveServer, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    page = _phone(browser)
+    page.goto(f"{server.url}/")
+    page.get_by_role("link", name="Tin tức", exact=True).first.click()
+    page.wait_for_url(f"{server.url}/news**")
+    page.goto(f"{server.url}/units/15148/news")
+    feed = page.locator("#calendar-feed")
+    expect(feed).to_contain_text("Xã Cẩm Tú")
+    subscribe = feed.get_by_role("link", name="Đăng ký theo dõi lịch")
+    expect(subscribe).to_have_attribute(
+        "href", re.compile(r"^webcal://.*/calendar/units/15148\.ics$")
+    )
+    ics = feed.get_by_role("link", name="Tải tệp .ics").get_attribute("href")
+    assert ics is not None
+    answer = httpx.get(ics if ics.startswith("http") else f"{server.url}{ics}")
+    assert answer.status_code == 200 and "BEGIN:VCALENDAR" in answer.text
+    feed.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "commune-calendar.png"))
+
+    # A signed-in chair finds the personal feed page from the header.
+    page.goto(f"{server.url}/login")
+    page.fill("#email", demo_seed.chair_email)
+    page.fill("#password", demo_seed.chair_password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+    page.get_by_role("link", name="Lịch của tôi").click()
+    page.wait_for_url(f"{server.url}/profile")
+    expect(page.locator("main")).to_contain_text(".ics")
     assert not page.errors, page.errors

@@ -41,6 +41,11 @@ class SitePortal:
         """A unit's site (else the province's)."""
         return self.site.unit_code is not None
 
+    @property
+    def code(self) -> int:
+        """The unit's code, or the province's: the code of the site's own calendar feed."""
+        return self.site.unit_code if self.site.unit_code is not None else self.site.province_code
+
 
 def _province_label(province: Province) -> str:
     return f"{province.division_type.capitalize()} {province.name}"
