@@ -157,9 +157,13 @@ def person_name(presiding_official: str) -> str:
 
 
 def _presiding(point: dict[str, Any]) -> str:
-    # Who actually presided, as the check-in confirmed it, else the invited chair.
-    name = (point.get("presiding_name") or point.get("chair") or "").strip()
-    position = (point.get("presiding_position") or point.get("chair_title") or "").strip()
+    # Who actually presided, as the check-in confirmed or corrected it, else the invited chair
+    # (never one's name with the other's position).
+    if (point.get("presiding_name") or "").strip():
+        name, position = point["presiding_name"], point.get("presiding_position")
+    else:
+        name, position = point.get("chair"), point.get("chair_title")
+    name, position = (name or "").strip(), (position or "").strip()
     if name and position:
         return f"{name} – {position}"
     return name
