@@ -53,6 +53,17 @@ def test_no_module_reaches_through_a_services_repository_for_its_session() -> No
     assert lines_matching(r"\.repository\.session", {"db/services.py"}) == []
 
 
+def test_handlers_ask_for_their_services_by_provider() -> None:
+    # Pages and controllers (and their helpers) get services from the domains' deps.py.
+    handlers = {
+        name
+        for name in sources()
+        if "/controllers" in name or "/pages" in name or name.endswith("controllers.py")
+    }
+    others = set(sources()) - handlers
+    assert lines_matching(r"\b[A-Z]\w*Service\(", others) == []
+
+
 def test_only_sessions_of_their_own_are_committed() -> None:
     assert lines_matching(r"\.commit\(\)", OWN_SESSIONS) == []
 
@@ -68,3 +79,4 @@ def test_the_checks_find_what_they_look_for() -> None:
     assert lines_matching(r"\.repository\.session")
     assert any("transactions.py" in line for line in lines_matching(r"\.commit\(\)"))
     assert lines_matching(r"dialect\.name|get_backend_name")
+    assert lines_matching(r"\b[A-Z]\w*Service\(")  # the providers themselves, in deps.py

@@ -14,6 +14,7 @@ from confhub.core.i18n import N_
 from confhub.core.ids import parse_code
 from confhub.core.messages import Message, Messages, status_word
 from confhub.core.phones import parse_phone
+from confhub.db import DbSession
 from confhub.db.services import RepositoryService
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
@@ -85,6 +86,35 @@ def require_editable(meeting: Meeting) -> None:
         )
 
 
+async def invited_points(session: DbSession, meeting_id: int) -> list[InvitedPoint]:
+    """Every invited point of a meeting, the province's own point first, then by unit name (the
+    read the meeting's and the notices' pages share with the service)."""
+    rows = await session.execute(
+        select(Invitation, ConnectionPoint, Unit)
+        .join(ConnectionPoint, ConnectionPoint.id == Invitation.point_id)
+        .outerjoin(Unit, Unit.code == ConnectionPoint.unit_code)
+        .where(Invitation.meeting_id == meeting_id)
+    )
+    points = [
+        InvitedPoint(
+            invitation_id=invitation.id,
+            point_id=point.id,
+            point_name=point.name,
+            unit_code=point.unit_code,
+            unit_name=unit.name if unit else None,
+            unit_type=unit.division_type if unit else None,
+            province_code=point.province_code,
+            chair_name=invitation.chair_name,
+            chair_title=invitation.chair_title,
+            chair_phone=invitation.chair_phone,
+            chair_is_sample=invitation.chair_is_sample,
+            checkin_token=invitation.checkin_token,
+        )
+        for invitation, point, unit in rows
+    ]
+    return sorted(points, key=lambda p: (p.unit_code is not None, p.unit_name or "", p.point_id))
+
+
 class InvitationService(RepositoryService[Invitation, InvitationRepository]):
     """Rules for who is invited to a meeting and who chairs each point."""
 
@@ -92,32 +122,7 @@ class InvitationService(RepositoryService[Invitation, InvitationRepository]):
 
     async def invited_points(self, meeting_id: int) -> list[InvitedPoint]:
         """Every invited point, the province's own point first, then by unit name."""
-        rows = await self.session.execute(
-            select(Invitation, ConnectionPoint, Unit)
-            .join(ConnectionPoint, ConnectionPoint.id == Invitation.point_id)
-            .outerjoin(Unit, Unit.code == ConnectionPoint.unit_code)
-            .where(Invitation.meeting_id == meeting_id)
-        )
-        points = [
-            InvitedPoint(
-                invitation_id=invitation.id,
-                point_id=point.id,
-                point_name=point.name,
-                unit_code=point.unit_code,
-                unit_name=unit.name if unit else None,
-                unit_type=unit.division_type if unit else None,
-                province_code=point.province_code,
-                chair_name=invitation.chair_name,
-                chair_title=invitation.chair_title,
-                chair_phone=invitation.chair_phone,
-                chair_is_sample=invitation.chair_is_sample,
-                checkin_token=invitation.checkin_token,
-            )
-            for invitation, point, unit in rows
-        ]
-        return sorted(
-            points, key=lambda p: (p.unit_code is not None, p.unit_name or "", p.point_id)
-        )
+        return await invited_points(self.session, meeting_id)
 
     async def invitation(self, meeting_id: int, point_id: int) -> Invitation:
         """The invitation of one point to one meeting, or 404."""

@@ -23,7 +23,7 @@ from confhub.core.ids import Id
 from confhub.core.spreadsheets import csv_bytes
 from confhub.db import DbSession
 from confhub.meetings.deps import provide_meeting_service
-from confhub.meetings.invitations import InvitationService
+from confhub.meetings.invitations import invited_points
 from confhub.meetings.models import Meeting
 from confhub.meetings.services import MeetingService
 from confhub.notices import resend as resending
@@ -211,7 +211,7 @@ class PointLine:
 
 async def point_lines(session: DbSession, meeting_id: int) -> list[PointLine]:
     """Every invited point with its recipient and notice state, by name."""
-    invited = await InvitationService(session=session).invited_points(meeting_id)
+    invited = await invited_points(session, meeting_id)
     states = await point_states(session, meeting_id, [p.point_id for p in invited])
     recipients = await recipients_of(session, meeting_id, [p.point_id for p in invited])
     lines = []

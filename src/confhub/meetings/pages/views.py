@@ -27,7 +27,7 @@ from confhub.core.ids import Id
 from confhub.core.messages import Renderable
 from confhub.db import DbSession
 from confhub.meetings import audit, documents, qr
-from confhub.meetings.invitations import EDITABLE_STATUSES, InvitationService, InvitedPoint
+from confhub.meetings.invitations import EDITABLE_STATUSES, InvitedPoint, invited_points
 from confhub.meetings.models import Meeting, MeetingStatus
 from confhub.meetings.pages.audit_log import (
     LATEST_ENTRIES,
@@ -129,7 +129,7 @@ async def meeting_context(
     if access == PUBLIC:
         return context
     assert principal is not None
-    points = await InvitationService(session=session).invited_points(meeting.id)
+    points = await invited_points(session, meeting.id)
     own = [p for p in points if principal.unit_code and p.unit_code == principal.unit_code]
     context["own_points"] = own
     context["links"] = checkin_links(settings_of(request), own)
@@ -211,7 +211,7 @@ async def points_context(
         p
         if sees_chair(principal, meeting.province_code, p.unit_code)
         else p.without_chair_identity()
-        for p in await InvitationService(session=session).invited_points(meeting.id)
+        for p in await invited_points(session, meeting.id)
     ]
     shown = [p for p in points if point_filter.keep(p)]
     context: dict[str, Any] = {
