@@ -99,6 +99,13 @@ def test_word_paste_becomes_clean_markdown_and_stays_inert_in_public(
     page.screenshot(path=str(screenshot_dir / "minutes-pasted-desktop.png"), full_page=True)
     page.click("text=Lưu phiên bản mới")
     page.wait_for_selector("text=Đã lưu biên bản thành một phiên bản mới.")
+    # The minutes as an official document: the page's link downloads the PDF.
+    with page.expect_download() as downloading:
+        page.click("a[href$='/minutes.pdf']")
+    download = downloading.value
+    assert download.suggested_filename == f"bien-ban-hoi-nghi-{meeting}.pdf"
+    assert Path(download.path()).read_bytes()[:5] == b"%PDF-"
+    page.screenshot(path=str(screenshot_dir / "minutes-saved-desktop.png"))
     page.click("text=Đăng thành tin bài")
     page.wait_for_selector("text=đã viết 160 bản nháp")  # present and not answered
     context.close()
