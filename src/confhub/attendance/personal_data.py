@@ -1,9 +1,11 @@
 """What the attendance domain stores about a person (confhub.core.people): the check-ins they
-made (by their account, or through the link of a point they chair) or whose reason or note names
-them, the roll-call notes naming them, and the live events that carried such notes.
+made (by their account, or through the link of a point they chair) or whose reason, note or
+presiding person names them, the roll-call states naming them, and the live events that carried
+such notes.
 
-Erasing pseudonymises the check-ins' labels and scrubs the notes and events; every answer's
-status and delegate count stay, so the reports still add up.
+Erasing pseudonymises the check-ins' labels, scrubs the notes and events, and removes them as
+the person who presided (name replaced, position removed); every answer's status and delegate
+count stay, so the reports still add up.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from confhub.attendance.models import AttendanceEvent, CheckinRecord, PointAttendance
-from confhub.core.people import Findings, Person, PersonalData
+from confhub.core.people import Findings, Matcher, Person, PersonalData
 from confhub.db import DbSession
 from confhub.meetings.personal_data import MeetingsData
 
@@ -52,13 +54,24 @@ class AttendanceData(PersonalData[AttendancePart]):
             or (r.source == "link" and (r.meeting_id, r.point_id) in chaired)
             or matcher.mentions(r.reason)
             or matcher.mentions(r.note)
+            or matcher.mentions(r.presiding_name)
         ]
         states = await session.scalars(
             select(PointAttendance).where(
-                or_(PointAttendance.reason.is_not(None), PointAttendance.note.is_not(None))
+                or_(
+                    PointAttendance.reason.is_not(None),
+                    PointAttendance.note.is_not(None),
+                    PointAttendance.presiding_name.is_not(None),
+                )
             )
         )
-        part.notes = [s for s in states if matcher.mentions(s.reason) or matcher.mentions(s.note)]
+        part.notes = [
+            s
+            for s in states
+            if matcher.mentions(s.reason)
+            or matcher.mentions(s.note)
+            or matcher.mentions(s.presiding_name)
+        ]
         events = await session.scalars(select(AttendanceEvent).order_by(AttendanceEvent.id))
         part.events = [
             e for e in events if matcher.mentions(json.dumps(e.payload, ensure_ascii=False))
@@ -77,6 +90,8 @@ class AttendanceData(PersonalData[AttendancePart]):
                     "delegates_present": r.delegates_present,
                     "reason": r.reason,
                     "note": r.note,
+                    "presiding_name": r.presiding_name,
+                    "presiding_position": r.presiding_position,
                     "source": r.source,
                     "actor_label": r.actor_label,
                     "at": _when(r.created_at),
@@ -89,6 +104,7 @@ class AttendanceData(PersonalData[AttendancePart]):
                     "point_id": n.point_id,
                     "reason": n.reason,
                     "note": n.note,
+                    "presiding_name": n.presiding_name,
                 }
                 for n in part.notes
             ]
@@ -115,9 +131,11 @@ class AttendanceData(PersonalData[AttendancePart]):
             record.actor_label = person.pseudonym(record.actor_label, matcher)
             record.reason = matcher.scrub_optional(record.reason)
             record.note = matcher.scrub_optional(record.note)
+            _unname_presiding(record, matcher)
         for state in part.notes:
             state.reason = matcher.scrub_optional(state.reason)
             state.note = matcher.scrub_optional(state.note)
+            _unname_presiding(state, matcher)
         for event in part.events:
             event.payload = matcher.scrub_json(event.payload)
         if person.account_ids:
@@ -127,3 +145,10 @@ class AttendanceData(PersonalData[AttendancePart]):
                 .where(CheckinRecord.actor_id.in_(sorted(person.account_ids)))
                 .values(actor_id=None)
             )
+
+
+def _unname_presiding(row: CheckinRecord | PointAttendance, matcher: Matcher) -> None:
+    """The person who presided, when it is them: name replaced, position removed."""
+    if matcher.mentions(row.presiding_name):
+        row.presiding_name = matcher.scrub(row.presiding_name or "")
+        row.presiding_position = None

@@ -240,3 +240,28 @@ def test_the_directory_of_contacts_is_exported_and_erased(
     log = secretariat.get(f"/points/{chaired.point_id}/contacts", headers={"Accept": "text/html"})
     assert NAME not in log.text and "0987000111" not in log.text
     assert "đã xoá theo yêu cầu" in log.text
+
+
+def test_the_person_who_presided_at_check_in_is_found_and_erased(
+    chaired: Chaired, demo_db: str
+) -> None:
+    presiding = "Đỗ Thị Quyên"
+    answered = chaired.secretariat.post(
+        f"/api/v1/meetings/{chaired.meeting_id}/checkins",
+        json={
+            "point_id": chaired.point_id,
+            "status": "present",
+            "delegates_present": 14,
+            "presiding_name": presiding,
+            "presiding_position": "Phó Chủ tịch UBND xã",
+            "idempotency_key": "people-cli-presiding",
+        },
+    )
+    assert answered.status_code == 201, answered.text
+    found = exported(demo_db, "--name", presiding)
+    assert [c["presiding_name"] for c in found["check_ins"]] == [presiding]
+    result = people(demo_db, "erase", "--name", presiding, "--yes")
+    assert result.exit_code == 0, result.output
+    after = exported(demo_db, "--name", presiding)
+    assert after["check_ins"] == [] and after["roll_call_notes"] == []
+    assert chaired.attendance()["totals"]["delegates"] >= 14  # the numbers stay
