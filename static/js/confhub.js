@@ -5,6 +5,7 @@ import { enhanceAgenda } from "./agenda.js";
 import { enhanceCopyButtons } from "./clipboard.js";
 import { enhanceConfirmations } from "./confirm.js";
 import { enhancePrintButtons } from "./print.js";
+import { enhanceMenu } from "./menu.js";
 import { enhanceUploads } from "./uploads.js";
 
 // Module scripts run after the document is parsed.
@@ -13,3 +14,4 @@ enhanceCopyButtons(document);
 enhanceConfirmations(document);
 enhancePrintButtons(document);
 enhanceUploads(document);
+enhanceMenu(document);

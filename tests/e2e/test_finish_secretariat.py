@@ -227,3 +227,35 @@ def test_an_ended_meetings_board_shows_its_final_result(
     expect(page.locator(".tile .tile-signal").first).to_be_hidden()
     page.screenshot(path=str(screenshot_dir / "ended-board.png"))
     assert not page.errors, page.errors
+
+
+def test_secretariat_pages_on_a_phone_show_cards_and_a_folded_menu(
+    browser: Any, live_server: LiveServer, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="vi-VN", is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    _sign_in(page, live_server, demo_seed)
+    page.goto(f"{live_server.url}/meetings/{demo_seed.upcoming_meeting_id}/points")
+    page.screenshot(path=str(screenshot_dir / "0-points.png"))
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 392"
+        " && ![...(function*(n){while((n=n.parentElement))yield n})(e)].some("
+        "a => getComputedStyle(a).overflowX !== 'visible'))"
+        ".slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id)"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    first = page.locator("table.points-table tbody tr").first
+    assert first.evaluate("row => getComputedStyle(row).display") == "block"
+    box = first.bounding_box()
+    assert box is not None and box["width"] <= 390
+    expect(first.locator("td[data-label='Điểm cầu']")).to_be_visible()
+    new_meeting = page.get_by_role("link", name="Tạo hội nghị")
+    expect(new_meeting).to_be_hidden()
+    first.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "1-points-cards.png"))
+    page.get_by_role("button", name="Danh mục").click()
+    expect(new_meeting).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "2-menu-open.png"))
+    context.close()
