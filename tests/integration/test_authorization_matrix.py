@@ -128,6 +128,10 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     (API + "/checkins", "POST"): MANAGERS,
     (API + "/signals", "POST"): MANAGERS,
     (API + "/rehearsal", "POST"): MANAGERS,
+    # the answer to the invitation: the point's own link (Hạc Thành's is revoked), its province's
+    # secretariat; the resend of notices: the secretariat
+    (API + "/acknowledgements", "POST"): MANAGERS,
+    (API + "/notices", "POST"): MANAGERS,
     # the directory of contacts (here Hạc Thành's point, whose unit none of these roles is):
     # its province's secretariat reads and writes; a secretariat's /points is its own province
     ("/api/v1/points/{point_id:int}/contacts", "GET"): MANAGERS,
@@ -225,6 +229,7 @@ LINK_ROUTES = {
     ("/checkin/{token:str}/signal", "POST"),
     (API + "/checkins", "POST"),
     (API + "/signals", "POST"),
+    (API + "/acknowledgements", "POST"),
     ("/ws/meetings/{meeting_id:int}", "WS"),
 }
 TOKEN_HEADER = "X-Checkin-Token"
@@ -284,6 +289,10 @@ def body_for(key: tuple[str, str], ids: Ids) -> dict[str, Any]:
         },
         (API + "/signals", "POST"): {"json": {"point_id": ids.point_id, "signal": "test_ok"}},
         (API + "/rehearsal", "POST"): {"json": {"action": "stop"}},
+        (API + "/acknowledgements", "POST"): {
+            "json": {"point_id": ids.point_id, "status": "received", "delegates_expected": 5}
+        },
+        (API + "/notices", "POST"): {"json": {"kind": "reminder", "point_ids": [ids.point_id]}},
         (M + "/chairs/preview", "POST"): {"files": {"file": CSV}},
         (API + "/minutes", "PUT"): {"json": {"markdown": "Kiểm tra quyền"}},
         (API + "/minutes/photos", "POST"): {"files": {"data": JPEG}},
