@@ -3,6 +3,7 @@ the webhook's posts, each in a thread of its own, keeping what they received."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import hashlib
@@ -29,6 +30,8 @@ class SmtpInbox:
     messages: list[tuple[list[str], Message]] = field(default_factory=list)
     # Recipients to refuse with 550, as a mail server refuses an unknown mailbox.
     refused: set[str] = field(default_factory=set)
+    # Seconds each message takes to be taken (a slow server, so a sender can be killed mid-send).
+    delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
@@ -43,10 +46,17 @@ class SmtpInbox:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         assert isinstance(envelope.content, bytes)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append((list(envelope.rcpt_tos), message))
         return "250 Message accepted"
+
+    def count(self) -> int:
+        """How many messages arrived (copies included)."""
+        with self.lock:
+            return len(self.messages)
 
     def by_message_id(self) -> dict[str, list[Message]]:
         """Every message by its Message-ID (a copy would make a list of two)."""

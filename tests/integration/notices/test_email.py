@@ -50,7 +50,12 @@ def fill_directory(
                     if unit_code == without:
                         continue
                     addresses[point_id] = address(unit_code)
-                    contacts = Contacts(point_id, chair_name="Chủ tịch", email=addresses[point_id])
+                    contacts = Contacts(
+                        point_id,
+                        chair_name="Chủ tịch",
+                        phones=(f"09{unit_code or 0:08d}",),
+                        email=addresses[point_id],
+                    )
                     await save_contacts(session, contacts, None)
                 return addresses
         finally:
