@@ -10,10 +10,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from icalendar import vCalAddress
+from icalendar import Event, vCalAddress
 from sqlalchemy import select
 
-from confhub.calendar.builder import REMINDER, FeedEvent, FeedInfo, IcsExporter, OwnPoint, serialize
+from confhub.calendar.builder import (
+    REMINDER,
+    FeedEvent,
+    FeedInfo,
+    IcsExporter,
+    OwnPoint,
+    one_line,
+    plain_text,
+    serialize,
+)
 from confhub.calendar.services import CalendarService, Feed, FeedKind, FeedPolicy
 from confhub.core.i18n import DEFAULT_LANGUAGE, N_, gettext
 from confhub.core.timefmt import format_clock, format_meeting_time, local_time
@@ -85,6 +94,7 @@ class Composer:
         self.session = session
         self.policy = policy
         self._events: dict[int, FeedEvent | None] = {}
+        self._calendars: dict[tuple[int, str], tuple[bytes, bytes, IcsExporter]] = {}
 
     async def contexts(self, deliveries: Sequence[NoticeDelivery]) -> dict[int, NoticeContext]:
         """Each delivery's context, by delivery id."""
@@ -201,13 +211,39 @@ class Composer:
 
     def ics(self, context: NoticeContext) -> bytes:
         """The invitation as iTIP: the feeds' event (UID, SEQUENCE), the point as its location,
-        the recipient as ATTENDEE, the sender as ORGANIZER."""
+        the recipient as ATTENDEE, the sender as ORGANIZER.
+
+        The meeting's calendar (its zone, times, agenda) is built and written once per meeting
+        and method; each message writes only its own LOCATION, DESCRIPTION and ATTENDEE lines
+        into it, a fraction of writing the whole calendar again (bench/notices.py)."""
         event = context.event
         meeting = context.meeting
         if event is None:  # a meeting no feed shows (a draft): nothing was sent for it
             raise LookupError(f"meeting {meeting.id} has no calendar event")
+        method = self.method(context)
+        key = (meeting.id, method)
+        if key not in self._calendars:
+            self._calendars[key] = self._calendar(event, meeting, method)
+        head, tail, exporter = self._calendars[key]
         own = OwnPoint(context.point.name, context.recipient.name or None)
-        event = replace(event, own_points=(own,), location=context.point.name)
+        lines = Event()
+        lines.add("location", one_line(context.point.name))
+        mine = replace(event, own_points=(own,), location=context.point.name)
+        lines.add("description", plain_text(exporter.description(mine)))
+        if context.recipient.email:
+            attendee = vCalAddress(f"mailto:{context.recipient.email}")
+            attendee.params["CN"] = one_line(context.recipient.name or context.point.name)
+            attendee.params["ROLE"] = "REQ-PARTICIPANT"
+            attendee.params["RSVP"] = "FALSE"
+            lines.add("attendee", attendee)
+        own_lines = bytes(lines.to_ical()).split(b"\r\n", 1)[1].rsplit(b"END:VEVENT", 1)[0]
+        return head + own_lines + tail
+
+    def _calendar(
+        self, event: FeedEvent, meeting: Meeting, method: str
+    ) -> tuple[bytes, bytes, IcsExporter]:
+        """The meeting's iTIP calendar without a point's own lines, written and cut where they
+        go (before its END:VEVENT), and its exporter."""
         info = FeedInfo(
             uid=f"calendar-meeting-{meeting.id}@{self.policy.host}",
             name=meeting.title,
@@ -216,18 +252,17 @@ class Composer:
             language=DEFAULT_LANGUAGE,
             reminders=(REMINDER,),
         )
-        calendar = IcsExporter(info).build([event], method=self.method(context))
+        exporter = IcsExporter(info)
+        calendar = exporter.build([event], method=method)
         vevent = calendar.walk("VEVENT")[0]
         organizer = vCalAddress(f"mailto:{self.policy.mail_from}")
-        organizer.params["CN"] = event.organizer_name
+        organizer.params["CN"] = one_line(event.organizer_name)
         vevent["ORGANIZER"] = organizer
-        if context.recipient.email:
-            attendee = vCalAddress(f"mailto:{context.recipient.email}")
-            attendee.params["CN"] = context.recipient.name or context.point.name
-            attendee.params["ROLE"] = "REQ-PARTICIPANT"
-            attendee.params["RSVP"] = "FALSE"
-            vevent.add("attendee", attendee)
-        return serialize(calendar)
+        vevent.pop("LOCATION", None)
+        vevent.pop("DESCRIPTION", None)
+        written = serialize(calendar)
+        cut = written.rindex(b"END:VEVENT\r\n")
+        return written[:cut], written[cut:], exporter
 
     def sms(self, context: NoticeContext) -> str:
         """The webhook's short text: what, which meeting, when, and the point's link."""
