@@ -30,6 +30,17 @@ FONT = "Times New Roman"
 TEXT_WIDTH_MM = 165  # A4's 210 mm less the margins, 30 mm left and 15 mm right
 _BLOCKS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "th"})
 _VOID = frozenset({"br", "hr"})
+# The order of a paragraph's properties in <w:pPr> (ECMA-376, CT_PPrBase): Word refuses a file
+# that breaks it.
+PARAGRAPH_PROPERTIES = (
+    *("w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr"),
+    *("w:widowControl", "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs"),
+    *("w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct"),
+    *("w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid"),
+    *("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap"),
+    *("w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl"),
+    *("w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange"),
+)
 
 
 @dataclass
@@ -247,7 +258,10 @@ def _rule_below(paragraph: Paragraph, width_mm: float, cell_mm: float) -> None:
     ):
         bottom.set(qn(name), value)
     borders.append(bottom)
-    paragraph._p.get_or_add_pPr().append(borders)
+    # In the schema's place (after numPr, before shd, spacing, ind, jc…): Word refuses a file
+    # whose paragraph properties are out of order.
+    successors = PARAGRAPH_PROPERTIES[PARAGRAPH_PROPERTIES.index("w:pBdr") + 1 :]
+    paragraph._p.get_or_add_pPr().insert_element_before(borders, *successors)
 
 
 def _frame_table(document: DocxDocument, rows: int, widths_mm: tuple[float, ...]) -> Table:

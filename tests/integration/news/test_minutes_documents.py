@@ -17,12 +17,14 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.oxml.ns import nsmap, qn
 from litestar import Litestar
 from litestar.testing import TestClient
 from PIL import Image
 
 from confhub.demo import DemoSeed
 from confhub.news import documents
+from confhub.news.document_docx import PARAGRAPH_PROPERTIES
 from tests.conftest import skip_or_fail
 from tests.e2e.conftest import ARTIFACTS
 from tests.integration.news.conftest import HTML, MINUTES
@@ -33,6 +35,7 @@ TITLE = (
     "Hội nghị trực tuyến đánh giá hoạt động chính quyền địa phương 2 cấp và công tác khắc phục "
     "hậu quả do bão số 5 gây ra"
 )
+NS_W = nsmap["w"]
 TEXT = MINUTES + "\n| Nội dung | Phụ trách |\n| --- | --- |\n| Khắc phục bão số 5 | UBND xã |\n"
 
 
@@ -127,6 +130,12 @@ def test_the_docx_holds_the_header_and_the_roll_call(
     assert sorted(r[1] for r in [[c.text for c in row.cells] for row in pending.rows[1:]]) == (
         sorted(p["shown"] for p in expected["pending"])
     )
+    # Word refuses a paragraph whose properties are out of the schema's order (LibreOffice and
+    # python-docx would not mind): every <w:pPr> keeps it.
+    order = PARAGRAPH_PROPERTIES
+    for properties in document.element.body.iter(qn("w:pPr")):
+        tags = [order.index(child.tag.replace(f"{{{NS_W}}}", "w:")) for child in properties]
+        assert tags == sorted(tags), [child.tag for child in properties]
     signatures = document.tables[-1]
     assert signatures.cell(0, 0).text.startswith("THƯ KÝ")
     assert signatures.cell(0, 1).text.startswith("CHỦ TỌA")
