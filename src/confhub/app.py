@@ -28,6 +28,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from confhub import __version__
+from confhub.accounts import passwords
 from confhub.accounts.controllers import AuthApiController, LoginPageController
 from confhub.accounts.guards import needs_sign_in
 from confhub.accounts.middleware import PrincipalMiddleware
@@ -123,6 +124,7 @@ class ConfhubPlugin(InitPluginProtocol):
         # process's memory of which link opens what (confhub.meetings.link_cache).
         fanout.install()
         link_cache.install()
+        passwords.use_hash_cost(settings)
         checkin_links = link_cache.LinkCache()
         db_config = sqlalchemy_config(
             settings,

@@ -45,6 +45,12 @@ DEFAULT_WS_HANDSHAKES_PER_MINUTE = 300
 # previous response on a kept-alive connection) before it is closed.
 DEFAULT_HEADER_TIMEOUT = 10
 DEFAULT_PAGE_MAX_LIMIT = 500
+# argon2id's cost, RFC 9106's second recommended (low-memory) profile: 3 passes over 64 MiB with
+# 4 lanes, about 130 ms of CPU a hash here. Hashes carry their own parameters, so changing these
+# only affects passwords set afterwards; a lower cost is for tests, never for production.
+DEFAULT_PASSWORD_HASH_TIME_COST = 3
+DEFAULT_PASSWORD_HASH_MEMORY_KIB = 64 * 1024
+DEFAULT_PASSWORD_HASH_PARALLELISM = 4
 # Past this a page is an export, not a page: the setting may not go higher.
 PAGE_MAX_LIMIT_CEILING = 10_000
 DEFAULT_MAIL_FROM = "confhub@localhost"
@@ -103,6 +109,10 @@ class Settings:
     notify_webhook_secret: str | None = None
     # Who a chair asks for a new check-in link (office, phone), shown where a link no longer works.
     secretariat_contact: str = ""
+    # argon2id's cost for new password hashes: passes, memory (KiB) and lanes.
+    password_hash_time_cost: int = DEFAULT_PASSWORD_HASH_TIME_COST
+    password_hash_memory_kib: int = DEFAULT_PASSWORD_HASH_MEMORY_KIB
+    password_hash_parallelism: int = DEFAULT_PASSWORD_HASH_PARALLELISM
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -157,6 +167,7 @@ class Settings:
             notify_webhook_url=_webhook_url(env.get("CONFHUB_NOTIFY_WEBHOOK_URL") or None),
             notify_webhook_secret=_webhook_secret(env),
             secretariat_contact=_one_line("CONFHUB_SECRETARIAT_CONTACT", env, 300),
+            **_password_hash_cost(env),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -331,6 +342,27 @@ def _page_max_limit(env: Mapping[str, str]) -> int:
     if value > PAGE_MAX_LIMIT_CEILING:
         raise SettingsError(f"{name}: must be at most {PAGE_MAX_LIMIT_CEILING}, got {value}")
     return value
+
+
+def _password_hash_cost(env: Mapping[str, str]) -> dict[str, int]:
+    time_cost = _positive_int(
+        "CONFHUB_PASSWORD_HASH_TIME_COST", env, DEFAULT_PASSWORD_HASH_TIME_COST
+    )
+    parallelism = _positive_int(
+        "CONFHUB_PASSWORD_HASH_PARALLELISM", env, DEFAULT_PASSWORD_HASH_PARALLELISM
+    )
+    name = "CONFHUB_PASSWORD_HASH_MEMORY_KIB"
+    memory_kib = _positive_int(name, env, DEFAULT_PASSWORD_HASH_MEMORY_KIB)
+    if memory_kib < 8 * parallelism:  # argon2's own rule: 8 KiB per lane at least
+        raise SettingsError(
+            f"{name}: must be at least 8 per lane (CONFHUB_PASSWORD_HASH_PARALLELISM="
+            f"{parallelism}), got {memory_kib}"
+        )
+    return {
+        "password_hash_time_cost": time_cost,
+        "password_hash_memory_kib": memory_kib,
+        "password_hash_parallelism": parallelism,
+    }
 
 
 def _positive_number(name: str, env: Mapping[str, str], default: float) -> float:
