@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.confhub-installed
 
-.PHONY: demo test lint typecheck lock clean help messages audit
+.PHONY: demo test check lint typecheck imports pytest lock clean help messages audit
 
 help:
 	@echo "make demo   - run the demo (fresh SQLite database, Thanh Hóa seeded) on http://127.0.0.1:8000"
-	@echo "make test   - run the whole suite: pytest, ruff, mypy, the import layers (lint-imports)"
+	@echo "make test   - run the whole suite: pytest (on every core), ruff, mypy, the import layers"
+	@echo "make check  - the fast subset while working: unit and integration tests without services, servers or browsers"
 	@echo "make lock   - recompile requirements/*.txt from pyproject.toml (needs uv)"
 	@echo "make audit  - check both locks (prod.txt, dev.txt) for known vulnerabilities with pip-audit"
 
@@ -23,12 +24,32 @@ $(STAMP): requirements/dev.txt pyproject.toml
 demo: $(STAMP)
 	$(BIN)/confhub demo
 
+# The whole suite. pytest runs on every core (pytest-xdist: PYTEST_WORKERS=auto is one worker a
+# core; every fixture is safe across workers, tests/README.md) while ruff, mypy and the layers
+# contract run beside it, using the moments the tests wait for a server, a browser or a socket.
+# Output is kept whole per line; the first failure of any part fails the target.
+PYTEST_WORKERS ?= auto
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory -j 4 --output-sync=line pytest lint typecheck imports
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
 	$(BIN)/mypy
+
+imports: $(STAMP)
 	$(BIN)/lint-imports
+
+# While working on the code: unit tests and the in-process integration tests, without PostgreSQL,
+# Redis, browsers, served processes or the slow ones (well under a minute on two cores).
+check: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -m "not services and not e2e and not slow" tests/unit tests/integration $(PYTEST_ARGS)
 
 lock:
 	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q --custom-compile-command "make lock" -o requirements/prod.txt

@@ -1,5 +1,14 @@
-"""Shared fixtures: a migrated SQLite database with every unit (built once, copied per test),
-the app on top of it, and real PostgreSQL/Redis where the machine has them.
+"""Shared fixtures: migrated databases built once per run and copied per test (SQLite files,
+PostgreSQL template clones), the app on top of them, and real PostgreSQL/Redis where the
+machine has them. tests/README.md says which fixture to use for what.
+
+The suite runs on every core (`make test`: pytest-xdist); each fixture here is safe across
+workers: databases are private copies, ports are the kernel's picks, Redis databases are locked
+per test (tests.helpers.services), files live under `tmp_path`.
+
+Markers come from the folder (tests/unit → unit, tests/integration → integration, tests/e2e →
+e2e) and from the fixtures a test uses (PostgreSQL or Redis → services; a browser or a served
+process → e2e): see `pytest_collection_modifyitems`.
 
 Tests of the production path skip with a reason when PostgreSQL or Redis is not reachable;
 `CONFHUB_REQUIRE_SERVICES=1` (set by `.ci/run`) turns every such skip into a failure.
@@ -8,10 +17,8 @@ Tests of the production path skip with a reason when PostgreSQL or Redis is not 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import shutil
-import socket
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -26,118 +33,172 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from confhub.app import create_app
 from confhub.db import migrate
 from confhub.db.engine import create_engine, session_maker
-from confhub.demo import DemoSeed, seed_thanh_hoa
-from confhub.settings import Settings
-from confhub.units.loader import load_units
-
-TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "CONFHUB_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+from confhub.demo import DemoSeed
+from tests.helpers.apps import (
+    TEST_PASSWORD_HASH_COST,
+    TEST_PASSWORD_HASH_ENV,
+    TEST_SECRET,
+    login,
+    make_settings,
+    use_test_hash_cost,
 )
-REDIS_URL = os.environ.get("CONFHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+from tests.helpers.databases import (
+    PostgresTemplate,
+    TemplateDb,
+    drop_run_templates,
+    postgres_database,
+    postgres_template,
+    seed_database,
+    sqlite_template,
+    sqlite_url,
+)
+from tests.helpers.services import (
+    POSTGRES_ADMIN_URL,
+    REDIS_URL,
+    exclusive_redis_db,
+    free_port,
+    port_open,
+    require_redis,
+    services_required,
+    skip_or_fail,
+)
+
+# Older test modules import these from here; new ones import from tests.helpers.
+__all__ = [
+    "POSTGRES_ADMIN_URL",
+    "REDIS_URL",
+    "TEST_PASSWORD_HASH_COST",
+    "TEST_PASSWORD_HASH_ENV",
+    "TEST_SECRET",
+    "PostgresDemo",
+    "TemplateDb",
+    "free_port",
+    "login",
+    "make_settings",
+    "port_open",
+    "postgres_database",
+    "seed_postgres_demo",
+    "services_required",
+    "skip_or_fail",
+    "sqlite_url",
+]
+
+# Before any fixture seeds an account: the template databases' hashes are checked at each
+# sign-in, at the cost they were made with.
+use_test_hash_cost()
 
 
-def services_required() -> bool:
-    """Whether a missing PostgreSQL/Redis must fail the run instead of skipping."""
-    return os.environ.get("CONFHUB_REQUIRE_SERVICES") == "1"
+# --- The run: one id and one shared folder for every worker --------------------------------------
 
 
-def skip_or_fail(reason: str) -> None:
-    """Skip (on a laptop without the service) or fail (on CI, where it must be there)."""
-    if services_required():
-        pytest.fail(f"{reason} (CONFHUB_REQUIRE_SERVICES=1 forbids skipping)")
-    pytest.skip(reason)
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's id and shared folder: made by the controller (or the only process), handed to
+    pytest-xdist's workers through `workerinput`."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        config.confhub_run_id = workerinput["confhub_run_id"]  # type: ignore[attr-defined]
+        config.confhub_run_dir = Path(workerinput["confhub_run_dir"])  # type: ignore[attr-defined]
+        return
+    config.confhub_run_id = uuid.uuid4().hex[:10]  # type: ignore[attr-defined]
+    config.confhub_run_dir = Path(tempfile.mkdtemp(prefix="confhub-run-"))  # type: ignore[attr-defined]
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_HandRunToWorkers(), "confhub-run")
 
 
-def port_open(host: str, port: int) -> bool:
-    """Whether something listens on host:port."""
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
+class _HandRunToWorkers:
+    """pytest-xdist's hook, registered only where xdist is installed."""
+
+    @pytest.hookimpl
+    def pytest_configure_node(self, node: Any) -> None:
+        config = node.config
+        node.workerinput["confhub_run_id"] = config.confhub_run_id
+        node.workerinput["confhub_run_dir"] = str(config.confhub_run_dir)
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def sqlite_url(path: Path) -> str:
-    """The async SQLite URL of a file."""
-    return f"sqlite+aiosqlite:///{path}"
-
-
-def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
-    """Settings for an app under test."""
-    settings = Settings(
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        media_dir=tmp_path / "media",
-        default_province=38,
-    )
-    return settings.with_overrides(**overrides) if overrides else settings
-
-
-async def _build_template(url: str, seed: bool) -> DemoSeed | None:
-    engine = create_engine(url)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The controller (or the only process) drops the run's template databases and folder."""
+    if hasattr(config, "workerinput") or not hasattr(config, "confhub_run_dir"):
+        return
     try:
-        async with session_maker(engine)() as session, session.begin():
-            await load_units(session)
-            return await seed_thanh_hoa(session) if seed else None
+        drop_run_templates(config.confhub_run_dir, config.confhub_run_id)
     finally:
-        await engine.dispose()
-
-
-@dataclass(frozen=True)
-class TemplateDb:
-    """A migrated database file to copy for each test."""
-
-    path: Path
-    seed: DemoSeed | None
-
-
-def _make_template(directory: Path, seed: bool) -> TemplateDb:
-    path = directory / "template.sqlite3"
-    url = sqlite_url(path)
-    migrate.upgrade(url)
-    result = asyncio.run(_build_template(url, seed))
-    # Fold the WAL into the main file so a plain copy carries everything.
-    import sqlite3
-
-    with sqlite3.connect(path) as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return TemplateDb(path=path, seed=result)
+        shutil.rmtree(config.confhub_run_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def units_template(tmp_path_factory: pytest.TempPathFactory) -> TemplateDb:
+def run_dir(pytestconfig: pytest.Config) -> Path:
+    """A folder shared by every worker of this run (templates and their locks)."""
+    folder: Path = pytestconfig.confhub_run_dir  # type: ignore[attr-defined]
+    return folder
+
+
+# --- Markers from folders and fixtures ----------------------------------------------------------
+
+FOLDER_MARKERS = {"unit": "unit", "integration": "integration", "e2e": "e2e"}
+# A test using one of these needs PostgreSQL or Redis on 127.0.0.1.
+SERVICE_FIXTURES = {
+    "postgres_url",
+    "postgres_demo",
+    "postgres_demo_template",
+    "redis_url",
+    "own_redis_url",
+}
+# A test using one of these drives a browser or starts a server process.
+E2E_FIXTURES = {"browser", "served_process"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test by its folder and by the services its fixtures need, so `-m` selects
+    (`make check` runs `not services and not e2e and not slow`)."""
+    tests_dir = Path(__file__).parent
+    for item in items:
+        try:
+            folder = item.path.relative_to(tests_dir).parts[0]
+        except ValueError:
+            continue
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SERVICE_FIXTURES:
+            item.add_marker("services")
+        if fixtures & E2E_FIXTURES:
+            item.add_marker("e2e")
+
+
+# --- Password hashing ---------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes() -> None:
+    """Tests hash at the lowest cost, even after one built an app with production's."""
+    use_test_hash_cost()
+
+
+# --- SQLite: templates built once per run, a copy per test --------------------------------------
+
+
+@pytest.fixture(scope="session")
+def units_template(run_dir: Path) -> TemplateDb:
     """Migrated, with all 34 provinces and 3,321 units, no meetings."""
-    return _make_template(tmp_path_factory.mktemp("units-db"), seed=False)
+    return sqlite_template(run_dir, "units", seed=False)
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> TemplateDb:
+def demo_template(run_dir: Path) -> TemplateDb:
     """Migrated, all units, and the demo's Thanh Hóa seed (accounts and both meetings)."""
-    return _make_template(tmp_path_factory.mktemp("demo-db"), seed=True)
-
-
-def _copy(template: TemplateDb, tmp_path: Path) -> Path:
-    target = tmp_path / "confhub.sqlite3"
-    shutil.copyfile(template.path, target)
-    return target
+    return sqlite_template(run_dir, "demo", seed=True)
 
 
 @pytest.fixture
 def units_db(units_template: TemplateDb, tmp_path: Path) -> str:
     """A private copy of the units-only database; returns its URL."""
-    return sqlite_url(_copy(units_template, tmp_path))
+    return units_template.copy_to(tmp_path)
 
 
 @pytest.fixture
 def demo_db(demo_template: TemplateDb, tmp_path: Path) -> str:
     """A private copy of the seeded demo database; returns its URL."""
-    return sqlite_url(_copy(demo_template, tmp_path))
+    return demo_template.copy_to(tmp_path)
 
 
 @pytest.fixture
@@ -192,55 +253,28 @@ async def db_session(units_db: str) -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
-@contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database on 127.0.0.1:5432 for as long as the block runs, then dropped."""
-    if not port_open("127.0.0.1", 5432):
-        skip_or_fail("PostgreSQL is not reachable on 127.0.0.1:5432")
-    name = f"confhub_test_{uuid.uuid4().hex[:12]}"
+@pytest.fixture
+def secretariat(client: TestClient[Litestar], demo_seed: DemoSeed) -> TestClient[Litestar]:
+    """The demo's organizer (Thanh Hóa's secretariat), signed in on `client`."""
+    login(client, demo_seed.organizer_email, demo_seed.organizer_password)
+    return client
 
-    async def admin(statement: str) -> None:
-        import asyncpg
 
-        dsn = POSTGRES_ADMIN_URL.replace("postgresql+asyncpg", "postgresql")
-        connection = await asyncpg.connect(dsn)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        skip_or_fail(f"PostgreSQL on 127.0.0.1:5432 refused a test database: {exc}")
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+# --- PostgreSQL: template databases built once per run, a clone per test ------------------------
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database on 127.0.0.1:5432, dropped afterwards."""
+    """A fresh, empty PostgreSQL database on 127.0.0.1:5432, dropped afterwards."""
     with postgres_database() as url:
         yield url
 
 
-def seed_postgres_demo(url: str) -> DemoSeed:
-    """Migrate a PostgreSQL database and fill it as the demo does: every unit, Thanh Hóa's seed."""
-
-    async def run() -> DemoSeed:
-        engine = create_engine(url)
-        try:
-            async with session_maker(engine)() as session, session.begin():
-                await load_units(session)
-                return await seed_thanh_hoa(session)
-        finally:
-            await engine.dispose()
-
-    migrate.upgrade(url)
-    return asyncio.run(run())
+@pytest.fixture(scope="session")
+def postgres_demo_template(run_dir: Path, pytestconfig: pytest.Config) -> PostgresTemplate:
+    """The run's PostgreSQL template: migrated, every unit, Thanh Hóa's demo seed."""
+    run_id: str = pytestconfig.confhub_run_id  # type: ignore[attr-defined]
+    return postgres_template(run_dir, run_id, "demo")
 
 
 @dataclass(frozen=True)
@@ -252,28 +286,57 @@ class PostgresDemo:
 
 
 @pytest.fixture(scope="module")
-def postgres_demo() -> Iterator[PostgresDemo]:
-    """The demo's data on PostgreSQL, one database per test module (its tests share it)."""
-    with postgres_database() as url:
-        yield PostgresDemo(url, seed_postgres_demo(url))
+def postgres_demo(postgres_demo_template: PostgresTemplate) -> Iterator[PostgresDemo]:
+    """The demo's data on PostgreSQL, one clone of the run's template per test module (its
+    tests share it)."""
+    assert postgres_demo_template.seed is not None
+    with postgres_demo_template.clone() as url:
+        yield PostgresDemo(url, postgres_demo_template.seed)
+
+
+@pytest.fixture
+def postgres_demo_db(postgres_demo_template: PostgresTemplate) -> Iterator[PostgresDemo]:
+    """The demo's data on PostgreSQL, a clone of its own for one test."""
+    assert postgres_demo_template.seed is not None
+    with postgres_demo_template.clone() as url:
+        yield PostgresDemo(url, postgres_demo_template.seed)
+
+
+def seed_postgres_demo(url: str) -> DemoSeed:
+    """Migrate a PostgreSQL database and fill it as the demo does: every unit, Thanh Hóa's seed.
+    (Prefer `postgres_demo`/`postgres_demo_db`, which clone a template built once.)"""
+    migrate.upgrade(url)
+    seed = asyncio.run(seed_database(url))
+    assert seed is not None
+    return seed
+
+
+# --- Redis --------------------------------------------------------------------------------------
 
 
 @pytest.fixture
 def redis_url() -> str:
-    """Redis on 127.0.0.1:6379 (database 15, flushed by the tests that use it)."""
-    if not port_open("127.0.0.1", 6379):
-        skip_or_fail("Redis is not reachable on 127.0.0.1:6379")
-    return REDIS_URL
+    """Redis on 127.0.0.1:6379 (database 15: take `own_redis_url` to flush one of your own)."""
+    return require_redis(REDIS_URL)
 
 
-def login(client: TestClient[Litestar], email: str, password: str) -> None:
-    """Sign a test client in through the API; fails the test when it does not work."""
-    response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
+def _flush_redis(url: str) -> None:
+    from redis import Redis
+
+    client = Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
 
 
 @pytest.fixture
-def secretariat(client: TestClient[Litestar], demo_seed: DemoSeed) -> TestClient[Litestar]:
-    """The demo's organizer (Thanh Hóa's secretariat), signed in on `client`."""
-    login(client, demo_seed.organizer_email, demo_seed.organizer_password)
-    return client
+def own_redis_url(redis_url: str) -> Iterator[str]:
+    """A Redis database of this test's own (no other worker or run uses it meanwhile), flushed
+    before and after: for sessions and live channels that must not meet another test's."""
+    with exclusive_redis_db(redis_url) as url:
+        _flush_redis(url)
+        try:
+            yield url
+        finally:
+            _flush_redis(url)

@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from tests.helpers.apps import TEST_PASSWORD_HASH_ENV
+
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 40.0
 
@@ -28,13 +30,15 @@ def confhub_script() -> Path:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The current environment without CONFHUB_* or PROMETHEUS_* variables, plus `extra`."""
+    """The current environment without CONFHUB_* or PROMETHEUS_* variables, plus `extra`; password
+    hashes at the suite's low cost (tests.helpers.apps) unless `extra` says."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("CONFHUB_", "PROMETHEUS_"))
     }
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(TEST_PASSWORD_HASH_ENV)
     env.update(extra)
     return env
 

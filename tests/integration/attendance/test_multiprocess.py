@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import json
 import os
 import signal
@@ -158,30 +157,6 @@ async def seed(database_url: str) -> DemoSeed:
             return await seed_thanh_hoa(session)
     finally:
         await engine.dispose()
-
-
-@pytest.fixture
-def own_redis_url(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`redis_url`, or another database of that server when a concurrent test run on this
-    machine holds it: the tests flush their database and their live channels are named after
-    it, so two runs on one database would wipe each other's sessions and share deltas."""
-    base, _, configured = redis_url.rpartition("/")
-    first = int(configured or 0)
-    locks = Path("/tmp") if Path("/tmp").is_dir() else tmp_path_factory.getbasetemp()
-    for db in [first, *(n for n in range(15, 7, -1) if n != first)]:
-        handle = (locks / f"confhub-test-redis-{Path(base).name}-{db}.lock").open("w")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            continue
-        try:
-            yield f"{base}/{db}"
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
-        return
-    pytest.fail("every Redis test database is held by another test run")
 
 
 async def admin(statement: str) -> None:

@@ -1,7 +1,7 @@
 """The production path, for real: `confhub serve` processes on PostgreSQL and Redis behind
 Debian's nginx running the project's own site template (deploy/nginx/), with TLS.
 
-`stack` builds a fresh PostgreSQL database with the demo's Thanh Hóa seed, flushes a Redis
+`stack` clones the run's PostgreSQL template with the demo's Thanh Hóa seed, flushes a Redis
 database no concurrent run uses (tests.helpers.services), starts two `confhub serve` processes
 on free ports (JSON logs, 127.0.0.1 trusted as the proxy, sign-ins limited per minute) and
 nginx on a free high port in front of them, with a self-signed certificate and per-address
@@ -12,7 +12,6 @@ scrapes them).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -29,13 +28,11 @@ import httpx
 import pytest
 
 from confhub.core.templating import resource_dir
-from confhub.db import migrate
-from confhub.db.engine import create_engine, session_maker
-from confhub.demo import DemoSeed, seed_thanh_hoa
-from confhub.units.loader import load_units
-from tests.conftest import TEST_SECRET, free_port, skip_or_fail
+from confhub.demo import DemoSeed
+from tests.helpers.apps import TEST_SECRET
+from tests.helpers.databases import PostgresTemplate, postgres_template, seed_database
 from tests.helpers.processes import ServedProcess, clean_env
-from tests.helpers.services import exclusive_redis_db
+from tests.helpers.services import free_port, skip_or_fail
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
@@ -231,45 +228,27 @@ class Stack:
         raise AssertionError(f"no process {pid} in the stack")
 
 
-async def _build_database(url: str) -> DemoSeed:
-    engine = create_engine(url)
-    try:
-        async with session_maker(engine)() as session, session.begin():
-            await load_units(session, 38)
-            return await seed_thanh_hoa(session)
-    finally:
-        await engine.dispose()
-
-
-def _flush_redis(url: str) -> None:
-    from redis import Redis
-
-    client = Redis.from_url(url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
+@pytest.fixture(scope="session")
+def thanh_hoa_template(run_dir: Path, pytestconfig: pytest.Config) -> PostgresTemplate:
+    """The run's PostgreSQL template for the stack: migrated, Thanh Hóa's units, the demo's seed."""
+    run_id: str = pytestconfig.confhub_run_id  # type: ignore[attr-defined]
+    return postgres_template(
+        run_dir, run_id, "thanh_hoa", lambda url: seed_database(url, province=38)
+    )
 
 
 @pytest.fixture
-def own_redis_url(redis_url: str) -> Iterator[str]:
-    """A Redis database no concurrent test run uses, flushed before and after."""
-    with exclusive_redis_db(redis_url) as url:
-        _flush_redis(url)
-        try:
-            yield url
-        finally:
-            _flush_redis(url)
-
-
-@pytest.fixture
-def stack(postgres_url: str, own_redis_url: str, tmp_path: Path) -> Iterator[Stack]:
-    """A fresh PostgreSQL database seeded like the demo, two processes and nginx."""
+def stack(
+    thanh_hoa_template: PostgresTemplate, own_redis_url: str, tmp_path: Path
+) -> Iterator[Stack]:
+    """A PostgreSQL database of its own seeded like the demo, two processes and nginx."""
     nginx_binary()  # skip or fail before building anything
-    redis_url = own_redis_url
-    migrate.upgrade(postgres_url)
-    seed = asyncio.run(_build_database(postgres_url))
+    with thanh_hoa_template.clone() as postgres_url:
+        assert thanh_hoa_template.seed is not None
+        yield from _stack(postgres_url, thanh_hoa_template.seed, own_redis_url, tmp_path)
 
+
+def _stack(postgres_url: str, seed: DemoSeed, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
     cert, key = self_signed_certificate(tmp_path)
     nginx_port = free_port()
     url = f"https://127.0.0.1:{nginx_port}"
