@@ -34,7 +34,7 @@ test: $(STAMP)
 	@$(MAKE) --no-print-directory -j 4 --output-sync=line pytest lint typecheck imports
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -49,7 +49,7 @@ imports: $(STAMP)
 # While working on the code: unit tests and the in-process integration tests, without PostgreSQL,
 # Redis, browsers, served processes or the slow ones (well under a minute on two cores).
 check: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -m "not services and not e2e and not slow" tests/unit tests/integration $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -q -m "not services and not e2e and not slow" tests/unit tests/integration $(PYTEST_ARGS)
 
 lock:
 	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q --custom-compile-command "make lock" -o requirements/prod.txt

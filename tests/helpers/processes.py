@@ -18,7 +18,8 @@ import httpx
 
 from tests.helpers.apps import TEST_PASSWORD_HASH_ENV
 
-STARTUP_TIMEOUT = 60.0
+# A bound, not a speed check: on a loaded machine a process takes tens of seconds to import.
+STARTUP_TIMEOUT = 120.0
 STOP_TIMEOUT = 40.0
 
 

@@ -168,6 +168,7 @@ _PIECES = (
 )  # fmt: skip
 
 
+@pytest.mark.slow  # thousands of cases: `make test` runs it, `make check` does not
 def test_fewer_inline_terminators_render_the_same_html() -> None:
     """confhub's parser stops its text rule at fewer characters than markdown-it's default (the
     ones that start no enabled rule): random Markdown renders exactly as with the default."""

@@ -115,6 +115,7 @@ def test_a_text_file_named_xlsx_is_not_a_spreadsheet() -> None:
     ]
 
 
+@pytest.mark.slow  # a sheet of all 3,321 units: `make test` runs it, `make check` does not
 def test_a_national_sheet_within_every_bound_is_read() -> None:
     workbook = Workbook()
     sheet = workbook.active
