@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from confhub.db.engine import create_engine, session_maker
 from confhub.meetings.models import Invitation
+from confhub.notices.models import NoticeDelivery
 from confhub.points.contacts import Contacts
 from confhub.points.models import ConnectionPoint
 from confhub.points.services import save_contacts
@@ -174,3 +175,35 @@ def test_a_refused_recipient_and_a_missing_address_fail_with_their_reason(
         states = {p["unit_code"]: p["notice_state"] for p in points}
         assert states == {15148: "delivered", 14797: "failed", 16522: "failed"}
         assert len(inbox.by_message_id()) == 1
+
+
+async def test_an_unreachable_mail_server_keeps_the_messages_queued_with_the_reason(
+    db_session,
+) -> None:
+    from confhub.notices.outbox import Outbox
+    from confhub.notices.policy import NoticePolicy
+    from confhub.notices.worker import transports_of
+    from confhub.settings import Settings
+    from tests.conftest import free_port
+    from tests.integration.notices.test_recording import _admin, _scheduled_meeting
+
+    await _admin(db_session)
+    _service, meeting = await _scheduled_meeting(db_session, timedelta(days=2), points=2)
+    point_ids = await recording_points(db_session, meeting.id)
+    for point_id in point_ids:
+        await save_contacts(db_session, Contacts(point_id, email=f"p{point_id}@example.vn"), None)
+    await db_session.commit()
+    settings = Settings(database_url="sqlite://", smtp_url=f"smtp://127.0.0.1:{free_port()}")
+    outbox = Outbox(NoticePolicy.of(settings), transports_of(settings))
+    result = await outbox.deliver_due(db_session)
+    assert (result.claimed, result.delivered, result.retried) == (2, 0, 2)
+    rows = list(await db_session.scalars(select(NoticeDelivery)))
+    assert {r.state for r in rows} == {"queued"}  # nothing lost: tried again later
+    assert all("SMTP server 127.0.0.1" in (r.last_error or "") for r in rows)
+    assert all(r.next_attempt_at > r.updated_at - timedelta(seconds=1) for r in rows)
+
+
+async def recording_points(session, meeting_id: int) -> list[int]:
+    from confhub.notices.recording import invited_point_ids
+
+    return await invited_point_ids(session, meeting_id)

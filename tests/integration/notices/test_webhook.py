@@ -98,3 +98,23 @@ async def _passes_until_failed(settings: Settings, url: str) -> int:
     finally:
         await engine.dispose()
     return passes
+
+
+def test_a_reissued_link_reaches_its_point_with_the_new_link(make_client, demo_seed) -> None:
+    with webhook_server(SECRET) as (url, inbox):
+        client = make_client(notify_webhook_url=url, notify_webhook_secret=SECRET)
+        login(client, demo_seed.organizer_email, demo_seed.organizer_password)
+        meeting_id, by_unit = new_meeting(client, units=[15148])
+        wait_for(lambda: len(inbox.posts) >= 1, "the invitation")
+        point_id = by_unit[15148]
+        response = client.post(
+            f"/api/v1/meetings/{meeting_id}/points/{point_id}/checkin-link/reissue"
+        )
+        assert response.status_code == 200, response.text
+        wait_for(lambda: len(inbox.posts) >= 2, "the new link's notice")
+        post = inbox.posts[-1]
+        assert post["kind"] == "link_reissued"
+        points = client.get(f"/api/v1/meetings/{meeting_id}/points").json()["items"]
+        new_link = points[0]["checkin_url"]
+        assert new_link in post["text"]
+        assert post["id"] != inbox.posts[0]["id"]
