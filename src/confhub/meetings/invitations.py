@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import select
@@ -21,7 +22,14 @@ from confhub.meetings.audit import AuditAction
 from confhub.meetings.directory import chairs_from_directory
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.meetings.services import ChairAssignment
-from confhub.meetings.signals import LinkReissued, PointsInvited, link_reissued, points_invited
+from confhub.meetings.signals import (
+    LinkReissued,
+    PointsInvited,
+    PointsListed,
+    link_reissued,
+    points_invited,
+    points_listed,
+)
 from confhub.meetings.tokens import find_invitation, new_checkin_token
 from confhub.points.models import ConnectionPoint
 from confhub.units.matching import UnitMatch, split_entries, unit_index
@@ -344,3 +352,15 @@ def apply_chair(invitation: Invitation, chair: ChairAssignment) -> None:
     # Stored in the national form, as the directory's (confhub.core.phones).
     invitation.chair_phone = parsed.number if parsed else None
     invitation.chair_is_sample = chair.is_sample
+
+
+async def listed_extras(
+    session: DbSession, meeting_id: int, points: Sequence[InvitedPoint]
+) -> dict[int, dict[str, Any]]:
+    """What the domains above add to each listed point (the notices' state and answer)."""
+    extras: dict[int, dict[str, Any]] = {}
+    listed = PointsListed(meeting_id, tuple(p.point_id for p in points))
+    for added in await points_listed.send(session, listed):
+        for point_id, fields in added.items():
+            extras.setdefault(point_id, {}).update(fields)
+    return extras

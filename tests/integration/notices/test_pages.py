@@ -110,3 +110,12 @@ def test_the_unconfirmed_list_exports_and_resends(secretariat, demo_seed, demo_d
     )
     assert "Đã xếp 2 thông báo chờ gửi." in sent.text
     assert len(outbox_rows(demo_db, meeting_id)) == before + 2
+
+
+def test_the_points_page_shows_each_points_notice_state(secretariat, demo_seed) -> None:
+    meeting_id = demo_seed.upcoming_meeting_id
+    page = secretariat.get(f"/meetings/{meeting_id}/points")
+    assert page.status_code == 200
+    # The demo has no mail server: every invitation waits on the outbox.
+    assert page.text.count('data-notice="queued"') == 166
+    assert "Đang chờ gửi" in page.text

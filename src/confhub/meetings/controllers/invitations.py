@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
@@ -18,10 +17,9 @@ from confhub.core.errors import NotFoundError
 from confhub.core.i18n import N_
 from confhub.core.ids import Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
-from confhub.db import DbSession
 from confhub.meetings import chair_import, links, qr
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
-from confhub.meetings.invitations import InvitationService, InvitedPoint
+from confhub.meetings.invitations import InvitationService, InvitedPoint, listed_extras
 from confhub.meetings.schemas import (
     ChairWrite,
     FileUpload,
@@ -33,7 +31,6 @@ from confhub.meetings.schemas import (
 )
 from confhub.meetings.services import ChairAssignment, MeetingService
 from confhub.meetings.sheet_reader import read_upload
-from confhub.meetings.signals import PointsListed, points_listed
 from confhub.settings import Settings
 
 CSV = "text/csv; charset=utf-8"
@@ -65,18 +62,6 @@ def point_read(
         if manager and point.checkin_token
         else None,
     )
-
-
-async def listed_extras(
-    session: DbSession, meeting_id: int, points: Sequence[InvitedPoint]
-) -> dict[int, dict[str, Any]]:
-    """What the domains above add to each listed point (the notices' state and answer)."""
-    extras: dict[int, dict[str, Any]] = {}
-    listed = PointsListed(meeting_id, tuple(p.point_id for p in points))
-    for added in await points_listed.send(session, listed):
-        for point_id, fields in added.items():
-            extras.setdefault(point_id, {}).update(fields)
-    return extras
 
 
 def import_result(preview: chair_import.ImportPreview, applied: bool) -> ImportResult:

@@ -27,7 +27,12 @@ from confhub.core.ids import Id
 from confhub.core.messages import Renderable
 from confhub.db import DbSession
 from confhub.meetings import audit, documents, qr
-from confhub.meetings.invitations import EDITABLE_STATUSES, InvitedPoint, invited_points
+from confhub.meetings.invitations import (
+    EDITABLE_STATUSES,
+    InvitedPoint,
+    invited_points,
+    listed_extras,
+)
 from confhub.meetings.models import Meeting, MeetingStatus
 from confhub.meetings.pages.audit_log import (
     LATEST_ENTRIES,
@@ -227,6 +232,8 @@ async def points_context(
     if access == MANAGE:
         invited_ids = {p.point_id for p in points}
         context["links"] = checkin_links(settings_of(request), shown)
+        # How far each point's invitation got, and its chair's answer (confhub.notices).
+        context["notices"] = await listed_extras(session, meeting.id, shown)
         context["type_counts"] = await unit_type_counts(session, meeting.province_code)
         context["unit_total"] = sum(context["type_counts"].values())
         context["open"] = meeting.status in EDITABLE_STATUSES
