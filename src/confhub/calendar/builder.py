@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vUri
 
 from confhub.core.i18n import DEFAULT_LANGUAGE, N_, gettext
 from confhub.meetings.models import MeetingStatus
@@ -40,6 +40,10 @@ AGENDA = N_("Agenda")
 STATUS_CANCELLED = N_("status:cancelled")
 STATUS_DRAFT = N_("status:draft")
 SAMPLE = N_("sample data")
+VIDEO_ROOM = N_("Video room")
+ROOM = N_("Room ID and PIN")
+TECHNICIAN = N_("Technician's hotline")
+LINE_TEST = N_("Line test from")
 
 _LINE_BREAK = re.compile(r"\r\n|[\r\n]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -72,6 +76,16 @@ class OwnPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class Connection:
+    """A meeting's connection details, as a private event carries them."""
+
+    conference_url: str | None = None
+    conference_room: str | None = None
+    technician_phone: str | None = None
+    line_test_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FeedEvent:
     """One meeting as a calendar shows it. Times are timezone-aware (stored in UTC)."""
 
@@ -94,6 +108,9 @@ class FeedEvent:
     host_point: str = ""
     agenda: tuple[AgendaLine, ...] = ()
     own_points: tuple[OwnPoint, ...] = ()
+    # How points join: only in a feed whose reader is known (a private feed, an e-mailed
+    # invitation), never an anonymous one (a room's link and PIN let anyone join).
+    connection: Connection | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +185,18 @@ class IcsExporter:
         event.add("description", plain_text(self.description(meeting)))
         if meeting.location:
             event.add("location", one_line(meeting.location))
+        connection = meeting.connection
+        if connection is not None and connection.conference_url:
+            # RFC 7986 CONFERENCE; most clients ignore it, so DESCRIPTION says it too.
+            event.add(
+                "conference",
+                vUri(one_line(connection.conference_url)),
+                parameters={
+                    "VALUE": "URI",
+                    "FEATURE": "AUDIO,VIDEO",
+                    "LABEL": one_line(self._(VIDEO_ROOM)),
+                },
+            )
         event.add("url", meeting.url)
         organizer = vCalAddress(meeting.organizer_uri)
         organizer.params["CN"] = one_line(meeting.organizer_name)
@@ -215,11 +244,26 @@ class IcsExporter:
                 sample = f" [{_(SAMPLE)}]" if point.chair_is_sample else ""
                 facts.append(f"{_(YOUR_CHAIR)}: {point.chair_name}{title}{sample}")
         sections.append(facts)
+        if meeting.connection is not None:
+            sections.append(self._connection_lines(meeting.connection))
         if meeting.agenda:
             agenda = [self._agenda_line(i, item) for i, item in enumerate(meeting.agenda, 1)]
             sections.append([f"{_(AGENDA)}:", *agenda])
         sections.append([meeting.url])
         return "\n\n".join("\n".join(lines) for lines in sections if lines)
+
+    def _connection_lines(self, connection: Connection) -> list[str]:
+        _ = self._
+        lines = []
+        if connection.conference_url:
+            lines.append(f"{_(VIDEO_ROOM)}: {connection.conference_url}")
+        if connection.conference_room:
+            lines.append(f"{_(ROOM)}: {connection.conference_room}")
+        if connection.technician_phone:
+            lines.append(f"{_(TECHNICIAN)}: {connection.technician_phone}")
+        if connection.line_test_at and lines:
+            lines.append(f"{_(LINE_TEST)}: {connection.line_test_at.astimezone(self.zone):%H:%M}")
+        return lines
 
     def _agenda_line(self, number: int, item: AgendaLine) -> str:
         at = f"{item.starts_at.astimezone(self.zone):%H:%M} " if item.starts_at else ""

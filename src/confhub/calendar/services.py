@@ -29,6 +29,7 @@ from confhub.calendar.builder import (
     DAY_BEFORE,
     REMINDER,
     AgendaLine,
+    Connection,
     FeedEvent,
     FeedInfo,
     OwnPoint,
@@ -38,7 +39,13 @@ from confhub.core import tokens
 from confhub.core.errors import NotFoundError
 from confhub.core.i18n import DEFAULT_LANGUAGE, N_, gettext
 from confhub.db import DbSession
-from confhub.meetings.models import AgendaItem, Invitation, Meeting, MeetingStatus
+from confhub.meetings.models import (
+    LINE_TEST_BEFORE,
+    AgendaItem,
+    Invitation,
+    Meeting,
+    MeetingStatus,
+)
 from confhub.meetings.services import MeetingService
 from confhub.points.models import ConnectionPoint
 from confhub.settings import Settings
@@ -292,6 +299,10 @@ class CalendarService:
                 Meeting.presiding_official,
                 Meeting.description,
                 Meeting.province_code,
+                Meeting.conference_url,
+                Meeting.conference_room,
+                Meeting.technician_phone,
+                Meeting.line_test_at,
                 Province.name.label("province_name"),
                 host.name.label("host_name"),
                 host.updated_at.label("host_updated_at"),
@@ -310,7 +321,12 @@ class CalendarService:
             ids, feed.own_unit_code, with_chairs=feed.kind is FeedKind.PRIVATE
         )
         category = gettext(feed.language, CATEGORY)
-        return [self._event(row, agenda[row.id], own.get(row.id), category) for row in rows]
+        # A room's link and PIN let anyone join: only a feed whose reader is known carries them.
+        private = feed.kind is FeedKind.PRIVATE
+        return [
+            self._event(row, agenda[row.id], own.get(row.id), category, with_connection=private)
+            for row in rows
+        ]
 
     async def _agenda(self, meeting_ids: list[int]) -> defaultdict[int, list[AgendaLine]]:
         agenda: defaultdict[int, list[AgendaLine]] = defaultdict(list)
@@ -364,6 +380,8 @@ class CalendarService:
         agenda: list[AgendaLine],
         own: tuple[list[OwnPoint], datetime] | None,
         category: str,
+        *,
+        with_connection: bool = False,
     ) -> FeedEvent:
         policy = self.policy
         own_points, own_changed = own or ([], None)
@@ -388,6 +406,14 @@ class CalendarService:
             host_point=row.host_name or "",
             agenda=tuple(agenda),
             own_points=tuple(own_points),
+            connection=Connection(
+                conference_url=row.conference_url,
+                conference_room=row.conference_room,
+                technician_phone=row.technician_phone,
+                line_test_at=row.line_test_at or row.starts_at - LINE_TEST_BEFORE,
+            )
+            if with_connection
+            else None,
         )
 
     # --- private feeds --------------------------------------------------------------------------

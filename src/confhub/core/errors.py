@@ -8,6 +8,7 @@ get a page in their language.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from advanced_alchemy.exceptions import NotFoundError as RepositoryNotFoundError
@@ -157,8 +158,24 @@ def _error_parts(exc: Exception) -> tuple[int, str, Any]:
     if isinstance(exc, RepositoryNotFoundError):
         return 404, "Not found", None
     if isinstance(exc, HTTPException):
-        return exc.status_code, exc.detail, _explained(exc.extra)
+        return exc.status_code, _unknown_field(exc.extra) or exc.detail, _explained(exc.extra)
     return HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error", None
+
+
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `([^`]{1,100})`(?: - at `\$(.*)`)?")
+
+
+def _unknown_field(extra: Any) -> str | None:
+    """ "fax: unknown field" for a body with a field the API does not take (msgspec says it in
+    `extra` only; a client reading `detail` should learn which field was refused)."""
+    if not isinstance(extra, list) or not extra or not isinstance(extra[0], dict):
+        return None
+    match = _UNKNOWN_FIELD.fullmatch(str(extra[0].get("message", "")))
+    if match is None:
+        return None
+    where = (match.group(2) or "").lstrip(".")
+    name = f"{where}.{match.group(1)}" if where else match.group(1)
+    return f"{name}: unknown field, not one this request takes"
 
 
 def _explained(extra: Any) -> Any:

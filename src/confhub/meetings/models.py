@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -14,6 +14,9 @@ from confhub.core import tokens
 from confhub.db.base import BigIntAuditBase, DateTimeUTC
 from confhub.points.models import ConnectionPoint
 from confhub.units.models import Province
+
+# Points join this long before the start to test the line (Vietnamese practice: 10-30 minutes).
+LINE_TEST_BEFORE = timedelta(minutes=30)
 
 
 class MeetingStatus(enum.StrEnum):
@@ -54,6 +57,14 @@ class Meeting(BigIntAuditBase):
     # The attendance event log's counter: the version of the latest roll-call/presence delta.
     attendance_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rehearsal_started_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # How points join: the video room's link, or a room ID and PIN for a hardware MCU, and the
+    # technician's hotline. They let anyone join: never in an anonymous page or feed.
+    conference_url: Mapped[str | None] = mapped_column(String(500))
+    conference_room: Mapped[str | None] = mapped_column(String(200))
+    technician_phone: Mapped[str | None] = mapped_column(String(20))
+    # When points join to test the line; NULL: the default, LINE_TEST_BEFORE the start (so it
+    # moves with a reschedule). See `line_test_time`.
+    line_test_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
     province: Mapped[Province] = relationship(lazy="raise")
     host_point: Mapped[ConnectionPoint | None] = relationship(lazy="raise")
@@ -66,6 +77,16 @@ class Meeting(BigIntAuditBase):
     invitations: Mapped[list[Invitation]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", lazy="raise"
     )
+
+    @property
+    def line_test_time(self) -> datetime:
+        """When points join to test the line: as set, or LINE_TEST_BEFORE the start."""
+        return self.line_test_at or self.starts_at - LINE_TEST_BEFORE
+
+    @property
+    def has_connection_details(self) -> bool:
+        """Whether the meeting says how to join (a link, a room or a hotline)."""
+        return bool(self.conference_url or self.conference_room or self.technician_phone)
 
 
 class AgendaItem(BigIntAuditBase):

@@ -20,6 +20,9 @@ PersonName = Annotated[str, Meta(min_length=1, max_length=200), Line]
 Phone = Annotated[str, Meta(max_length=40, pattern=r"^[0-9+ .\-()]*$")]
 # Typed in a text area: line breaks allowed.
 Reason = Annotated[str, Meta(max_length=2000), Text]
+# A video room's link (checked to be http or https by the service), and a room ID with its PIN.
+ConferenceUrl = Annotated[str, Meta(max_length=500), Line]
+ConferenceRoom = Annotated[str, Meta(max_length=200), Line]
 # A unit named in an invitation: its code, or its name as written (e.g. "Xã Cẩm Tú").
 UnitEntry = Annotated[str, Meta(max_length=200), Line]
 
@@ -33,7 +36,7 @@ class AgendaItemRead(msgspec.Struct):
     starts_at: datetime | None
 
 
-class AgendaItemWrite(msgspec.Struct):
+class AgendaItemWrite(msgspec.Struct, forbid_unknown_fields=True):
     """An agenda item as sent by the client."""
 
     title: Title
@@ -59,9 +62,15 @@ class MeetingRead(msgspec.Struct):
     sequence: int
     copied_from_id: int | None
     agenda: list[AgendaItemRead] = msgspec.field(default_factory=list)
+    # How points join (null for those who may not see them: they let anyone join).
+    conference_url: str | None = None
+    conference_room: str | None = None
+    technician_phone: str | None = None
+    # When points test the line: 30 minutes before the start unless set.
+    line_test_at: datetime | None = None
 
 
-class MeetingCreate(msgspec.Struct):
+class MeetingCreate(msgspec.Struct, forbid_unknown_fields=True):
     """A new meeting; times are ISO 8601 with an offset, e.g. `2025-09-10T14:00:00+07:00`."""
 
     title: Title
@@ -74,9 +83,13 @@ class MeetingCreate(msgspec.Struct):
     host_point_id: IdField | None = None
     status: Literal["draft", "scheduled"] = "draft"
     agenda: list[AgendaItemWrite] = msgspec.field(default_factory=list)
+    conference_url: ConferenceUrl | None = None
+    conference_room: ConferenceRoom | None = None
+    technician_phone: Phone | None = None
+    line_test_at: datetime | None = None
 
 
-class MeetingUpdate(msgspec.Struct, omit_defaults=True):
+class MeetingUpdate(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     """A partial update; a reschedule sends only `starts_at` and/or `ends_at`."""
 
     title: Title | UnsetType = UNSET
@@ -90,6 +103,12 @@ class MeetingUpdate(msgspec.Struct, omit_defaults=True):
     # Moves the agenda's times (the one sent, else the current one) with a new start; by
     # default only when no agenda is sent.
     shift_agenda: bool | UnsetType = UNSET
+    # An empty text (or null) removes a connection detail; a null `line_test_at` goes back to
+    # the default, 30 minutes before the start.
+    conference_url: ConferenceUrl | UnsetType | None = UNSET
+    conference_room: ConferenceRoom | UnsetType | None = UNSET
+    technician_phone: Phone | UnsetType | None = UNSET
+    line_test_at: datetime | UnsetType | None = UNSET
 
 
 class StatusChange(msgspec.Struct):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from confhub.core.pagination import Page, PageRequest
 from confhub.db.services import RepositoryService
 from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
+from confhub.meetings.connection import ConnectionChanges, apply_connection
 from confhub.meetings.directory import chairs_from_directory
 from confhub.meetings.models import AgendaItem, Invitation, Meeting, MeetingStatus
 from confhub.meetings.schemas import AgendaItemRead, MeetingRead
@@ -85,6 +86,8 @@ class MeetingChanges:
     agenda: list[AgendaEntry] | None = None
     # Move the agenda's times (the given agenda, else the current one) with the start.
     shift_agenda: bool = False
+    # How points join (confhub.meetings.connection).
+    connection: ConnectionChanges = field(default_factory=ConnectionChanges)
 
 
 def agenda_outside(meeting: Meeting) -> list[AgendaItem]:
@@ -145,6 +148,10 @@ def _snapshot(meeting: Meeting) -> dict[str, Any]:
         "starts_at": meeting.starts_at.isoformat(),
         "ends_at": meeting.ends_at.isoformat(),
         "host_point_id": meeting.host_point_id,
+        "conference_url": meeting.conference_url,
+        "conference_room": meeting.conference_room,
+        "technician_phone": meeting.technician_phone,
+        "line_test_at": meeting.line_test_time.isoformat(),
     }
 
 
@@ -302,6 +309,7 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
         agenda: Iterable[AgendaEntry] = (),
         created_by_id: int | None = None,
         actor: Principal | None = None,
+        connection: ConnectionChanges | None = None,
     ) -> Meeting:
         """Create a meeting after checking its times and province."""
         if not title.strip():
@@ -325,6 +333,8 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
             host_point_id=host_point_id,
             created_by_id=created_by_id,
         )
+        if connection is not None:
+            apply_connection(meeting, connection)
         meeting.agenda_items = [
             AgendaItem(position=i, title=a.title, presenter=a.presenter, starts_at=a.starts_at)
             for i, a in enumerate(agenda, start=1)
@@ -417,6 +427,7 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
         _check_times(starts_at, ends_at)
         agenda = _agenda_after(meeting, changes, starts_at)
         meeting.starts_at, meeting.ends_at = starts_at, ends_at
+        apply_connection(meeting, changes.connection)
         if changes.host_point_id is not None:
             await self._check_host_point(meeting, actor, changes.host_point_id)
             meeting.host_point_id = changes.host_point_id
@@ -557,6 +568,10 @@ def to_read(meeting: Meeting, invited_count: int) -> MeetingRead:
         invited_count=invited_count,
         sequence=meeting.sequence,
         copied_from_id=meeting.copied_from_id,
+        conference_url=meeting.conference_url,
+        conference_room=meeting.conference_room,
+        technician_phone=meeting.technician_phone,
+        line_test_at=meeting.line_test_time,
         agenda=[
             AgendaItemRead(
                 position=a.position, title=a.title, presenter=a.presenter, starts_at=a.starts_at

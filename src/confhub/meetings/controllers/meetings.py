@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
@@ -21,6 +21,7 @@ from confhub.core.ids import MAX_CODE, Id
 from confhub.core.pagination import Page, PageRequest, provide_page_request
 from confhub.core.text import LINE_PATTERN
 from confhub.meetings import audit
+from confhub.meetings.connection import ConnectionChanges
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import MeetingStatus
 from confhub.meetings.schemas import (
@@ -124,6 +125,12 @@ class MeetingApiController(Controller):
             agenda=[AgendaEntry(a.title, a.presenter, a.starts_at) for a in data.agenda],
             created_by_id=principal.id,
             actor=principal,
+            connection=ConnectionChanges(
+                conference_url=data.conference_url,
+                conference_room=data.conference_room,
+                technician_phone=data.technician_phone,
+                line_test_at=data.line_test_at,
+            ),
         )
         return await _read(meetings, meeting.id, principal)
 
@@ -154,6 +161,7 @@ class MeetingApiController(Controller):
             if data.agenda is UNSET
             else [AgendaEntry(a.title, a.presenter, a.starts_at) for a in data.agenda],
             shift_agenda=data.agenda is UNSET if data.shift_agenda is UNSET else data.shift_agenda,
+            connection=_connection_changes(data),
         )
         await meetings.update_meeting(meeting, principal, changes)
         return await _read(meetings, meeting_id, principal)
@@ -192,3 +200,19 @@ class MeetingApiController(Controller):
             for e in entries[page.offset : page.offset + page.limit]
         ]
         return Page(items=items, total=len(entries), limit=page.limit, offset=page.offset)
+
+
+def _connection_changes(data: MeetingUpdate) -> ConnectionChanges:
+    """A PATCH's connection details: a field left out is unchanged, null or "" removes it (the
+    line test goes back to 30 minutes before the start)."""
+
+    def text(value: str | UnsetType | None) -> str | None:
+        return None if value is UNSET else (value or "")
+
+    return ConnectionChanges(
+        conference_url=text(data.conference_url),
+        conference_room=text(data.conference_room),
+        technician_phone=text(data.technician_phone),
+        line_test_at=None if data.line_test_at is UNSET else data.line_test_at,
+        line_test_default=data.line_test_at is None,
+    )

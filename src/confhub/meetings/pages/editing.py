@@ -51,6 +51,13 @@ def form_of(meeting: Meeting, timezone: str) -> MeetingForm:
         ends_at=format_input_datetime(meeting.ends_at, timezone),
         host_point_id=str(meeting.host_point_id or ""),
         province_code=str(meeting.province_code),
+        conference_url=meeting.conference_url or "",
+        conference_room=meeting.conference_room or "",
+        technician_phone=meeting.technician_phone or "",
+        # Empty while it is the default (30 minutes before the start, moving with it).
+        line_test_at=format_input_datetime(meeting.line_test_at, timezone)
+        if meeting.line_test_at
+        else "",
         agenda=[
             AgendaRow(
                 time=format_clock(a.starts_at, timezone) if a.starts_at else "",
@@ -178,6 +185,7 @@ class EditingPagesController(Controller):
                 agenda=changes.agenda or [],
                 created_by_id=principal.id,
                 actor=principal,
+                connection=changes.connection,
             ),
             done=lambda meeting: see_other(f"/meetings/{meeting.id}", "created"),
             refused=refused,

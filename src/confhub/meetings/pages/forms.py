@@ -22,6 +22,7 @@ from confhub.core.forms import form_text
 from confhub.core.i18n import N_
 from confhub.core.messages import Message, Renderable
 from confhub.core.text import LINE_MESSAGE, TEXT_MESSAGE, is_digits, is_line, is_text
+from confhub.meetings.connection import ConnectionChanges
 from confhub.meetings.services import AgendaEntry, ChairAssignment, MeetingChanges
 
 MAX_TITLE = 500
@@ -89,6 +90,11 @@ class MeetingForm:
     agenda: list[AgendaRow] = field(default_factory=list)
     # Editing only: the agenda's times are those of the meeting as it was, moved with its start.
     shift_agenda: bool = False
+    conference_url: str = ""
+    conference_room: str = ""
+    technician_phone: str = ""
+    # Empty: the default, 30 minutes before the start.
+    line_test_at: str = ""
     errors: dict[str, Renderable] = field(default_factory=dict)
 
     @classmethod
@@ -111,6 +117,10 @@ class MeetingForm:
             province_code=form_text(form, "province_code"),
             agenda=[rows[i] for i in sorted(rows) if not rows[i].empty],
             shift_agenda=form_text(form, "shift_agenda") == "1",
+            conference_url=form_text(form, "conference_url"),
+            conference_room=form_text(form, "conference_room"),
+            technician_phone=form_text(form, "technician_phone"),
+            line_test_at=form_text(form, "line_test_at"),
         )
 
     def display_rows(self) -> list[AgendaRow]:
@@ -193,11 +203,19 @@ class MeetingForm:
                 was_starting if self.shift_agenda and was_starting else starts_at, timezone
             ),
             shift_agenda=self.shift_agenda and was_starting is not None,
+            connection=ConnectionChanges(
+                conference_url=self.conference_url,
+                conference_room=self.conference_room,
+                technician_phone=self.technician_phone,
+                line_test_at=self._time("line_test_at", timezone) if self.line_test_at else None,
+                line_test_default=not self.line_test_at,
+            ),
         )
 
     def add_error(self, error: ConfhubError) -> None:
         """Record a service's refusal by its field (others, and a conflict, go to the top)."""
         known = {"title", "starts_at", "ends_at", "host_point_id", "province_code", "agenda"}
+        known |= {"conference_url", "conference_room", "technician_phone", "line_test_at"}
         name = error.field if error.field in known else "_form"
         self.errors.setdefault(name, error.message)
 
