@@ -151,7 +151,8 @@ def _snapshot(meeting: Meeting) -> dict[str, Any]:
         "conference_url": meeting.conference_url,
         "conference_room": meeting.conference_room,
         "technician_phone": meeting.technician_phone,
-        "line_test_at": meeting.line_test_time.isoformat(),
+        # Only when set: the default follows the start, whose change already says it.
+        "line_test_at": meeting.line_test_at.isoformat() if meeting.line_test_at else None,
     }
 
 
