@@ -74,14 +74,14 @@ def test_the_secretariat_edits_contacts_and_connection_details_and_the_chair_see
     desk.screenshot(path=str(screenshot_dir / "meeting-form-desktop.png"), full_page=True)
     desk.click("form.meeting-form button[type=submit]")
     desk.wait_for_url(re.compile(rf"/meetings/{meeting_id}\?done=updated"))
-    expect(desk.locator("section.connection")).to_contain_text("02373852468")
+    expect(desk.locator("section.join-details")).to_contain_text("02373852468")
     desk.screenshot(path=str(screenshot_dir / "meeting-page-desktop.png"), full_page=True)
     assert desk.errors == []
 
     # The chair's check-in page on a phone shows how to join.
     phone = _page(browser, PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
     phone.goto(f"{live_server.url}/checkin/{demo_seed.cam_tu_token}")
-    connection = phone.locator("section.connection")
+    connection = phone.locator("section.join-details")
     expect(connection).to_contain_text("Cách kết nối")
     expect(connection.locator(f"a[href='{ROOM_URL}']")).to_be_visible()
     expect(connection).to_contain_text("PIN 246813")
