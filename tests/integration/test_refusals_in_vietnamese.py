@@ -82,3 +82,29 @@ def test_accounts_a_role_that_may_not(
     page = chair.get("/meetings/new", headers=HTML)
     assert page.status_code == 403
     assert "Vai trò của bạn không được làm việc này." in page.text
+
+
+def test_litestar_refusals_are_said_in_the_pages_words(
+    secretariat: TestClient[Litestar], demo_seed: DemoSeed
+) -> None:
+    # Litestar's own refusals (a query breaking its pattern, a form without its CSRF token) have
+    # English details for the API; a page says them in its language.
+    path = f"/m/{demo_seed.upcoming_meeting_id}/live?q=%00"
+    api = secretariat.get(path, headers={"Accept": "application/json"})
+    assert api.status_code == 400
+    assert api.json()["extra"][0]["message"] == (
+        "must be one line of text, without control characters"
+    )
+    page = secretariat.get(path, headers=HTML)
+    assert page.status_code == 400
+    assert "Có giá trị không hợp lệ trong địa chỉ hoặc trong biểu mẫu đã gửi." in page.text
+    assert "Validation failed" not in page.text
+    forged = secretariat.post(
+        f"/meetings/{demo_seed.past_meeting_id}/minutes/lock",
+        data={},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert forged.status_code == 403
+    assert "Nếu biểu mẫu đã mở quá lâu, hãy tải lại trang rồi gửi lại." in forged.text
+    assert "CSRF" not in forged.text

@@ -219,14 +219,26 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
         if extra:
             body["extra"] = extra
         return Response(body, status_code=status_code, media_type=MediaType.JSON, headers=headers)
-    if isinstance(exc, ConfhubError):
-        detail = sentence(exc.message.render(language_of(request)))
+    message = exc.message if isinstance(exc, ConfhubError) else _page_words(status_code)
+    detail = sentence(message.render(language_of(request)))
     return Template(
         template_name="error.html",
         context={"status_code": status_code, "detail": detail},
         status_code=status_code,
         headers=headers,
     )
+
+
+# What a page says of a refusal that is not confhub's own (Litestar's validation of the address
+# or form, its CSRF check): their English detail is for the API only.
+_PAGE_WORDS = {
+    400: N_("A value in the address or in the form sent is not valid."),
+    403: N_("Not allowed. If the form was open for a long time, load the page again and send it."),
+}
+
+
+def _page_words(status_code: int) -> Message:
+    return Message(_PAGE_WORDS.get(status_code, N_("The request could not be handled")))
 
 
 exception_handlers: dict[type[Exception] | int, Any] = {
