@@ -14,7 +14,12 @@ from icalendar import Event, vCalAddress
 from sqlalchemy import select
 
 from confhub.calendar.builder import (
+    LINE_TEST,
     REMINDER,
+    ROOM,
+    TECHNICIAN,
+    VIDEO_ROOM,
+    Connection,
     FeedEvent,
     FeedInfo,
     IcsExporter,
@@ -152,7 +157,19 @@ class Composer:
         policy = FeedPolicy(self.policy.base_url, self.policy.timezone)
         service = CalendarService(self.session, policy)
         events = await service.events(Feed(FeedKind.MEETING, meeting_id))
-        return events[0] if events else None
+        if not events:
+            return None
+        # The recipient is known (the point's own chair): the event carries how to join, as a
+        # private feed's does (CONFERENCE and DESCRIPTION), never an anonymous feed's.
+        meeting = await self.session.get(Meeting, meeting_id)
+        assert meeting is not None
+        connection = Connection(
+            conference_url=meeting.conference_url,
+            conference_room=meeting.conference_room,
+            technician_phone=meeting.technician_phone,
+            line_test_at=meeting.line_test_time,
+        )
+        return replace(events[0], connection=connection)
 
     def email(self, context: NoticeContext, delivery: NoticeDelivery) -> dict[str, Any]:
         """The e-mail's content: recipient, subject, text and `.ics`."""
@@ -180,6 +197,18 @@ class Composer:
             lines.append(f"{_('Convened by')}: {meeting.convening_body}")
         lines.append(f"{_('Time')}: {format_meeting_time(meeting.starts_at, zone, 'vi')}")
         lines.append(f"{_('Your connection point')}: {context.point.name}")
+        connection = context.event.connection if context.event is not None else None
+        if connection is not None:
+            joins = [
+                (VIDEO_ROOM, connection.conference_url),
+                (ROOM, connection.conference_room),
+                (TECHNICIAN, connection.technician_phone),
+            ]
+            lines += [f"{_(label)}: {value}" for label, value in joins if value]
+            if connection.line_test_at and (
+                connection.conference_url or connection.conference_room
+            ):
+                lines.append(f"{_(LINE_TEST)}: {format_clock(connection.line_test_at, zone)}")
         if notice.kind == NoticeKind.CHANGE.value:
             lines += ["", f"{_('What changed')}:"]
             for field, (old, new) in notice.payload.get("changes", {}).items():

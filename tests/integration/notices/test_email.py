@@ -207,3 +207,30 @@ async def recording_points(session, meeting_id: int) -> list[int]:
     from confhub.notices.recording import invited_point_ids
 
     return await invited_point_ids(session, meeting_id)
+
+
+def test_the_emailed_invitation_carries_how_to_join(make_client, demo_seed, demo_db) -> None:
+    from tests.integration.notices.conftest import new_meeting
+
+    room = "https://meet.thanhhoa.gov.vn/hoi-nghi-quy-iv"
+    with smtp_server() as (url, inbox):
+        client = make_client(smtp_url=url)
+        login(client, demo_seed.organizer_email, demo_seed.organizer_password)
+        meeting_id, _ = new_meeting(client, units=[15148], schedule=False)
+        response = client.patch(
+            f"/api/v1/meetings/{meeting_id}",
+            json={"conference_url": room, "technician_phone": "0912345678"},
+        )
+        assert response.status_code == 200, response.text
+        fill_directory(demo_db, meeting_id)
+        response = client.post(
+            f"/api/v1/meetings/{meeting_id}/status", json={"status": "scheduled"}
+        )
+        assert response.status_code == 200
+        wait_for(lambda: inbox.count() >= 1, "the invitation")
+        (_rcpts, message) = inbox.messages[0]
+        vevent = icalendar.Calendar.from_ical(calendar_part(message)[1]).walk("VEVENT")[0]
+        assert str(vevent["CONFERENCE"]) == room
+        assert room in str(vevent["DESCRIPTION"])
+        text = message.get_body(("plain",)).get_content()
+        assert room in text and "0912345678" in text
