@@ -5,6 +5,7 @@ import { enhanceAgenda } from "./agenda.js";
 import { enhanceCopyButtons } from "./clipboard.js";
 import { enhanceConfirmations } from "./confirm.js";
 import { enhancePrintButtons } from "./print.js";
+import { enhanceBusy } from "./busy.js";
 import { enhanceMenu } from "./menu.js";
 import { enhanceUploads } from "./uploads.js";
 
@@ -15,3 +16,4 @@ enhanceConfirmations(document);
 enhancePrintButtons(document);
 enhanceUploads(document);
 enhanceMenu(document);
+enhanceBusy(document);

@@ -259,3 +259,28 @@ def test_secretariat_pages_on_a_phone_show_cards_and_a_folded_menu(
     expect(new_meeting).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "2-menu-open.png"))
     context.close()
+
+
+def test_inviting_all_shows_that_it_works_and_refuses_a_second_click(
+    browser: Any, live_server: LiveServer, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    page = _desktop(browser)
+    _sign_in(page, live_server, demo_seed)
+    day = datetime.now(VIETNAM) + timedelta(days=3)
+    meeting_id = _create_with_agenda(page, live_server, day)
+    page.goto(f"{live_server.url}/meetings/{meeting_id}/points")
+    # Stands for a slow provincial connection: the page stays while "sending", and counts the
+    # submissions that would have left (the last listener to see each one).
+    page.evaluate(
+        "window.sent = 0; window.addEventListener('submit', e => {"
+        " if (!e.defaultPrevented) window.sent += 1; e.preventDefault(); })"
+    )
+    button = page.locator("form:has(input[name=how][value=all]) button[type=submit]")
+    button.click()
+    expect(button).to_have_attribute("aria-busy", "true")
+    expect(button).to_contain_text("Đang xử lý")
+    expect(page.locator("progress.busy-progress")).to_be_visible()  # after a second
+    button.click(force=True)
+    page.screenshot(path=str(screenshot_dir / "inviting.png"))
+    assert page.evaluate("window.sent") == 1
+    assert not page.errors, page.errors
