@@ -22,6 +22,7 @@ from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
+from litestar.utils.scope.state import ScopeState
 from multipart import (  # type: ignore[import-untyped]
     MultipartSegment,
     ParserError,
@@ -143,7 +144,10 @@ def _check_csrf(request: Request[Any, Any, Any], form: FormMultiDict) -> None:
         expected = generate_csrf_hash(token=secret, secret=config.secret)
         return secret if compare_digest(digest, expected) else None
 
-    sent = secret_of(form.get("_csrf_token") or request.headers.get(config.header_name))
+    token = form.get("_csrf_token") or request.headers.get(config.header_name)
+    sent = secret_of(token)
     cookie = secret_of(request.cookies.get(config.cookie_name))
     if sent is None or cookie is None or not compare_digest(sent, cookie):
         raise PermissionDeniedException("CSRF token verification failed")
+    # As the middleware does: the page answered (a form again) carries the same token.
+    ScopeState.from_scope(request.scope).csrf_token = str(token)
