@@ -145,6 +145,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("/checkin/{token:str}", "GET"): EVERYONE - {REVOKED_LINK},
     ("/checkin/{token:str}", "POST"): EVERYONE - {REVOKED_LINK},
     ("/checkin/{token:str}/signal", "POST"): EVERYONE - {REVOKED_LINK},
+    ("/checkin/{token:str}/acknowledgement", "POST"): EVERYONE - {REVOKED_LINK},
     # the live board: the province's staff (a chair follows its own point on its check-in page)
     ("/m/{meeting_id:int}/live", "GET"): frozenset({VIEWER, SECRETARIAT, ADMIN}),
     (M, "GET"): EVERYONE,
@@ -170,6 +171,14 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     (M + "/chairs/preview", "POST"): MANAGERS,
     (M + "/chairs/import", "POST"): MANAGERS,
     (M + "/qr-sheet", "GET"): MANAGERS,
+    # notices: a meeting's notice states and resend are its secretariat's; the outbox lists a
+    # secretariat's own province (here delivery 1, of the demo's Thanh Hóa invitations)
+    (M + "/notices", "GET"): MANAGERS,
+    (M + "/notices/resend", "POST"): MANAGERS,
+    (M + "/notices/unconfirmed.csv", "GET"): MANAGERS,
+    ("/outbox", "GET"): SECRETARIATS,
+    ("/outbox/{delivery_id:int}", "GET"): MANAGERS,
+    ("/outbox/{delivery_id:int}/invite.ics", "GET"): MANAGERS,
     (M + "/documents", "POST"): MANAGERS,
     (M + "/documents/{document_id:int}/delete", "POST"): MANAGERS,
     # calendar feeds: public ones for non-draft meetings; a private feed's token is its key
@@ -227,6 +236,7 @@ LINK_ROUTES = {
     ("/checkin/{token:str}", "GET"),
     ("/checkin/{token:str}", "POST"),
     ("/checkin/{token:str}/signal", "POST"),
+    ("/checkin/{token:str}/acknowledgement", "POST"),
     (API + "/checkins", "POST"),
     (API + "/signals", "POST"),
     (API + "/acknowledgements", "POST"),
@@ -342,6 +352,7 @@ def fill(path: str, ids: Ids, principal: str = ANON) -> str:
         "path": "openapi.yaml",
         "article_id": str(ids.article_id),
         "photo_id": str(ids.photo_id),
+        "delivery_id": "1",
         "number": "1",
         "slug": "khong-co-bai-nay",
         "name": "0" * 32 + ".jpg",
