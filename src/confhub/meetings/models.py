@@ -11,7 +11,9 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from confhub.core import tokens
+from confhub.core.messages import Message
 from confhub.db.base import BigIntAuditBase, DateTimeUTC
+from confhub.meetings.reminders import lead_words, minutes_of
 from confhub.points.models import ConnectionPoint
 from confhub.units.models import Province
 
@@ -65,6 +67,9 @@ class Meeting(BigIntAuditBase):
     # When points join to test the line; NULL: the default, LINE_TEST_BEFORE the start (so it
     # moves with a reschedule). See `line_test_time`.
     line_test_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # Reminders to the points, in minutes before the start; NULL: the default (24 h and 60 min
+    # before). See confhub.meetings.reminders.
+    reminder_minutes: Mapped[list[int] | None] = mapped_column(JSON)
 
     province: Mapped[Province] = relationship(lazy="raise")
     host_point: Mapped[ConnectionPoint | None] = relationship(lazy="raise")
@@ -82,6 +87,16 @@ class Meeting(BigIntAuditBase):
     def line_test_time(self) -> datetime:
         """When points join to test the line: as set, or LINE_TEST_BEFORE the start."""
         return self.line_test_at or self.starts_at - LINE_TEST_BEFORE
+
+    @property
+    def reminders(self) -> list[int]:
+        """The reminders' lead times in minutes, the earliest first (as set, or the default)."""
+        return minutes_of(self.reminder_minutes)
+
+    @property
+    def reminder_words(self) -> list[Message]:
+        """The same as people say them ("24 h", "60 min"), for the pages."""
+        return [lead_words(m) for m in self.reminders]
 
     @property
     def has_connection_details(self) -> bool:

@@ -23,6 +23,8 @@ Reason = Annotated[str, Meta(max_length=2000), Text]
 # A video room's link (checked to be http or https by the service), and a room ID with its PIN.
 ConferenceUrl = Annotated[str, Meta(max_length=500), Line]
 ConferenceRoom = Annotated[str, Meta(max_length=200), Line]
+# Reminders' lead times in minutes before the start (the service checks each one's bounds).
+ReminderMinutes = Annotated[list[Annotated[int, Meta(ge=0, le=100_000)]], Meta(max_length=20)]
 # A unit named in an invitation: its code, or its name as written (e.g. "Xã Cẩm Tú").
 UnitEntry = Annotated[str, Meta(max_length=200), Line]
 
@@ -68,6 +70,8 @@ class MeetingRead(msgspec.Struct):
     technician_phone: str | None = None
     # When points test the line: 30 minutes before the start unless set.
     line_test_at: datetime | None = None
+    # The reminders to the points, in minutes before the start (24 h and 60 min unless set).
+    reminder_minutes: list[int] = msgspec.field(default_factory=list)
 
 
 class MeetingCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -87,6 +91,8 @@ class MeetingCreate(msgspec.Struct, forbid_unknown_fields=True):
     conference_room: ConferenceRoom | None = None
     technician_phone: Phone | None = None
     line_test_at: datetime | None = None
+    # null or left out: the default, 24 hours and 60 minutes before the start; []: none.
+    reminder_minutes: ReminderMinutes | None = None
 
 
 class MeetingUpdate(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
@@ -109,6 +115,8 @@ class MeetingUpdate(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=Tr
     conference_room: ConferenceRoom | UnsetType | None = UNSET
     technician_phone: Phone | UnsetType | None = UNSET
     line_test_at: datetime | UnsetType | None = UNSET
+    # null: back to the default (24 hours and 60 minutes before); []: no reminders.
+    reminder_minutes: ReminderMinutes | UnsetType | None = UNSET
 
 
 class StatusChange(msgspec.Struct):

@@ -30,6 +30,7 @@ from confhub.meetings.audit import AuditAction
 from confhub.meetings.connection import ConnectionChanges, apply_connection
 from confhub.meetings.directory import chairs_from_directory
 from confhub.meetings.models import AgendaItem, Invitation, Meeting, MeetingStatus
+from confhub.meetings.reminders import stored as stored_reminders
 from confhub.meetings.schemas import AgendaItemRead, MeetingRead
 from confhub.meetings.signals import (
     MeetingChanged,
@@ -88,6 +89,14 @@ class MeetingChanges:
     shift_agenda: bool = False
     # How points join (confhub.meetings.connection).
     connection: ConnectionChanges = field(default_factory=ConnectionChanges)
+    # The reminders' lead times in minutes ([]: none); `reminders_default` goes back to the
+    # default (confhub.meetings.reminders).
+    reminders: list[int] | None = None
+    reminders_default: bool = False
+
+
+# What the meeting's log records but no calendar subscriber sees: no new SEQUENCE for it.
+UNSEEN_FIELDS = frozenset({"reminder_minutes"})
 
 
 def agenda_outside(meeting: Meeting) -> list[AgendaItem]:
@@ -153,6 +162,7 @@ def _snapshot(meeting: Meeting) -> dict[str, Any]:
         "technician_phone": meeting.technician_phone,
         # Only when set: the default follows the start, whose change already says it.
         "line_test_at": meeting.line_test_at.isoformat() if meeting.line_test_at else None,
+        "reminder_minutes": meeting.reminders,
     }
 
 
@@ -311,6 +321,7 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
         created_by_id: int | None = None,
         actor: Principal | None = None,
         connection: ConnectionChanges | None = None,
+        reminder_minutes: Iterable[int] | None = None,
     ) -> Meeting:
         """Create a meeting after checking its times and province."""
         if not title.strip():
@@ -336,6 +347,8 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
         )
         if connection is not None:
             apply_connection(meeting, connection)
+        if reminder_minutes is not None:
+            meeting.reminder_minutes = stored_reminders(reminder_minutes)
         meeting.agenda_items = [
             AgendaItem(position=i, title=a.title, presenter=a.presenter, starts_at=a.starts_at)
             for i, a in enumerate(agenda, start=1)
@@ -429,6 +442,10 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
         agenda = _agenda_after(meeting, changes, starts_at)
         meeting.starts_at, meeting.ends_at = starts_at, ends_at
         apply_connection(meeting, changes.connection)
+        if changes.reminders_default:
+            meeting.reminder_minutes = None
+        elif changes.reminders is not None:
+            meeting.reminder_minutes = stored_reminders(changes.reminders)
         if changes.host_point_id is not None:
             await self._check_host_point(meeting, actor, changes.host_point_id)
             meeting.host_point_id = changes.host_point_id
@@ -445,8 +462,9 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
         diff = {k: [before[k], v] for k, v in _snapshot(meeting).items() if before[k] != v}
         if agenda is not None and agenda_changed:
             diff["agenda"] = [len(old_agenda), len(agenda)]
-        if diff:
+        if diff.keys() - UNSEEN_FIELDS:
             meeting.sequence += 1
+        if diff:
             audit.record(self.session, meeting.id, actor, AuditAction.UPDATED, changes=diff)
         await self.session.flush()
         if diff:
@@ -526,6 +544,7 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
             agenda=_shifted(_entries(meeting), shift),
             created_by_id=actor.id,
             actor=actor,
+            reminder_minutes=meeting.reminder_minutes,
         )
         copy.copied_from_id = meeting.id
         session = self.session
@@ -573,6 +592,7 @@ def to_read(meeting: Meeting, invited_count: int) -> MeetingRead:
         conference_room=meeting.conference_room,
         technician_phone=meeting.technician_phone,
         line_test_at=meeting.line_test_time,
+        reminder_minutes=meeting.reminders,
         agenda=[
             AgendaItemRead(
                 position=a.position, title=a.title, presenter=a.presenter, starts_at=a.starts_at

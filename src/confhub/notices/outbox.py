@@ -22,8 +22,10 @@ Nothing lost, nothing twice:
   of a cancelled meeting, anything for a meeting that is over, a reminder of an old start time.
 
 Reminders are not queued in advance: each pass records the reminders now due for the meeting's
-current start (24 h and 60 min before by default), keyed by that start so two processes record
-each once, so they move with a reschedule and never exist for a cancelled meeting.
+current start and its own lead times (24 h and 60 min before by default; confhub.meetings.
+reminders), keyed by that start so two processes record each once, so they move with a
+reschedule, never exist for a cancelled meeting, and one whose lead time was removed meanwhile
+is dropped.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from sqlalchemy import delete, or_, select, update
 
 from confhub.db import DbSession, is_sqlite
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
+from confhub.meetings.reminders import MAX_MINUTES, leads_of
 from confhub.notices import recording
 from confhub.notices.composing import Composer, NoticeContext
 from confhub.notices.models import Channel, DeliveryState, Notice, NoticeDelivery, NoticeKind
@@ -58,8 +61,8 @@ MAX_RETRY = timedelta(minutes=10)
 RETRY_FOR = timedelta(minutes=1)
 MIN_ATTEMPTS = 4
 BATCH = 200
-# Reminders before the start, the latest first to be due.
-REMINDER_LEADS = (timedelta(hours=24), timedelta(minutes=60))
+# The furthest before its start a meeting may be reminded of (its own leads say when).
+REMINDER_HORIZON = timedelta(minutes=MAX_MINUTES)
 
 
 @dataclass
@@ -153,6 +156,11 @@ def unwanted(context: NoticeContext, now: datetime) -> str | None:
     moved = context.notice.payload.get("starts_at") != meeting.starts_at.isoformat()
     if kind == NoticeKind.REMINDER.value and moved:
         return "the meeting was moved"
+    if (
+        kind == NoticeKind.REMINDER.value
+        and context.notice.payload.get("lead_minutes") not in meeting.reminders
+    ):
+        return "the meeting's reminders were changed"
     return None
 
 
@@ -283,8 +291,9 @@ class Outbox:
 
 async def record_due_reminders(session: DbSession, now: datetime) -> int:
     """Record the reminders due now for every scheduled meeting: for its current start, the
-    nearest lead already reached, to every point invited by notice before that lead began."""
-    horizon = now + max(REMINDER_LEADS)
+    nearest of its leads already reached, to every point invited by notice before that lead
+    began."""
+    horizon = now + REMINDER_HORIZON
     meetings = list(
         await session.scalars(
             select(Meeting).where(
@@ -296,7 +305,8 @@ async def record_due_reminders(session: DbSession, now: datetime) -> int:
     )
     recorded = 0
     for meeting in meetings:
-        reached = [lead for lead in REMINDER_LEADS if meeting.starts_at - lead <= now]
+        leads = leads_of(meeting.reminder_minutes)
+        reached = [lead for lead in leads if meeting.starts_at - lead <= now]
         if not reached:
             continue
         lead = min(reached)

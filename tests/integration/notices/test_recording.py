@@ -12,11 +12,13 @@ from sqlalchemy import func, select
 
 from confhub.accounts.principal import Principal
 from confhub.accounts.services import UserService
+from confhub.core.errors import InvalidInputError
 from confhub.meetings.models import MeetingStatus
 from confhub.meetings.services import MeetingChanges, MeetingService
 from confhub.notices.models import Notice, NoticeDelivery
 from confhub.notices.outbox import Outbox, Transports, record_due_reminders
 from confhub.notices.policy import NoticePolicy
+from confhub.notices.transports import SmtpTransport
 from confhub.points.models import ConnectionPoint
 
 pytestmark = pytest.mark.integration
@@ -129,3 +131,83 @@ async def test_reminders_follow_the_start_and_vanish_when_cancelled(db_session) 
     await db_session.commit()
     assert await record_due_reminders(db_session, moved - timedelta(minutes=30)) == 0
     assert await db_session.scalar(select(func.count()).select_from(NoticeDelivery)) > 0
+
+
+async def _reminders(session) -> list[dict]:
+    return list(await session.scalars(select(Notice.payload).where(Notice.kind == "reminder")))
+
+
+async def _reminder_deliveries(session) -> int:
+    query = (
+        select(func.count())
+        .select_from(NoticeDelivery)
+        .join(Notice, Notice.id == NoticeDelivery.notice_id)
+        .where(Notice.kind == "reminder")
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def test_a_meeting_sets_its_own_reminders(db_session) -> None:
+    admin = await _admin(db_session)
+    service, meeting = await _scheduled_meeting(db_session, timedelta(days=3))
+    await service.update_meeting(meeting, admin, MeetingChanges(reminders=[15, 180]))
+    await db_session.commit()
+    assert meeting.reminders == [180, 15]
+    start = meeting.starts_at
+    # Not a day before, nor an hour before: three hours, then a quarter of an hour.
+    assert await record_due_reminders(db_session, start - timedelta(hours=23)) == 0
+    assert await record_due_reminders(db_session, start - timedelta(minutes=179)) == 3
+    assert await record_due_reminders(db_session, start - timedelta(minutes=59)) == 0
+    assert await record_due_reminders(db_session, start - timedelta(minutes=14)) == 3
+    await db_session.commit()
+    assert sorted({p["lead_minutes"] for p in await _reminders(db_session)}) == [15, 180]
+    # None at all: nothing is due any more.
+    await service.update_meeting(meeting, admin, MeetingChanges(reminders=[]))
+    await db_session.commit()
+    assert await record_due_reminders(db_session, start - timedelta(minutes=10)) == 0
+
+
+async def test_a_removed_lead_and_a_meeting_over_send_nothing(db_session) -> None:
+    admin = await _admin(db_session)
+    service, meeting = await _scheduled_meeting(db_session, timedelta(days=3))
+    await db_session.commit()
+    start = meeting.starts_at
+    assert await record_due_reminders(db_session, start - timedelta(hours=23)) == 3
+    await db_session.commit()
+    # The 24-hour reminder is taken off before it leaves: it is dropped, not sent.
+    await service.update_meeting(meeting, admin, MeetingChanges(reminders=[60]))
+    await db_session.commit()
+    policy = NoticePolicy("http://127.0.0.1:8000", "Asia/Ho_Chi_Minh", "a@b.vn", True, False)
+    nowhere = Transports(email=SmtpTransport("smtp://127.0.0.1:9", "a@b.vn"))
+    result = await Outbox(policy, nowhere).deliver_due(db_session, start - timedelta(hours=22))
+    assert (result.dropped, result.delivered) == (3, 0)  # the invitations are tried, not these
+    assert await _reminder_deliveries(db_session) == 0
+    # The hour-before reminder is recorded, then the meeting is over before it leaves.
+    assert await record_due_reminders(db_session, start - timedelta(minutes=59)) == 3
+    await db_session.commit()
+    after = meeting.ends_at + timedelta(minutes=1)
+    assert await _reminder_deliveries(db_session) == 3
+    result = await Outbox(policy, nowhere).deliver_due(db_session, after)
+    assert result.delivered == 0 and await _reminder_deliveries(db_session) == 0
+    # Nor is anything recorded for a meeting already under way or over.
+    assert await record_due_reminders(db_session, start + timedelta(minutes=1)) == 0
+    assert await record_due_reminders(db_session, after) == 0
+
+
+async def test_reminders_keep_the_default_unless_set(db_session) -> None:
+    admin = await _admin(db_session)
+    service, meeting = await _scheduled_meeting(db_session, timedelta(days=3))
+    assert meeting.reminder_minutes is None and meeting.reminders == [1440, 60]
+    sequence = meeting.sequence
+    # Ticking the default stores nothing of its own; another choice is in the log, but no
+    # calendar subscriber sees it (no new SEQUENCE).
+    await service.update_meeting(meeting, admin, MeetingChanges(reminders=[60, 1440]))
+    assert meeting.reminder_minutes is None
+    await service.update_meeting(meeting, admin, MeetingChanges(reminders=[30]))
+    assert meeting.reminder_minutes == [30] and meeting.sequence == sequence
+    await service.update_meeting(meeting, admin, MeetingChanges(reminders_default=True))
+    assert meeting.reminder_minutes is None
+    for wrong in ([2], [20_000], [10, 20, 30, 40, 50]):
+        with pytest.raises(InvalidInputError) as refused:
+            await service.update_meeting(meeting, admin, MeetingChanges(reminders=wrong))
+        assert refused.value.field == "reminder_minutes"

@@ -131,6 +131,7 @@ class MeetingApiController(Controller):
                 technician_phone=data.technician_phone,
                 line_test_at=data.line_test_at,
             ),
+            reminder_minutes=data.reminder_minutes,
         )
         return await _read(meetings, meeting.id, principal)
 
@@ -162,6 +163,8 @@ class MeetingApiController(Controller):
             else [AgendaEntry(a.title, a.presenter, a.starts_at) for a in data.agenda],
             shift_agenda=data.agenda is UNSET if data.shift_agenda is UNSET else data.shift_agenda,
             connection=_connection_changes(data),
+            reminders=data.reminder_minutes if isinstance(data.reminder_minutes, list) else None,
+            reminders_default=data.reminder_minutes is None,
         )
         await meetings.update_meeting(meeting, principal, changes)
         return await _read(meetings, meeting_id, principal)

@@ -24,6 +24,7 @@ from confhub.core.ids import Id
 from confhub.db import DbSession
 from confhub.meetings import audit
 from confhub.meetings.deps import provide_meeting_service
+from confhub.meetings.reminders import lead_words
 from confhub.meetings.services import MeetingService
 from confhub.points.models import ConnectionPoint
 
@@ -71,6 +72,9 @@ def _value(name: str, value: Any, points: dict[int, str]) -> Any:
             return value
     if name == "host_point_id" and isinstance(value, int):
         return points.get(value, f"#{value}")
+    if name == "reminder_minutes" and isinstance(value, list):
+        # The lead times as people say them ("24 h", "60 min"), for the sentence.
+        return [lead_words(m) for m in value if isinstance(m, int)]
     return value
 
 

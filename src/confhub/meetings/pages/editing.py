@@ -58,6 +58,7 @@ def form_of(meeting: Meeting, timezone: str) -> MeetingForm:
         line_test_at=format_input_datetime(meeting.line_test_at, timezone)
         if meeting.line_test_at
         else "",
+        reminders=[str(m) for m in meeting.reminders],
         agenda=[
             AgendaRow(
                 time=format_clock(a.starts_at, timezone) if a.starts_at else "",
@@ -186,6 +187,7 @@ class EditingPagesController(Controller):
                 created_by_id=principal.id,
                 actor=principal,
                 connection=changes.connection,
+                reminder_minutes=changes.reminders,
             ),
             done=lambda meeting: see_other(f"/meetings/{meeting.id}", "created"),
             refused=refused,

@@ -23,6 +23,7 @@ from confhub.core.i18n import N_
 from confhub.core.messages import Message, Renderable
 from confhub.core.text import LINE_MESSAGE, TEXT_MESSAGE, is_digits, is_line, is_text
 from confhub.meetings.connection import ConnectionChanges
+from confhub.meetings.reminders import DEFAULT_MINUTES, FORM_CHOICES, lead_words
 from confhub.meetings.services import AgendaEntry, ChairAssignment, MeetingChanges
 
 MAX_TITLE = 500
@@ -95,6 +96,8 @@ class MeetingForm:
     technician_phone: str = ""
     # Empty: the default, 30 minutes before the start.
     line_test_at: str = ""
+    # The reminders' lead times ticked, in minutes as sent; None: a form without the choice.
+    reminders: list[str] | None = field(default_factory=lambda: [str(m) for m in DEFAULT_MINUTES])
     errors: dict[str, Renderable] = field(default_factory=dict)
 
     @classmethod
@@ -121,11 +124,31 @@ class MeetingForm:
             conference_room=form_text(form, "conference_room"),
             technician_phone=form_text(form, "technician_phone"),
             line_test_at=form_text(form, "line_test_at"),
+            reminders=[v.strip() for v in form.getall("reminder_minutes", []) if isinstance(v, str)]
+            if form_text(form, "reminders_shown")
+            else None,
         )
 
     def display_rows(self) -> list[AgendaRow]:
         """The rows to show: the typed ones and a few empty ones to fill in."""
         return [*self.agenda, *(AgendaRow() for _ in range(EMPTY_AGENDA_ROWS))]
+
+    def reminder_choices(self) -> list[tuple[int, Message, bool]]:
+        """The lead times to tick (the form's own and the meeting's), the earliest first: each
+        with its words and whether it is ticked."""
+        ticked = {int(v) for v in self.reminders or () if is_digits(v) and len(v) < 7}
+        return [
+            (minutes, lead_words(minutes), minutes in ticked)
+            for minutes in sorted(ticked | set(FORM_CHOICES), reverse=True)
+        ]
+
+    def _reminders(self) -> list[int] | None:
+        if self.reminders is None:
+            return None
+        if not all(is_digits(v) and len(v) < 7 for v in self.reminders):
+            self.errors.setdefault("reminder_minutes", Message(N_("Choose among the times shown.")))
+            return None
+        return [int(v) for v in self.reminders]
 
     def _check_length(self, name: str, limit: int, required: bool = False) -> None:
         value = getattr(self, name)
@@ -210,12 +233,14 @@ class MeetingForm:
                 line_test_at=self._time("line_test_at", timezone) if self.line_test_at else None,
                 line_test_default=not self.line_test_at,
             ),
+            reminders=self._reminders(),
         )
 
     def add_error(self, error: ConfhubError) -> None:
         """Record a service's refusal by its field (others, and a conflict, go to the top)."""
         known = {"title", "starts_at", "ends_at", "host_point_id", "province_code", "agenda"}
         known |= {"conference_url", "conference_room", "technician_phone", "line_test_at"}
+        known |= {"reminder_minutes"}
         name = error.field if error.field in known else "_form"
         self.errors.setdefault(name, error.message)
 
