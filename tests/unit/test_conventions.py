@@ -80,3 +80,14 @@ def test_the_checks_find_what_they_look_for() -> None:
     assert any("transactions.py" in line for line in lines_matching(r"\.commit\(\)"))
     assert lines_matching(r"dialect\.name|get_backend_name")
     assert lines_matching(r"\b[A-Z]\w*Service\(")  # the providers themselves, in deps.py
+
+
+def test_the_live_pages_know_every_kind_of_delta() -> None:
+    """A delta type the browser's socket does not list is taken for a plain message: the board
+    then misses it (a chair's answer to the invitation stayed unseen until the next delta)."""
+    from confhub.attendance.models import EventType
+
+    socket_js = (Path(confhub.__file__).parents[2] / "static/js/live/socket.js").read_text()
+    listed = re.search(r"const DELTA_TYPES = new Set\(\[([^\]]*)\]\)", socket_js)
+    assert listed is not None, "socket.js no longer names its DELTA_TYPES"
+    assert set(re.findall(r'"(\w+)"', listed.group(1))) == {kind.value for kind in EventType}

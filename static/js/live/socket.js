@@ -15,7 +15,10 @@ const BASE_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30000;
 const POLICY_VIOLATION = 1008;
 const RESYNC_TIMEOUT_MS = 10000;
-const DELTA_TYPES = new Set(["checkin", "presence", "signal", "meeting"]);
+// Every kind of versioned delta the server sends (EventType in confhub/attendance/models.py;
+// tests/unit/test_conventions.py holds the two lists equal): one missing here is taken for a
+// non-versioned message, and the board only catches up at the next delta's gap.
+const DELTA_TYPES = new Set(["checkin", "presence", "signal", "meeting", "notice"]);
 
 export class LiveSocket {
   constructor(url, { contiguous = false, heartbeatMs = 10000, onSnapshot, onDelta, onMessage, onChange } = {}) {

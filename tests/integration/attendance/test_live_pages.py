@@ -458,6 +458,6 @@ def test_a_viewer_sees_the_board_without_controls_or_phones(
 
 def test_the_board_in_english(secretariat: TestClient[Litestar], demo_seed: DemoSeed) -> None:
     html = secretariat.get(f"/m/{demo_seed.upcoming_meeting_id}/live?lang=en", headers=HTML).text
-    assert '<html lang="en">' in html
+    assert '<html lang="en"' in html
     assert "0 connection points with 0 delegates" in html
     assert "Not answered" in html

@@ -116,7 +116,7 @@ def test_home_is_vietnamese_by_default(client: TestClient[Litestar]) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
-    assert '<html lang="vi">' in html
+    assert '<html lang="vi"' in html
     assert "Đăng nhập" in html
     assert "Hội nghị trực tuyến" in html
     assert "Thanh Hóa" in html
@@ -138,7 +138,7 @@ def test_home_lists_the_upcoming_meeting_before_the_past_one(client: TestClient[
 def test_lang_query_switches_to_english_and_is_remembered(client: TestClient[Litestar]) -> None:
     response = client.get("/?lang=en", headers=HTML)
     assert response.status_code == 200
-    assert '<html lang="en">' in response.text
+    assert '<html lang="en"' in response.text
     assert "Sign in" in response.text
     assert "Đăng nhập" not in response.text
     assert "166 connection points" in response.text
@@ -150,18 +150,18 @@ def test_lang_query_switches_to_english_and_is_remembered(client: TestClient[Lit
     assert "Path=/" in set_cookie
 
     again = client.get("/", headers=HTML)
-    assert '<html lang="en">' in again.text
+    assert '<html lang="en"' in again.text
     assert "Sign in" in again.text
     assert "lang=" not in again.headers.get("set-cookie", ""), "only an explicit choice sets it"
 
     back = client.get("/?lang=vi", headers={**HTML, "Accept-Language": "en"})
-    assert '<html lang="vi">' in back.text
-    assert '<html lang="vi">' in client.get("/", headers=HTML).text
+    assert '<html lang="vi"' in back.text
+    assert '<html lang="vi"' in client.get("/", headers=HTML).text
 
 
 def test_accept_language_english(client: TestClient[Litestar]) -> None:
     response = client.get("/", headers={**HTML, "Accept-Language": "en-US,en;q=0.9"})
-    assert '<html lang="en">' in response.text
+    assert '<html lang="en"' in response.text
     assert "Sign in" in response.text
     assert "lang=" not in response.headers.get("set-cookie", "")
 
@@ -170,13 +170,13 @@ def test_unsupported_accept_language_falls_back_to_vietnamese(
     client: TestClient[Litestar],
 ) -> None:
     response = client.get("/", headers={**HTML, "Accept-Language": "fr-FR,fr;q=0.9"})
-    assert '<html lang="vi">' in response.text
+    assert '<html lang="vi"' in response.text
     assert "Đăng nhập" in response.text
 
 
 def test_unknown_lang_value_is_ignored(client: TestClient[Litestar]) -> None:
     response = client.get("/?lang=fr", headers=HTML)
-    assert '<html lang="vi">' in response.text
+    assert '<html lang="vi"' in response.text
     assert "lang=" not in response.headers.get("set-cookie", "")
 
 
@@ -201,7 +201,7 @@ def test_meeting_page_shows_the_facts(client: TestClient[Litestar], demo_seed: D
 
 def test_meeting_page_in_english(client: TestClient[Litestar], demo_seed: DemoSeed) -> None:
     html = client.get(f"/meetings/{demo_seed.past_meeting_id}?lang=en", headers=HTML).text
-    assert '<html lang="en">' in html
+    assert '<html lang="en"' in html
     assert "Agenda" in html
     assert "166 connection points" in html
     assert SEPT_10_TITLE in html  # the meeting's own words are not translated
@@ -217,7 +217,7 @@ def test_checkin_page(client: TestClient[Litestar], demo_seed: DemoSeed) -> None
     response = client.get(f"/checkin/{demo_seed.cam_tu_token}", headers=HTML)
     assert response.status_code == 200
     html = response.text
-    assert '<html lang="vi">' in html
+    assert '<html lang="vi"' in html
     assert "Hội trường UBND xã Cẩm Tú" in html
     assert "Phạm Thị Nhàn" in html
     assert UPCOMING_TITLE in html
@@ -242,7 +242,7 @@ def test_sample_chairs_are_marked(
 
 
 def assert_styled_404(html: str) -> None:
-    assert '<html lang="vi">' in html
+    assert '<html lang="vi"' in html
     assert 'class="site-header"' in html
     assert '<link rel="stylesheet" href="/static/css/confhub.css">' in html
     assert "<h1>Không tìm thấy trang</h1>" in html
@@ -270,7 +270,7 @@ def test_unknown_path_is_a_styled_404(client: TestClient[Litestar]) -> None:
 def test_404_page_in_english(client: TestClient[Litestar]) -> None:
     response = client.get("/no/such/page?lang=en", headers=HTML)
     assert response.status_code == 404
-    assert '<html lang="en">' in response.text
+    assert '<html lang="en"' in response.text
     assert "Page not found" in response.text
 
 
