@@ -65,6 +65,11 @@ class Site:
         with closing(_api(server, seed.organizer_email, seed.organizer_password)) as secretariat:
             points = secretariat.get(f"/api/v1/meetings/{self.meeting}/points?limit=1").json()
             self.point_id = points["items"][0]["point_id"]
+            # The demo's invitations wait on the outbox (no mail server): one message's page.
+            outbox = secretariat.get("/outbox", headers={"Accept": "text/html"}).text
+            found = re.search(r'href="/outbox/(\d+)"', outbox)
+            assert found is not None, "the demo's outbox lists no message"
+            self.delivery_id = int(found.group(1))
             # Minutes with a photo, published: the province's article and Cẩm Tú's draft.
             secretariat.put(
                 f"/api/v1/meetings/{self.past_meeting}/minutes",
@@ -136,6 +141,12 @@ PAGES: dict[str, tuple[str, Callable[[Site], str]]] = {
         lambda s: f"/meetings/{s.past_meeting}/articles",
     ),
     "/articles/{article_id:int}/edit": (SECRETARIAT, lambda s: f"/articles/{s.article_id}/edit"),
+    "/meetings/{meeting_id:int}/history": (SECRETARIAT, lambda s: f"/meetings/{s.meeting}/history"),
+    "/meetings/{meeting_id:int}/notices": (SECRETARIAT, lambda s: f"/meetings/{s.meeting}/notices"),
+    "/points": (SECRETARIAT, lambda s: "/points"),
+    "/points/{point_id:int}/contacts": (SECRETARIAT, lambda s: f"/points/{s.point_id}/contacts"),
+    "/outbox": (SECRETARIAT, lambda s: "/outbox"),
+    "/outbox/{delivery_id:int}": (SECRETARIAT, lambda s: f"/outbox/{s.delivery_id}"),
 }
 # Pages no GET route names: the error page of an address nothing serves.
 EXTRA_PAGES: list[tuple[str, str]] = [(ANON, "/no-such-page"), (SECRETARIAT, "/meetings/999999")]

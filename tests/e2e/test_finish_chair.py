@@ -97,6 +97,8 @@ def test_a_citizen_finds_the_news_and_a_communes_own_calendar_feed(
 ) -> None:
     page = _phone(browser)
     page.goto(f"{server.url}/")
+    # On a phone the header's menu is folded behind its button (item 8).
+    page.get_by_role("button", name="Danh mục").click()
     page.get_by_role("link", name="Tin tức", exact=True).first.click()
     page.wait_for_url(f"{server.url}/news**")
     page.goto(f"{server.url}/units/15148/news")
@@ -119,6 +121,7 @@ def test_a_citizen_finds_the_news_and_a_communes_own_calendar_feed(
     page.fill("#password", demo_seed.chair_password)
     page.click("form.form button[type=submit]")
     page.wait_for_url(f"{server.url}/")
+    page.get_by_role("button", name="Danh mục").click()
     page.get_by_role("link", name="Lịch của tôi").click()
     page.wait_for_url(f"{server.url}/profile")
     expect(page.locator("main")).to_contain_text(".ics")
