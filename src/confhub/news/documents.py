@@ -6,11 +6,15 @@ most `MAX_WAITING` more wait for it: past that the answer is a 503 with `Retry-A
 clerk's browser asks again a little later. What a render reads is bounded before it starts: the
 minutes' stored HTML (from at most 100,000 characters within the Markdown work allowance) and
 the meeting's invited points (one province's). bench/minutes_documents.py measures the largest.
+The last few files are kept: the same minutes asked for again (a clerk's second click, every
+commune's editor downloading the same biên bản) cost nothing until they change.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
@@ -74,13 +78,46 @@ class _Queue:
 
 _queue = _Queue()
 
+KEEP_RECENT = 8
+
+
+class _Recent:
+    """The last `KEEP_RECENT` files rendered, by what they were rendered from."""
+
+    def __init__(self) -> None:
+        self.files: OrderedDict[str, bytes] = OrderedDict()
+
+    @staticmethod
+    def key(fmt: str, doc: OfficialMinutes) -> str:
+        # Frozen dataclasses of plain values: their repr is all a file is made of.
+        return hashlib.sha256(f"{fmt}\n{doc!r}".encode()).hexdigest()
+
+    def get(self, key: str) -> bytes | None:
+        body = self.files.get(key)
+        if body is not None:
+            self.files.move_to_end(key)
+        return body
+
+    def put(self, key: str, body: bytes) -> None:
+        self.files[key] = body
+        self.files.move_to_end(key)
+        while len(self.files) > KEEP_RECENT:
+            self.files.popitem(last=False)
+
+
+_recent = _Recent()
+
 
 async def minutes_file(service: MinutesService, meeting: Meeting, fmt: str) -> Response[bytes]:
     """The minutes of `meeting` as a `fmt` ("docx" or "pdf") download; 404 while there are
     none, 503 when too many are being rendered."""
     exporter = EXPORTERS[fmt]
     doc = await official_minutes(service, meeting)
-    body = await _queue.render(exporter, doc)
+    key = _recent.key(fmt, doc)
+    body = _recent.get(key)
+    if body is None:
+        body = await _queue.render(exporter, doc)
+        _recent.put(key, body)
     return Response(
         body,
         media_type=exporter.media_type,

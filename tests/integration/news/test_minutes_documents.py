@@ -216,10 +216,35 @@ def test_a_process_busy_with_documents_says_when_to_retry(
 ) -> None:
     meeting = demo_seed.past_meeting_id
     secretariat.put(f"/api/v1/meetings/{meeting}/minutes", json={"markdown": TEXT})
-    # As if one render ran and MAX_WAITING more waited for the documents' thread.
+    # As if one render ran and MAX_WAITING more waited for the documents' thread (and no file
+    # were kept from an earlier test).
+    monkeypatch.setattr(documents, "_recent", documents._Recent())
     monkeypatch.setattr(documents._queue, "in_flight", documents.MAX_WAITING + 1)
     answer = secretariat.get(f"/api/v1/meetings/{meeting}/minutes.pdf")
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == str(documents.RETRY_AFTER_SECONDS)
     monkeypatch.setattr(documents._queue, "in_flight", documents.MAX_WAITING)
     assert secretariat.get(f"/api/v1/meetings/{meeting}/minutes.docx").status_code == 200
+
+
+def test_a_file_asked_for_again_is_the_same_until_the_minutes_change(
+    secretariat: TestClient[Litestar], demo_seed: DemoSeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meeting = demo_seed.past_meeting_id
+    monkeypatch.setattr(documents, "_recent", documents._Recent())
+    secretariat.put(f"/api/v1/meetings/{meeting}/minutes", json={"markdown": TEXT})
+    first = secretariat.get(f"/api/v1/meetings/{meeting}/minutes.docx")
+    # Kept: asked for again while the process is too busy to render, it still comes.
+    monkeypatch.setattr(documents._queue, "in_flight", documents.MAX_WAITING + 1)
+    again = secretariat.get(f"/api/v1/meetings/{meeting}/minutes.docx")
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    monkeypatch.setattr(documents._queue, "in_flight", 0)
+    secretariat.put(
+        f"/api/v1/meetings/{meeting}/minutes",
+        json={"markdown": TEXT + "\nHội nghị bế mạc lúc 17 giờ.\n"},
+    )
+    changed = secretariat.get(f"/api/v1/meetings/{meeting}/minutes.docx")
+    assert changed.status_code == 200
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(changed.content)).paragraphs)
+    assert "Hội nghị bế mạc lúc 17 giờ." in text
