@@ -41,6 +41,7 @@ from confhub.attendance.live import live_socket
 from confhub.attendance.pages import LivePagesController
 from confhub.attendance.runtime import build_live_runtime
 from confhub.attendance.snapshots import SnapshotReads
+from confhub.attendance.speaking.controllers import SpeakingApiController
 from confhub.attendance.writer import AttendanceWriter
 from confhub.calendar.controllers import CalendarFeedController, ProfilePageController
 from confhub.calendar.links import with_calendar_links
@@ -169,6 +170,7 @@ class ConfhubPlugin(InitPluginProtocol):
                 CalendarFeedController,
                 live_socket,
                 AttendanceApiController,
+                SpeakingApiController,
                 LivePagesController,
                 ProfilePageController,
                 *PAGE_CONTROLLERS,

@@ -132,6 +132,11 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     # secretariat; the resend of notices: the secretariat
     (API + "/acknowledgements", "POST"): MANAGERS,
     (API + "/notices", "POST"): MANAGERS,
+    # speaking requests: asking for a point (Hạc Thành's) as answering for it; the list to
+    # readers and a link (its own point's requests); the secretariat's steps
+    (API + "/speaking", "POST"): MANAGERS,
+    (API + "/speaking", "GET"): READERS | {OTHER_LINK},
+    (API + "/speaking/{request_id:str}", "PATCH"): MANAGERS,
     # the directory of contacts (here Hạc Thành's point, whose unit none of these roles is):
     # its province's secretariat reads and writes; a secretariat's /points is its own province
     ("/api/v1/points/{point_id:int}/contacts", "GET"): MANAGERS,
@@ -240,6 +245,8 @@ LINK_ROUTES = {
     (API + "/checkins", "POST"),
     (API + "/signals", "POST"),
     (API + "/acknowledgements", "POST"),
+    (API + "/speaking", "POST"),
+    (API + "/speaking", "GET"),
     ("/ws/meetings/{meeting_id:int}", "WS"),
 }
 TOKEN_HEADER = "X-Checkin-Token"
@@ -303,6 +310,15 @@ def body_for(key: tuple[str, str], ids: Ids) -> dict[str, Any]:
             "json": {"point_id": ids.point_id, "status": "received", "delegates_expected": 5}
         },
         (API + "/notices", "POST"): {"json": {"kind": "reminder", "point_ids": [ids.point_id]}},
+        (API + "/speaking", "POST"): {
+            "json": {
+                "request_id": "matrix",
+                "topic": "Kiểm tra",
+                "minutes": 3,
+                "point_id": ids.point_id,
+            }
+        },
+        (API + "/speaking/{request_id:str}", "PATCH"): {"json": {"state": "accepted"}},
         (M + "/chairs/preview", "POST"): {"files": {"file": CSV}},
         (API + "/minutes", "PUT"): {"json": {"markdown": "Kiểm tra quyền"}},
         (API + "/minutes/photos", "POST"): {"files": {"data": JPEG}},
@@ -357,6 +373,7 @@ def fill(path: str, ids: Ids, principal: str = ANON) -> str:
         "slug": "khong-co-bai-nay",
         "name": "0" * 32 + ".jpg",
         "unit_code": "15148",
+        "request_id": "matrix",
     }
     feeds = {
         "/calendar/meetings/": f"{ids.meeting_id}.ics",

@@ -26,6 +26,7 @@ import msgspec
 from litestar.channels import ChannelsPlugin, Subscriber
 
 from confhub.attendance import events
+from confhub.attendance.targeting import concerned_points, view_for
 from confhub.core.outages import outage_of
 from confhub.system import metrics
 
@@ -65,9 +66,11 @@ class LiveClient:
 
     def wants(self, message: dict[str, Any]) -> bool:
         """Targeted fan-out: a point sees its own deltas and the meeting's."""
-        if self.point_ids is None or message.get("point_id") is None:
-            return True
-        return message["point_id"] in self.point_ids
+        return self.view(message) is not None
+
+    def view(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """The delta as this client receives it (a point sees only what concerns it), or None."""
+        return view_for(message, self.point_ids)
 
     async def close(self, code: int = SERVICE_RESTART, reason: str = "service restart") -> None:
         """Close the client's socket; its handler then leaves the hub as on any disconnect."""
@@ -135,10 +138,13 @@ class MeetingRoom:
 
     def targets(self, message: dict[str, Any]) -> Iterable[LiveClient]:
         """The clients that want a delta: what `LiveClient.wants` says, without asking each."""
-        point_id = message.get("point_id")
-        if point_id is None:
+        concerned = concerned_points(message)
+        if concerned is None:
             return self.clients
-        return [*self.boards, *self.by_point.get(point_id, ())]
+        if len(concerned) == 1:
+            return [*self.boards, *self.by_point.get(concerned[0], ())]
+        points = {c for point_id in concerned for c in self.by_point.get(point_id, ())}
+        return [*self.boards, *points]
 
 
 class AttendanceHub:
@@ -289,7 +295,9 @@ class AttendanceHub:
         self.delivered_total += 1
         metrics.LIVE_DELTAS.inc()
         for client in room.targets(message):
-            client.offer(message)
+            shown = client.view(message)
+            if shown is not None:
+                client.offer(shown)
 
     # -- safety nets -----------------------------------------------------------------------
 

@@ -31,6 +31,8 @@ from confhub.attendance.hub import MAX_BATCH, AttendanceHub, LiveClient
 from confhub.attendance.presence import PresenceTracker
 from confhub.attendance.schemas import decode_checkin
 from confhub.attendance.snapshots import SnapshotReads
+from confhub.attendance.speaking.desk import SpeakingDesk
+from confhub.attendance.speaking.schemas import SpeakRequestWrite, decode
 from confhub.attendance.writer import AttendanceWriter
 from confhub.core.errors import ConfhubError
 from confhub.core.outages import outage_of
@@ -254,6 +256,7 @@ class LiveConnection:
             "checkin": self._on_checkin,
             "signal": self._on_signal,
             "resync": self._on_resync,
+            "speak_request": self._on_speak_request,
         }.get(message["type"])
         if handler is None:
             await self._error(f"unknown message type {message['type'][:40]!r}")
@@ -327,6 +330,24 @@ class LiveConnection:
             str(message.get("signal", "")),
         )
 
+    async def _on_speak_request(self, message: dict[str, Any]) -> None:
+        # A link acts for its own point; a chair of several points names one (`point_id`).
+        fields = {k: v for k, v in message.items() if k != "type"}
+        point_ids = self.access.point_ids
+        if "point_id" not in fields and point_ids is not None and len(point_ids) == 1:
+            fields["point_id"] = next(iter(point_ids))
+        data = decode(fields, SpeakRequestWrite)
+        asked = await SpeakingDesk(self.db_config).ask(self.meeting_id, self.access.actor, data)
+        await self._send(
+            {
+                "type": "ack",
+                "id": asked.request["request_id"],
+                "version": asked.version,
+                "request": asked.request,
+                "duplicate": not asked.created,
+            }
+        )
+
     async def _on_resync(self, message: dict[str, Any]) -> None:
         """The deltas after `since`, in order; a snapshot when `since` is 0, further behind than
         the log answers, or ahead of the meeting (the client's state is from elsewhere)."""
@@ -341,7 +362,8 @@ class LiveConnection:
                 await self._send_snapshot_unlocked()
                 return
             self.client.last_version = since
-            await self._send_deltas_unlocked([m for m in missed if self.client.wants(m)])
+            shown = [self.client.view(m) for m in missed]
+            await self._send_deltas_unlocked([m for m in shown if m is not None])
             newest = int(missed[-1]["version"]) if missed else since
             self.client.last_version = max(self.client.last_version, newest)
 
@@ -352,8 +374,13 @@ class LiveConnection:
 
 
 def _key_of(message: dict[str, Any]) -> dict[str, Any]:
+    """What a refusal names of the message it refuses: its idempotency key, or the id its
+    client chose (`request_id` of a speaking request, as `id`, like its ack)."""
     key = message.get("idempotency_key")
-    return {"idempotency_key": key} if isinstance(key, str) else {}
+    if isinstance(key, str):
+        return {"idempotency_key": key}
+    chosen = message.get("request_id")
+    return {"id": chosen[:100]} if isinstance(chosen, str) else {}
 
 
 def _whole_number(value: Any, name: str) -> int:

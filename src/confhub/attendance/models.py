@@ -54,6 +54,8 @@ class EventType(enum.StrEnum):
     MEETING = "meeting"
     # A point's notice state or the chair's answer to the invitation (confhub.notices).
     NOTICE = "notice"
+    # The speaking queue changed (confhub.attendance.speaking).
+    SPEAKING = "speaking"
 
 
 class PointAttendance(BigIntAuditBase):

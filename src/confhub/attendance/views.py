@@ -21,6 +21,7 @@ from confhub.attendance.models import (
     Signal,
 )
 from confhub.attendance.presence import PRESENCE_STALE_AFTER, live_presence
+from confhub.attendance.speaking import queue as speaking_queue
 from confhub.db import DbSession
 from confhub.meetings.models import Invitation, Meeting
 from confhub.notices.states import point_states
@@ -281,12 +282,17 @@ async def snapshot(
             view["notice_state"] = state.notice_state if state else "none"
             view["acknowledgement"] = state.acknowledgement if state else None
         views.append(view)
+    # The open speaking queue: a point's client sees its own requests and its place.
+    speaking = speaking_queue.state(await speaking_queue.open_requests(session, meeting.id))
+    if point_ids is not None:
+        speaking = speaking_queue.for_points(speaking, point_ids)
     return {
         "type": "snapshot",
         "version": version,
         "meeting": meeting_summary(meeting),
         "totals": counted,
         "points": views,
+        "speaking": speaking,
     }
 
 

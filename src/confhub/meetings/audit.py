@@ -29,6 +29,8 @@ class AuditAction(enum.StrEnum):
     COPIED = "copied"
     ROLL_CALL = "roll_call"
     REHEARSAL = "rehearsal"
+    # A speaking request's step: asked, accepted, refused, moved, given the floor, done.
+    SPEAKING = "speaking"
 
 
 def record(

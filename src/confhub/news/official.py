@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from confhub.attendance.speaking import record as speaking_record
 from confhub.core.errors import NotFoundError
 from confhub.core.i18n import N_
 from confhub.core.timefmt import format_number, local_time
@@ -230,11 +231,11 @@ def compose(
 
 
 async def recorded_speakers(session: DbSession, meeting_id: int) -> list[Speaker]:
-    """The people who spoke at the meeting, in the order they spoke: the document's speakers
-    section lists them when there are any. Nothing records speakers yet (the speaking requests
-    of the live channel will): this is where they are fed in, and it answers none until then."""
-    del session, meeting_id
-    return []
+    """The people who spoke at the meeting, in the order they took the floor (the speaking
+    requests given the floor on the live channel): the document's speakers section lists them
+    when there are any."""
+    turns = await speaking_record.spoken(session, meeting_id)
+    return [Speaker(name=t.speaker, point=t.point_name, topic=t.topic) for t in turns]
 
 
 async def official_minutes(service: MinutesService, meeting: Meeting) -> OfficialMinutes:

@@ -8,6 +8,7 @@ pyproject.toml).
 
 from confhub.accounts.models import User
 from confhub.attendance.models import AttendanceEvent, CheckinRecord, PointAttendance
+from confhub.attendance.speaking.models import SpeakingRequest
 from confhub.db.base import metadata
 from confhub.meetings.models import AgendaItem, AuditEntry, Invitation, Meeting, MeetingDocument
 from confhub.news.models import Article, Minutes, MinutesRevision, NewsPhoto, SiteVisitDay
@@ -36,6 +37,7 @@ __all__ = [
     "PointContacts",
     "Province",
     "SiteVisitDay",
+    "SpeakingRequest",
     "Unit",
     "UnitDataset",
     "User",
