@@ -36,6 +36,8 @@ from confhub.accounts.sessions import RotatingSessionConfig
 from confhub.attendance import fanout
 from confhub.attendance import listeners as attendance_listeners
 from confhub.attendance.controllers import AttendanceApiController
+from confhub.attendance.desk.controllers import DeskApiController, DeskPagesController
+from confhub.attendance.desk.writer import DeskWriter
 from confhub.attendance.handshake import LiveHandshakeGate
 from confhub.attendance.live import live_socket
 from confhub.attendance.pages import LivePagesController
@@ -171,6 +173,8 @@ class ConfhubPlugin(InitPluginProtocol):
                 live_socket,
                 AttendanceApiController,
                 SpeakingApiController,
+                DeskApiController,
+                DeskPagesController,
                 LivePagesController,
                 ProfilePageController,
                 *PAGE_CONTROLLERS,
@@ -243,6 +247,8 @@ class ConfhubPlugin(InitPluginProtocol):
                 "handshake_throttle": handshake_throttle,
                 "checkin_links": checkin_links,
                 "attendance_writer": AttendanceWriter(db_config),
+                # Incidents and announcements, in the same per-meeting writer queue.
+                "desk_writer": DeskWriter(db_config),
                 "live_snapshots": SnapshotReads(db_config),
             }
         )

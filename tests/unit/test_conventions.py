@@ -23,6 +23,7 @@ OWN_SESSIONS = {
     "attendance/runtime.py",  # presence, batched in the writer's queue
     "attendance/writer.py",  # every door's attendance changes
     "attendance/speaking/desk.py",  # every door's speaking requests, in the writer's queue
+    "attendance/desk/writer.py",  # incidents and announcements, in the same queue
     "notices/outbox.py",  # the delivery workers
     "db/transactions.py",  # release_connection itself
     "db/migrations/env.py",  # Alembic's connection

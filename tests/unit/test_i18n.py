@@ -22,6 +22,7 @@ from litestar.connection import ASGIConnection
 
 import confhub.app  # noqa: F401 - every domain's errors, for ConfhubError.__subclasses__()
 from confhub.accounts.models import Role
+from confhub.attendance.desk.models import IncidentKind, IncidentState
 from confhub.core import i18n
 from confhub.core.errors import ConfhubError, InvalidInputError
 from confhub.core.timefmt import format_meeting_time, format_number
@@ -32,7 +33,8 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 STATUS_KEYS = {f"status:{status.value}" for status in MeetingStatus}
-DYNAMIC_KEYS = STATUS_KEYS | {role.value for role in Role}
+INCIDENT_KEYS = {f"incident:{word.value}" for word in (*IncidentKind, *IncidentState)}
+DYNAMIC_KEYS = STATUS_KEYS | {role.value for role in Role} | INCIDENT_KEYS
 
 
 @cache

@@ -20,6 +20,7 @@ from confhub.accounts.visibility import sees_chair
 from confhub.attendance import report as attendance_report
 from confhub.attendance import views
 from confhub.attendance.deps import provide_attendance_writer
+from confhub.attendance.desk.report import meeting_incidents
 from confhub.attendance.models import CheckinRecord
 from confhub.attendance.schemas import (
     AttendanceRead,
@@ -192,9 +193,13 @@ async def report_response(
     principal = current_principal(request)
     meeting = await meetings.get_visible(principal, meeting_id)
     points = await views.points(meetings.session, meeting_id)
+    incidents = await meeting_incidents(meetings.session, meeting_id)
     for point in points:  # chairs' names only for those who may see them (personal data)
         if not sees_chair(principal, meeting.province_code, point["unit_code"]):
             point["chair"] = point["chair_phone"] = None
+        counted = incidents.get(point["point_id"])
+        point["incidents"] = counted.count if counted else 0
+        point["outage_minutes"] = counted.outage_minutes if counted else 0
     timezone = request.app.state.settings.timezone
     body = await attendance_report.export(meeting.title, points, timezone, fmt)
     media = CSV if fmt == "csv" else XLSX

@@ -20,6 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from confhub.attendance import events
 from confhub.attendance.access import Access, resolve_access
+from confhub.attendance.desk import live as desk_live
+from confhub.attendance.desk.writer import DeskWriter
 from confhub.attendance.handshake import (
     NOT_ALLOWED,
     POLICY_VIOLATION,
@@ -84,6 +86,7 @@ class LiveConnection:
         self.presence: PresenceTracker = state.presence
         self.snapshots: SnapshotReads = state.live_snapshots
         self.writer: AttendanceWriter = state.attendance_writer
+        self.desk: DeskWriter = state.desk_writer
         self.db_config = state.db_config
         self.meeting_id = meeting_id
         self.access = access
@@ -257,6 +260,7 @@ class LiveConnection:
             "signal": self._on_signal,
             "resync": self._on_resync,
             "speak_request": self._on_speak_request,
+            **desk_live.handlers(self),
         }.get(message["type"])
         if handler is None:
             await self._error(f"unknown message type {message['type'][:40]!r}")
@@ -379,8 +383,12 @@ def _key_of(message: dict[str, Any]) -> dict[str, Any]:
     key = message.get("idempotency_key")
     if isinstance(key, str):
         return {"idempotency_key": key}
-    chosen = message.get("request_id")
-    return {"id": chosen[:100]} if isinstance(chosen, str) else {}
+    # The speaking and desk messages are told apart by their client's id.
+    for name in ("request_id", "incident_id", "announcement_id"):
+        chosen = message.get(name)
+        if isinstance(chosen, str):
+            return {"id": chosen[:100]}
+    return {}
 
 
 def _whole_number(value: Any, name: str) -> int:

@@ -56,6 +56,10 @@ class EventType(enum.StrEnum):
     NOTICE = "notice"
     # The speaking queue changed (confhub.attendance.speaking).
     SPEAKING = "speaking"
+    # A point's incident report and the technician's handling of it (confhub.attendance.desk).
+    INCIDENT = "incident"
+    # The secretariat's announcement to points, and its seen/acknowledged counts.
+    ANNOUNCEMENT = "announcement"
 
 
 class PointAttendance(BigIntAuditBase):

@@ -28,6 +28,9 @@ COLUMNS = (
     "Thời điểm điểm danh",
     "Tín hiệu",
     "Kết nối",
+    # Link health: the point's incidents and how long they lasted (confhub.attendance.desk).
+    "Sự cố",
+    "Gián đoạn (phút)",
 )
 STATUS_LABELS = {"present": "Có mặt", "absent": "Vắng", "pending": "Chưa điểm danh"}
 
@@ -49,6 +52,8 @@ class Report:
             ["Vắng", t["absent"]],
             ["Chưa điểm danh", t["pending"]],
             ["Tổng số đại biểu", t["delegates"]],
+            ["Điểm cầu có sự cố", t["points_with_incidents"]],
+            ["Tổng số sự cố", t["incidents"]],
         ]
 
 
@@ -76,9 +81,14 @@ def build_report(title: str, points: list[dict[str, Any]], timezone: str) -> Rep
                 local,
                 point["signal"],
                 point["presence"],
+                point.get("incidents", 0),
+                point.get("outage_minutes", 0),
             ]
         )
-    return Report(title=title, rows=rows, totals=totals(points))
+    counted = totals(points)
+    counted["incidents"] = sum(point.get("incidents", 0) for point in points)
+    counted["points_with_incidents"] = sum(1 for point in points if point.get("incidents"))
+    return Report(title=title, rows=rows, totals=counted)
 
 
 async def export(title: str, points: list[dict[str, Any]], timezone: str, fmt: str) -> bytes:
@@ -120,7 +130,7 @@ def to_xlsx(report: Report) -> bytes:
     for row in report.totals_rows():
         append_xlsx_row(sheet, row)
     for column, width in zip(
-        "ABCDEFGHIJK", (10, 24, 32, 24, 30, 16, 12, 30, 20, 14, 10), strict=True
+        "ABCDEFGHIJKLM", (10, 24, 32, 24, 30, 16, 12, 30, 20, 14, 10, 8, 14), strict=True
     ):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()

@@ -15,6 +15,7 @@ from typing import Any
 
 from litestar.serialization import encode_json
 
+from confhub.attendance.desk.state import desk_state
 from confhub.attendance.presence import HEARTBEAT_EVERY
 from confhub.attendance.views import snapshot
 from confhub.core.errors import NotFoundError
@@ -70,5 +71,6 @@ class SnapshotReads:
             if meeting is None:
                 raise NotFoundError(N_("No meeting %(id)s"), id=meeting_id)
             message = await snapshot(session, meeting, point_ids, with_phones)
+            message.update(await desk_state(session, meeting_id, point_ids))
         message["heartbeat_every_ms"] = int(HEARTBEAT_EVERY * 1000)
         return int(message["version"]), encode_json(message).decode("utf-8")

@@ -11,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from confhub.attendance.desk import announcements
 from confhub.attendance.speaking.queue import TO_POINTS, point_view
 
 PointView = Callable[[dict[str, Any], frozenset[int]], dict[str, Any] | None]
 
 # Delta type → what a point's client sees of it (None: not for it).
-POINT_VIEWS: dict[str, PointView] = {"speaking": point_view}
+POINT_VIEWS: dict[str, PointView] = {
+    "speaking": point_view,
+    "announcement": announcements.point_view,
+}
 
 
 def view_for(message: dict[str, Any], point_ids: frozenset[int] | None) -> dict[str, Any] | None:

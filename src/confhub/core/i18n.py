@@ -44,6 +44,14 @@ DYNAMIC_MESSAGES = (
     N_("chair"),
     N_("viewer"),
     N_("editor"),
+    # An incident's kind and state (confhub.attendance.desk): `_("incident:" ~ value)`.
+    N_("incident:no_video"),
+    N_("incident:no_audio"),
+    N_("incident:disconnected"),
+    N_("incident:other"),
+    N_("incident:open"),
+    N_("incident:acknowledged"),
+    N_("incident:resolved"),
 )
 
 

@@ -31,6 +31,11 @@ class AuditAction(enum.StrEnum):
     REHEARSAL = "rehearsal"
     # A speaking request's step: asked, accepted, refused, moved, given the floor, done.
     SPEAKING = "speaking"
+    INCIDENT_REPORTED = "incident_reported"
+    INCIDENT_ACKNOWLEDGED = "incident_acknowledged"
+    INCIDENT_RESOLVED = "incident_resolved"
+    ANNOUNCEMENT_SENT = "announcement_sent"
+    ANNOUNCEMENT_ACKNOWLEDGED = "announcement_acknowledged"
 
 
 def record(
@@ -49,6 +54,22 @@ def record(
         details=details,
     )
     session.add(entry)
+    return entry
+
+
+def record_for(
+    session: DbSession,
+    meeting_id: int,
+    actor: Principal | None,
+    label: str,
+    action: AuditAction,
+    **details: Any,
+) -> AuditEntry:
+    """`record()` for an actor that may have no account: a point's check-in link, by `label`."""
+    if actor is not None:
+        return record(session, meeting_id, actor, action, **details)
+    entry = record(session, meeting_id, None, action, **details)
+    entry.actor_label = label
     return entry
 
 

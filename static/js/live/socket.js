@@ -18,7 +18,7 @@ const RESYNC_TIMEOUT_MS = 10000;
 // Every kind of versioned delta the server sends (EventType in confhub/attendance/models.py;
 // tests/unit/test_conventions.py holds the two lists equal): one missing here is taken for a
 // non-versioned message, and the board only catches up at the next delta's gap.
-const DELTA_TYPES = new Set(["checkin", "presence", "signal", "meeting", "notice", "speaking"]);
+const DELTA_TYPES = new Set(["checkin", "presence", "signal", "meeting", "notice", "speaking", "incident", "announcement"]);
 
 export class LiveSocket {
   constructor(url, { contiguous = false, heartbeatMs = 10000, onSnapshot, onDelta, onMessage, onChange } = {}) {

@@ -920,6 +920,8 @@ async def test_attendance_reports_have_one_row_per_point_and_totals(served: Serv
         ["Vắng", "1"],
         ["Chưa điểm danh", "164"],
         ["Tổng số đại biểu", "25"],
+        ["Điểm cầu có sự cố", "0"],
+        ["Tổng số sự cố", "0"],
     ]
     assert totals == expected
     (cam_tu,) = [row for row in table if row[0] == str(CAM_TU)]

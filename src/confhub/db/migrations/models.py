@@ -7,6 +7,7 @@ pyproject.toml).
 """
 
 from confhub.accounts.models import User
+from confhub.attendance.desk.models import Announcement, AnnouncementReceipt, Incident
 from confhub.attendance.models import AttendanceEvent, CheckinRecord, PointAttendance
 from confhub.attendance.speaking.models import SpeakingRequest
 from confhub.db.base import metadata
@@ -19,12 +20,15 @@ from confhub.units.models import Province, Unit, UnitDataset
 __all__ = [
     "Acknowledgement",
     "AgendaItem",
+    "Announcement",
+    "AnnouncementReceipt",
     "Article",
     "AttendanceEvent",
     "AuditEntry",
     "CheckinRecord",
     "ConnectionPoint",
     "ContactsAuditEntry",
+    "Incident",
     "Invitation",
     "Meeting",
     "MeetingDocument",

@@ -1,0 +1,85 @@
+"""The desk's messages on the live channel (`confhub.attendance.live` dispatches them here): a
+point's `incident`, and its `announcement_seen` / `announcement_ack`. Each is answered with
+`{"type": "ack", "id", "version"}` once committed; a repeated id gets the same ack."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from confhub.attendance.access import Access
+from confhub.attendance.desk.announcements import Receipt
+from confhub.attendance.desk.schemas import AnnouncementReceiptWrite, IncidentReport, decode
+from confhub.attendance.desk.writer import DeskWriter
+from confhub.core.errors import InvalidInputError, PermissionDeniedError
+from confhub.core.i18n import N_
+
+NOT_YOUR_POINT = N_("You may only answer for your own connection point")
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Conversation(Protocol):
+    """What a handler needs of the live connection it answers on."""
+
+    meeting_id: int
+    desk: DeskWriter
+    access: Access
+
+    async def _send(self, message: dict[str, Any]) -> None: ...
+
+
+def handlers(conversation: Conversation) -> dict[str, Handler]:
+    """The desk's message types and their handlers on one connection."""
+
+    async def incident(message: dict[str, Any]) -> None:
+        data: IncidentReport = decode(message, IncidentReport)
+        data.point_id = _point_of(conversation.access.point_ids, data.point_id)
+        outcome = await conversation.desk.report(
+            conversation.meeting_id, conversation.access.actor, data
+        )
+        await conversation._send(
+            {
+                "type": "ack",
+                "id": outcome.incident.incident_id,
+                "version": outcome.incident.version,
+                "state": outcome.incident.state,
+                "duplicate": not outcome.changed,
+            }
+        )
+
+    def receipt(acknowledged: bool) -> Handler:
+        async def answer(message: dict[str, Any]) -> None:
+            data: AnnouncementReceiptWrite = decode(
+                {"announcement_id": message.get("announcement_id")}, AnnouncementReceiptWrite
+            )
+            points = conversation.access.point_ids
+            if points is None:  # a board: announcements are the points' to acknowledge
+                raise PermissionDeniedError(NOT_YOUR_POINT)
+            point_id = _point_of(points, message.get("point_id"))
+            version = await conversation.desk.receipt(
+                conversation.meeting_id,
+                Receipt(conversation.access.actor, point_id, data.announcement_id, acknowledged),
+            )
+            await conversation._send(
+                {"type": "ack", "id": data.announcement_id, "version": version}
+            )
+
+        return answer
+
+    return {
+        "incident": incident,
+        "announcement_seen": receipt(False),
+        "announcement_ack": receipt(True),
+    }
+
+
+def _point_of(point_ids: frozenset[int] | None, named: Any) -> int:
+    """The point a message is for: the one it names, or the socket's only point."""
+    if named is None and point_ids is not None and len(point_ids) == 1:
+        return next(iter(point_ids))
+    if isinstance(named, bool) or not isinstance(named, int) or named < 1:
+        raise InvalidInputError("point_id", N_("say which point_id the message is for"))
+    if point_ids is not None and named not in point_ids:
+        raise PermissionDeniedError(NOT_YOUR_POINT)
+    return named
