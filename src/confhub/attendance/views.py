@@ -281,6 +281,8 @@ async def snapshot(
             state = notices.get(view["point_id"])
             view["notice_state"] = state.notice_state if state else "none"
             view["acknowledgement"] = state.acknowledgement if state else None
+            # Why the invitation failed: for the secretariat, who can mend the address.
+            view["notice_failure"] = state.failure if state and with_phones else None
         views.append(view)
     # The open speaking queue: a point's client sees its own requests and its place.
     speaking = speaking_queue.state(await speaking_queue.open_requests(session, meeting.id))

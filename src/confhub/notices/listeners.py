@@ -84,9 +84,14 @@ async def tell_new_link(session: DbSession, event: LinkReissued) -> None:
 
 @points_listed.connect
 async def describe(session: DbSession, event: PointsListed) -> dict[int, dict[str, Any]]:
-    """Each listed point's `notice_state` and `acknowledgement` (the contract's fields)."""
+    """Each listed point's `notice_state` and `acknowledgement` (the contract's fields), and
+    why its invitation failed (`notice_failure`, for the secretariat's points page)."""
     states = await point_states(session, event.meeting_id, event.point_ids)
     return {
-        point_id: {"notice_state": state.notice_state, "acknowledgement": state.acknowledgement}
+        point_id: {
+            "notice_state": state.notice_state,
+            "acknowledgement": state.acknowledgement,
+            "notice_failure": state.failure,
+        }
         for point_id, state in states.items()
     }

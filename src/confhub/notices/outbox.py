@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 
+from confhub.core.i18n import N_
 from confhub.db import DbSession, is_sqlite
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.meetings.reminders import MAX_MINUTES, leads_of
@@ -61,6 +62,11 @@ MAX_RETRY = timedelta(minutes=10)
 RETRY_FOR = timedelta(minutes=1)
 MIN_ATTEMPTS = 4
 BATCH = 200
+# Why a delivery failed before anything was sent: message ids, so pages say them in their
+# language (a mail server's own answer is shown as it came).
+NO_ADDRESS = N_("No e-mail address")
+NOT_AN_ADDRESS = N_("Not an e-mail address")
+NO_PHONE = N_("No phone number")
 # The furthest before its start a meeting may be reminded of (its own leads say when).
 REMINDER_HORIZON = timedelta(minutes=MAX_MINUTES)
 
@@ -227,14 +233,14 @@ class Outbox:
             assert delivery.content is not None
             if delivery.channel == Channel.EMAIL.value:
                 if not delivery.recipient:
-                    outcomes[delivery.id] = Outcome(False, "No e-mail address", permanent=True)
+                    outcomes[delivery.id] = Outcome(False, NO_ADDRESS, permanent=True)
                 elif not valid_address(delivery.recipient):
-                    reason = f"Not an e-mail address: {delivery.recipient}"
-                    outcomes[delivery.id] = Outcome(False, reason, permanent=True)
+                    # The address itself is on the outbox page, not in the reason boards show.
+                    outcomes[delivery.id] = Outcome(False, NOT_AN_ADDRESS, permanent=True)
                 else:
                     emails.append(delivery)
             elif not delivery.recipient:
-                outcomes[delivery.id] = Outcome(False, "No phone number", permanent=True)
+                outcomes[delivery.id] = Outcome(False, NO_PHONE, permanent=True)
             else:
                 hooks.append(delivery)
         if emails and self.transports.email is not None:

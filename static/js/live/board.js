@@ -3,6 +3,7 @@
 // only the tile a delta is about (a Map point id → tile). Filters and search toggle `hidden`.
 // Totals and filter counts are kept by adding and subtracting each change, never by recounting.
 import { LiveSocket } from "./socket.js";
+import { noticeText } from "./notice-text.js";
 import { fill, fold, numberFormatter, readMessages, socketUrl } from "./format.js";
 import { setupRehearsal, setupRollCallDialog } from "./board-actions.js";
 
@@ -109,16 +110,8 @@ function startBoard(root) {
     if (refs.notice && p.notice_state) {
       if (refs.notice.parentElement.dataset.notice !== p.notice_state) refs.notice.parentElement.dataset.notice = p.notice_state;
       setText(refs.noticeIcon, M.notice_icons[p.notice_state] || "");
-      setText(refs.notice, noticeText(p));
+      setText(refs.notice, noticeText(M, p, number));
     }
-  }
-
-  function noticeText(p) {
-    const label = M.notice_states[p.notice_state] || p.notice_state;
-    const ack = p.acknowledgement;
-    if (ack && ack.status === "received" && ack.delegates_expected != null) return `${label} · ${fill(M.expected, { count: number(ack.delegates_expected) })}`;
-    if (ack && ack.reason) return `${label}: ${ack.reason}`;
-    return label;
   }
 
   // Where each `data-field` sits in the tile template, as child indexes from the tile: following
@@ -215,7 +208,9 @@ function startBoard(root) {
     } else if (delta.type === "signal") {
       update(delta.point_id, { signal: delta.signal });
     } else if (delta.type === "notice") {
-      update(delta.point_id, { notice_state: delta.notice_state, acknowledgement: delta.acknowledgement });
+      // Why an invitation failed is the secretariat's to mend (an address may be in it).
+      const { notice_state, acknowledgement } = delta;
+      update(delta.point_id, { notice_state, acknowledgement, notice_failure: manages ? delta.notice_failure : null });
     } else if (delta.type === "meeting") {
       const changes = delta.meeting || {};
       if (changes.signals_reset) for (const id of points.keys()) update(id, { signal: "untested" });

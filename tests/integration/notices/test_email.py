@@ -6,6 +6,8 @@ Refused and missing addresses end `failed` with the reason, and nothing else is 
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 from datetime import datetime, timedelta
 
 import icalendar
@@ -175,6 +177,26 @@ def test_a_refused_recipient_and_a_missing_address_fail_with_their_reason(
         states = {p["unit_code"]: p["notice_state"] for p in points}
         assert states == {15148: "delivered", 14797: "failed", 16522: "failed"}
         assert len(inbox.by_message_id()) == 1
+        # The secretariat's points page and board say why, in their words; a delivered
+        # invitation waits for its answer.
+        page = client.get(f"/meetings/{meeting_id}/points", headers={"Accept": "text/html"})
+        cell = {unit: _notice_cell(page.text, point) for unit, point in by_unit.items()}
+        assert cell[15148] == "Đã gửi đến · chưa trả lời"
+        assert cell[16522] == "Gửi không được: Chưa có địa chỉ thư điện tử"
+        assert cell[14797].startswith("Gửi không được: ") and "550" in cell[14797]
+        board = client.get(f"/api/v1/meetings/{meeting_id}/attendance").json()["points"]
+        failures = {p["point_id"]: p["notice_failure"] for p in board}
+        assert failures[by_unit[16522]] == "No e-mail address"
+        assert failures[by_unit[15148]] is None
+
+
+def _notice_cell(page: str, point_id: int) -> str:
+    """The words of one point's notice cell on the points page."""
+    match = re.search(
+        rf'data-notice-point="{point_id}">.*?data-field="notice">([^<]*)</span>', page, re.S
+    )
+    assert match, point_id
+    return html.unescape(match.group(1)).strip()
 
 
 async def test_an_unreachable_mail_server_keeps_the_messages_queued_with_the_reason(
