@@ -7,11 +7,13 @@ Content-Security-Policy; colours come from the `qr` class in the stylesheet (or 
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import segno
-
 from confhub.settings import Settings
+
+if TYPE_CHECKING:
+    import segno
 
 # Error correction "M" survives a smudged printout (15 %) and keeps the code small.
 ERROR_CORRECTION = "m"
@@ -24,6 +26,8 @@ def checkin_url(settings: Settings, token: str) -> str:
 
 
 def _make(data: str) -> segno.QRCode:
+    import segno  # when a code is first drawn, not in every serving process (issue 20)
+
     # micro=False: short data would otherwise become a Micro QR, which phone cameras do not read.
     return segno.make(data, error=ERROR_CORRECTION, micro=False)
 

@@ -23,8 +23,6 @@ from litestar import Response
 from confhub.core.errors import ConfhubError
 from confhub.core.i18n import N_
 from confhub.meetings.models import Meeting
-from confhub.news.document_docx import DocxExporter
-from confhub.news.document_pdf import PdfExporter
 from confhub.news.minutes import MinutesService
 from confhub.news.official import OfficialMinutes, official_minutes
 
@@ -44,7 +42,24 @@ class Exporter(Protocol):
         ...
 
 
-EXPORTERS: dict[str, Exporter] = {"docx": DocxExporter(), "pdf": PdfExporter()}
+_exporters: dict[str, Exporter] = {}
+
+
+def exporter_for(fmt: str) -> Exporter:
+    """The writer of `fmt` ("docx" or "pdf"), imported when first asked for: python-docx and
+    WeasyPrint stay out of a serving process that never writes a document (issue 20)."""
+    if fmt not in _exporters:
+        if fmt == "docx":
+            from confhub.news.document_docx import DocxExporter
+
+            _exporters[fmt] = DocxExporter()
+        elif fmt == "pdf":
+            from confhub.news.document_pdf import PdfExporter
+
+            _exporters[fmt] = PdfExporter()
+        else:
+            raise ValueError(f"no document format {fmt!r}")
+    return _exporters[fmt]
 
 
 class DocumentsBusyError(ConfhubError):
@@ -111,7 +126,7 @@ _recent = _Recent()
 async def minutes_file(service: MinutesService, meeting: Meeting, fmt: str) -> Response[bytes]:
     """The minutes of `meeting` as a `fmt` ("docx" or "pdf") download; 404 while there are
     none, 503 when too many are being rendered."""
-    exporter = EXPORTERS[fmt]
+    exporter = exporter_for(fmt)
     doc = await official_minutes(service, meeting)
     key = _recent.key(fmt, doc)
     body = _recent.get(key)

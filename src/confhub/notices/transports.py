@@ -15,11 +15,15 @@ from datetime import UTC, datetime
 from email.header import Header
 from email.headerregistry import Address
 from email.utils import format_datetime, formataddr
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import aiosmtplib
-import httpx
+if TYPE_CHECKING:
+    import aiosmtplib
+    import httpx
+
+# aiosmtplib and httpx are imported when a message first leaves: a serving process whose
+# province has no mail server or gateway never holds them (issue 20, an idle process's memory).
 
 SMTP_TIMEOUT = 20.0
 # SMTP connections a batch is sent over at once.
@@ -131,6 +135,8 @@ class SmtpTransport:
     async def _send_over_one(self, messages: list[tuple[bytes, str]]) -> list[Outcome]:
         """Send each (message, recipient) in turn over one connection; the connection's failure
         fails what is left (to be retried), a recipient's refusal only that message."""
+        import aiosmtplib
+
         server = self.server
         client = aiosmtplib.SMTP(
             hostname=server.host,
@@ -158,6 +164,8 @@ class SmtpTransport:
         return outcomes
 
     async def _one(self, client: aiosmtplib.SMTP, message: bytes, recipient: str) -> Outcome:
+        import aiosmtplib
+
         try:
             await client.sendmail(self.sender, [recipient], message)
         except aiosmtplib.SMTPRecipientsRefused as exc:
@@ -180,6 +188,8 @@ class WebhookTransport:
 
     async def send(self, bodies: list[str]) -> list[Outcome]:
         """POST each body in turn over one client."""
+        import httpx
+
         outcomes = []
         async with httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False) as client:
             for body in bodies:
@@ -187,6 +197,8 @@ class WebhookTransport:
         return outcomes
 
     async def _one(self, client: httpx.AsyncClient, body: bytes) -> Outcome:
+        import httpx
+
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             SIGNATURE_HEADER: signature(self.secret, body),
