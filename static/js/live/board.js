@@ -6,6 +6,7 @@ import { LiveSocket } from "./socket.js";
 import { noticeText } from "./notice-text.js";
 import { fill, fold, numberFormatter, readMessages, socketUrl } from "./format.js";
 import { setupRehearsal, setupRollCallDialog } from "./board-actions.js";
+import { setupBoardDesk } from "./board-desk.js";
 
 const READY = new Set(["test_ok", "connected"]);
 const FILTERS = {
@@ -176,6 +177,7 @@ function startBoard(root) {
     }
     list.replaceChildren(fragment);
     meetingChanged(snapshot.meeting || {});
+    desk.snapshot(snapshot);
     renderSummary();
     renderNotReady();
     root.dataset.renderMs = String(Math.round(performance.now() - started));
@@ -200,7 +202,9 @@ function startBoard(root) {
   }
 
   function applyDelta(delta) {
-    if (delta.type === "checkin") {
+    if (delta.type === "incident" || delta.type === "announcement") {
+      desk.delta(delta);
+    } else if (delta.type === "checkin") {
       const { status, delegates_present, reason, answered_at } = delta;
       update(delta.point_id, { status, delegates_present, reason, answered_at });
     } else if (delta.type === "presence") {
@@ -359,6 +363,7 @@ function startBoard(root) {
   });
 
   const rehearsal = setupRehearsal(root, meetingId, M, manages);
+  const desk = setupBoardDesk(root, meetingId, M, manages);
   if (manages) setupRollCallDialog(root, meetingId, M, list, (id) => points.get(id)?.data);
   window.setTimeout(renderBanner, BANNER_GRACE_MS + 50);
   socket.start();

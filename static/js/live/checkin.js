@@ -5,6 +5,7 @@
 // While open, the page heartbeats (socket.js): the board sees the point online with its RTT.
 import { CheckinView } from "./checkin-view.js";
 import { Outbox } from "./outbox.js";
+import { PointDesk } from "./point-desk.js";
 import { LiveSocket } from "./socket.js";
 import { clockFormatter, newKey, numberFormatter, readMessages, socketUrl } from "./format.js";
 
@@ -53,6 +54,7 @@ class CheckinPage {
       onMessage: (message) => this.onMessage(message),
       onChange: () => this.socketChanged(),
     });
+    this.desk = new PointDesk(root, this.M, this.socket, { meetingId: this.meetingId, pointId: this.pointId, token: this.token });
   }
 
   start() {
@@ -81,6 +83,7 @@ class CheckinPage {
       }
     }
     this.render();
+    this.desk.start();
     this.socket.start();
     this.socketChanged();
     this.flush();
@@ -111,10 +114,13 @@ class CheckinPage {
     this.view.current(this.current);
     this.view.signal(this.current.signal);
     this.flush(true); // whatever the outbox holds goes again, with the same keys
+    this.desk.snapshot(snapshot);
   }
 
   onDelta(delta) {
-    if (delta.type === "meeting") {
+    if (delta.type === "incident" || delta.type === "announcement") {
+      this.desk.delta(delta);
+    } else if (delta.type === "meeting") {
       this.view.meetingStatus(delta.meeting?.status);
       if (delta.meeting?.signals_reset) this.signalChanged("untested");
     } else if (delta.point_id !== this.pointId) {
@@ -151,6 +157,7 @@ class CheckinPage {
   }
 
   onMessage(message) {
+    if (this.desk.message(message)) return;
     if (message.type === "ack") {
       this.stored(message.idempotency_key, message.version, new Date());
     } else if (message.type === "error" && message.idempotency_key) {

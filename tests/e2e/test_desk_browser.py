@@ -1,0 +1,64 @@
+"""The desk in Chromium (issue #19): a chair on a 390 px phone taps "Mất tiếng", the board on a
+desktop lists it in the technician's queue, the technician takes it on and resolves it with a
+note, and the phone shows each step; an announcement to every point stands on top of the phone's
+page until the chair acknowledges it, and the board counts it live (screenshots kept)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from confhub.demo import DemoSeed
+from tests.e2e.conftest import LiveServer
+from tests.e2e.test_live_browser import _expect, no_script_errors, open_board, open_phone
+
+pytestmark = pytest.mark.e2e
+
+__all__ = ["no_script_errors"]  # the autouse fixture: no page may throw
+
+
+def test_an_incident_and_an_announcement_between_a_phone_and_the_board(
+    browser: Any, live_server: LiveServer, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    expect = _expect()
+    board = open_board(browser, live_server, demo_seed, demo_seed.upcoming_meeting_id)
+    phone = open_phone(browser, live_server, demo_seed.cam_tu_token)
+
+    phone.fill("#incident-note", "Loa hội trường không nghe được")
+    phone.click("#incident-form button[value=no_audio]")
+    mine = phone.locator("#incident-list li")
+    expect(mine).to_contain_text("Mất tiếng — Đang chờ xử lý", timeout=5000)
+    expect(phone.locator("#incident-status")).to_have_text("Bộ phận kỹ thuật đã nhận báo sự cố.")
+    phone.screenshot(path=str(screenshot_dir / "incident-phone-reported.png"), full_page=True)
+
+    queued = board.locator("#incident-queue li")
+    expect(queued).to_contain_text("Mất tiếng", timeout=5000)
+    expect(queued).to_contain_text("Loa hội trường không nghe được")
+    expect(board.locator("#incident-count")).to_have_text("1")
+    board.locator("#incidents").scroll_into_view_if_needed()
+    board.screenshot(path=str(screenshot_dir / "incident-board-queue.png"))
+    queued.get_by_role("button", name="Tiếp nhận").click()
+    expect(mine).to_contain_text("Kỹ thuật đang xử lý", timeout=5000)
+    board.once("dialog", lambda dialog: dialog.accept("Đã thay dây loa"))
+    queued.get_by_role("button", name="Đã khắc phục").click()
+    expect(mine).to_contain_text("Đã khắc phục · ghi chú của kỹ thuật: Đã thay dây loa")
+    expect(board.locator("#incident-none")).to_be_visible()
+
+    board.fill("#announcement-text", "5 phút nữa bắt đầu, các điểm cầu tắt micrô")
+    board.click("#announcement-form button[type=submit]")
+    shown = phone.locator("#announcements .announcement")
+    expect(shown).to_contain_text("5 phút nữa bắt đầu, các điểm cầu tắt micrô", timeout=5000)
+    counts = board.locator("#announcement-list li .announcement-counts")
+    expect(counts).to_contain_text("1 đã xem, 0 đã xác nhận / 166 điểm cầu", timeout=5000)
+    phone.screenshot(path=str(screenshot_dir / "announcement-phone.png"))
+    shown.get_by_role("button", name="Đã nhận thông báo").click()
+    expect(phone.locator("#announcements")).to_be_hidden(timeout=5000)
+    expect(counts).to_contain_text("1 đã xem, 1 đã xác nhận / 166 điểm cầu", timeout=5000)
+    board.locator("#announcements-panel").scroll_into_view_if_needed()
+    board.screenshot(path=str(screenshot_dir / "announcement-board.png"))
+    # Reloaded, the phone does not show it again.
+    phone.reload()
+    phone.wait_for_selector("#connection[data-state=live]", timeout=10_000)
+    expect(phone.locator("#announcements")).to_be_hidden()
