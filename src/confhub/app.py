@@ -44,6 +44,7 @@ from confhub.attendance.pages import LivePagesController
 from confhub.attendance.runtime import build_live_runtime
 from confhub.attendance.snapshots import SnapshotReads
 from confhub.attendance.speaking.controllers import SpeakingApiController
+from confhub.attendance.speaking.pages import SpeakingPagesController
 from confhub.attendance.writer import AttendanceWriter
 from confhub.calendar.controllers import CalendarFeedController, ProfilePageController
 from confhub.calendar.links import with_calendar_links
@@ -176,6 +177,7 @@ class ConfhubPlugin(InitPluginProtocol):
                 DeskApiController,
                 DeskPagesController,
                 LivePagesController,
+                SpeakingPagesController,
                 ProfilePageController,
                 *PAGE_CONTROLLERS,
                 MinutesApiController,

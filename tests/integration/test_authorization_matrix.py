@@ -148,6 +148,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     # link opens its own point's page, whoever holds it; a revoked one opens nothing)
     ("/", "GET"): EVERYONE,
     ("/checkin/{token:str}", "GET"): EVERYONE - {REVOKED_LINK},
+    ("/checkin/{token:str}/speaking", "POST"): EVERYONE - {REVOKED_LINK},
     ("/checkin/{token:str}", "POST"): EVERYONE - {REVOKED_LINK},
     ("/checkin/{token:str}/signal", "POST"): EVERYONE - {REVOKED_LINK},
     ("/checkin/{token:str}/acknowledgement", "POST"): EVERYONE - {REVOKED_LINK},
@@ -242,6 +243,7 @@ LINK_ROUTES = {
     ("/checkin/{token:str}", "POST"),
     ("/checkin/{token:str}/signal", "POST"),
     ("/checkin/{token:str}/acknowledgement", "POST"),
+    ("/checkin/{token:str}/speaking", "POST"),
     (API + "/checkins", "POST"),
     (API + "/signals", "POST"),
     (API + "/acknowledgements", "POST"),

@@ -35,6 +35,8 @@ from confhub.attendance.schemas import (
     CheckinWrite,
     decode_checkin,
 )
+from confhub.attendance.speaking import queue as speaking_queue
+from confhub.attendance.speaking import record as speaking_record
 from confhub.attendance.writer import AttendanceWriter
 from confhub.core.errors import (
     ConfhubError,
@@ -204,8 +206,21 @@ async def render_checkin(
         "acknowledging": meeting.status == MeetingStatus.SCHEDULED.value,
         "ack_form": ack_form or {},
         "ack_saved": request.query_params.get("acknowledged") == "saved",
+        # The point's requests to speak and its place in the queue (confhub.attendance.speaking).
+        **await speaking_context(session, meeting.id, invitation.point_id),
     }
     return Template("attendance/checkin.html", context=context, headers=NO_STORE)
+
+
+async def speaking_context(session: DbSession, meeting_id: int, point_id: int) -> dict[str, Any]:
+    """The point's last requests to speak and its own view of the queue."""
+    own = frozenset({point_id})
+    shown = await speaking_queue.open_requests(session, meeting_id)
+    requests = await speaking_record.requests(session, meeting_id, own)
+    return {
+        "speaking_requests": requests[-HISTORY_SHOWN:],
+        "speaking_view": speaking_queue.for_points(speaking_queue.state(shown), own),
+    }
 
 
 def link_gone() -> Template:
@@ -423,6 +438,7 @@ class LivePagesController(Controller):
                 "filter_counts": filter_counts(view["points"]),
                 "not_ready": [p for p in view["points"] if p["signal"] not in READY_SIGNALS],
                 "signals": [s.value for s in Signal],
+                "points_by_id": {p["point_id"]: p["name"] for p in view["points"]},
             },
         )
 

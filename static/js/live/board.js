@@ -7,6 +7,7 @@ import { noticeText } from "./notice-text.js";
 import { fill, fold, numberFormatter, readMessages, socketUrl } from "./format.js";
 import { setupRehearsal, setupRollCallDialog } from "./board-actions.js";
 import { setupBoardDesk } from "./board-desk.js";
+import { setupBoardSpeaking } from "./board-speaking.js";
 
 const READY = new Set(["test_ok", "connected"]);
 const FILTERS = {
@@ -178,6 +179,7 @@ function startBoard(root) {
     list.replaceChildren(fragment);
     meetingChanged(snapshot.meeting || {});
     desk.snapshot(snapshot);
+    speaking.snapshot(snapshot.speaking);
     renderSummary();
     renderNotReady();
     root.dataset.renderMs = String(Math.round(performance.now() - started));
@@ -215,6 +217,8 @@ function startBoard(root) {
       // Why an invitation failed is the secretariat's to mend (an address may be in it).
       const { notice_state, acknowledgement } = delta;
       update(delta.point_id, { notice_state, acknowledgement, notice_failure: manages ? delta.notice_failure : null });
+    } else if (delta.type === "speaking") {
+      speaking.delta(delta);
     } else if (delta.type === "meeting") {
       const changes = delta.meeting || {};
       if (changes.signals_reset) for (const id of points.keys()) update(id, { signal: "untested" });
@@ -364,6 +368,7 @@ function startBoard(root) {
 
   const rehearsal = setupRehearsal(root, meetingId, M, manages);
   const desk = setupBoardDesk(root, meetingId, M, manages);
+  const speaking = setupBoardSpeaking(meetingId, M, (id) => points.get(id)?.data.name || `#${id}`);
   if (manages) setupRollCallDialog(root, meetingId, M, list, (id) => points.get(id)?.data);
   window.setTimeout(renderBanner, BANNER_GRACE_MS + 50);
   socket.start();

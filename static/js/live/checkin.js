@@ -7,6 +7,7 @@ import { CheckinView } from "./checkin-view.js";
 import { Outbox } from "./outbox.js";
 import { PointDesk } from "./point-desk.js";
 import { LiveSocket } from "./socket.js";
+import { setupPhoneSpeaking } from "./speaking-phone.js";
 import { clockFormatter, newKey, numberFormatter, readMessages, socketUrl } from "./format.js";
 
 const RESEND_AFTER_MS = 8000;
@@ -69,7 +70,10 @@ class CheckinPage {
       event.preventDefault();
       this.sendSignal(event.submitter?.value);
     });
-    window.addEventListener("online", () => this.flush(true));
+    window.addEventListener("online", () => {
+      this.flush(true);
+      this.speaking?.flush(true);
+    });
     window.addEventListener("storage", (event) => {
       if (event.key === this.outbox.storageKey) this.render();
     });
@@ -84,6 +88,7 @@ class CheckinPage {
     }
     this.render();
     this.desk.start();
+    this.speaking = setupPhoneSpeaking(this);
     this.socket.start();
     this.socketChanged();
     this.flush();
@@ -99,7 +104,10 @@ class CheckinPage {
     const state = this.socket.state;
     const shown = (state === "reconnecting" || state === "connecting") && this.httpWorks ? "http" : state;
     this.view.connection(shown, this.socket.rtt);
-    if (state === "live") this.flush();
+    if (state === "live") {
+      this.flush();
+      this.speaking?.flush();
+    }
   }
 
   // --- the socket's messages -----------------------------------------------------------------
@@ -113,6 +121,7 @@ class CheckinPage {
     this.view.meetingStatus(snapshot.meeting?.status);
     this.view.current(this.current);
     this.view.signal(this.current.signal);
+    this.speaking?.snapshot(snapshot.speaking);
     this.flush(true); // whatever the outbox holds goes again, with the same keys
     this.desk.snapshot(snapshot);
   }
@@ -120,6 +129,8 @@ class CheckinPage {
   onDelta(delta) {
     if (delta.type === "incident" || delta.type === "announcement") {
       this.desk.delta(delta);
+    } else if (delta.type === "speaking") {
+      this.speaking?.delta(delta);
     } else if (delta.type === "meeting") {
       this.view.meetingStatus(delta.meeting?.status);
       if (delta.meeting?.signals_reset) this.signalChanged("untested");
@@ -158,6 +169,7 @@ class CheckinPage {
 
   onMessage(message) {
     if (this.desk.message(message)) return;
+    if (this.speaking?.onMessage(message)) return;
     if (message.type === "ack") {
       this.stored(message.idempotency_key, message.version, new Date());
     } else if (message.type === "error" && message.idempotency_key) {
