@@ -567,3 +567,32 @@ async def test_fan_out_resumes_after_redis_drops_the_subscriptions(cluster: Clus
 def channel_for(cluster: Cluster) -> str:
     """The Redis channel of the meeting, as the processes name it."""
     return channel_name(cluster.meeting_id, live_namespace(cluster.redis_url))
+
+
+async def test_a_speaking_request_on_one_process_is_seen_and_answered_on_the_other(
+    cluster: Cluster,
+) -> None:
+    cookie = await organizer(cluster)
+    tokens = await point_tokens(cluster.a.url, cookie, cluster.meeting_id)
+    phone = await connect(cluster.a.ws_url(cluster.meeting_id, cluster.seed.cam_tu_token))
+    own = int((await recv_frame(phone))["points"][0]["point_id"])
+    assert own in tokens
+    board = await connect(cluster.b.ws_url(cluster.meeting_id), cookie=cookie)
+    await recv_frame(board)
+    request = {"type": "speak_request", "request_id": "a-1", "topic": "Đê điều", "minutes": 4}
+    await phone.send(json.dumps(request))
+    await recv_message(phone, lambda m: m.get("type") == "ack" and m.get("id") == "a-1")
+    seen = await recv_message(board, lambda m: m.get("type") == "speaking")
+    assert [(i["request_id"], i["point_id"]) for i in seen["queue"]] == [("a-1", own)]
+
+    async with httpx.AsyncClient(base_url=cluster.b.url, cookies={"confhub_session": cookie}) as b:
+        answer = await b.patch(
+            f"/api/v1/meetings/{cluster.meeting_id}/speaking/a-1", json={"state": "speaking"}
+        )
+    assert answer.status_code == 200, answer.text
+    on_air = await recv_message(
+        phone, lambda m: m.get("type") == "speaking" and m.get("current") == "a-1"
+    )
+    assert on_air["request"]["state"] == "speaking" and "to_points" not in on_air
+    await phone.close()
+    await board.close()
