@@ -8,10 +8,11 @@ import msgspec
 from msgspec import Meta
 
 from confhub.accounts.principal import Principal
+from confhub.core.bodies import Body
 from confhub.core.text import Line
 
 
-class LoginRequest(msgspec.Struct):
+class LoginRequest(Body):
     """Credentials for `POST /api/v1/auth/login`."""
 
     # The longest address RFC 5321 allows. The password is only ever hashed: any text will do.

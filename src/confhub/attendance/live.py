@@ -305,7 +305,7 @@ class LiveConnection:
         # The HTTP check-in's schema: what it refuses is refused here for good, an `error`
         # without the "send it again" of a failed write, since sending it again could never
         # succeed.
-        data = decode_checkin(message)
+        data = decode_checkin({k: v for k, v in message.items() if k != "type"})
         # Committed (with whatever else arrived meanwhile) before it is acknowledged.
         outcome = await self.writer.submit(self.meeting_id, self.access.actor, data)
         await self._send(

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from confhub.core.bodies import Body, unknown_field
 from confhub.core.errors import InvalidInputError
 from confhub.core.i18n import N_
 from confhub.core.ids import IdField
@@ -44,7 +45,7 @@ MUST_BE: dict[str, Message] = {
 }
 
 
-class CheckinWrite(msgspec.Struct):
+class CheckinWrite(Body):
     """A roll-call answer: `present` with the number of delegates, or `absent` with a reason.
 
     `presiding_name` and `presiding_position` say who actually presided at the point when it is
@@ -100,6 +101,9 @@ def decode_checkin(fields: Mapping[str, Any]) -> CheckinWrite:
 
 def _refusal(fields: Mapping[str, Any]) -> InvalidInputError:
     """The first field the schema refuses, found field by field (only once it has refused)."""
+    unknown = unknown_field(fields, CheckinWrite)
+    if unknown is not None:
+        return unknown
     for info in msgspec.structs.fields(CheckinWrite):
         if info.name not in fields:
             if info.required:
@@ -140,13 +144,13 @@ class AttendanceRead(msgspec.Struct):
     points: list[dict[str, Any]]
 
 
-class RehearsalChange(msgspec.Struct):
+class RehearsalChange(Body):
     """Start or end the test run before a meeting."""
 
     action: Literal["start", "stop"]
 
 
-class SignalWrite(msgspec.Struct):
+class SignalWrite(Body):
     """A technician's report of the conference link at one point."""
 
     point_id: IdField

@@ -173,7 +173,10 @@ def _unknown_field(extra: Any) -> str | None:
     match = _UNKNOWN_FIELD.fullmatch(str(extra[0].get("message", "")))
     if match is None:
         return None
-    where = (match.group(2) or "").lstrip(".")
+    # Where it sits in the body: msgspec's own path, or the key Litestar split from it (`data`
+    # for the body itself).
+    key = str(extra[0].get("key") or "")
+    where = (match.group(2) or "").lstrip(".") or ("" if key == "data" else key)
     name = f"{where}.{match.group(1)}" if where else match.group(1)
     return f"{name}: unknown field, not one this request takes"
 

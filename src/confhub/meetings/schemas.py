@@ -10,6 +10,7 @@ import msgspec
 from litestar.datastructures import UploadFile
 from msgspec import UNSET, Meta, UnsetType
 
+from confhub.core.bodies import Body
 from confhub.core.ids import CodeField, IdField
 from confhub.core.text import Line, Text
 
@@ -38,7 +39,7 @@ class AgendaItemRead(msgspec.Struct):
     starts_at: datetime | None
 
 
-class AgendaItemWrite(msgspec.Struct, forbid_unknown_fields=True):
+class AgendaItemWrite(Body):
     """An agenda item as sent by the client."""
 
     title: Title
@@ -74,7 +75,7 @@ class MeetingRead(msgspec.Struct):
     reminder_minutes: list[int] = msgspec.field(default_factory=list)
 
 
-class MeetingCreate(msgspec.Struct, forbid_unknown_fields=True):
+class MeetingCreate(Body):
     """A new meeting; times are ISO 8601 with an offset, e.g. `2025-09-10T14:00:00+07:00`."""
 
     title: Title
@@ -95,7 +96,7 @@ class MeetingCreate(msgspec.Struct, forbid_unknown_fields=True):
     reminder_minutes: ReminderMinutes | None = None
 
 
-class MeetingUpdate(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+class MeetingUpdate(Body, omit_defaults=True):
     """A partial update; a reschedule sends only `starts_at` and/or `ends_at`."""
 
     title: Title | UnsetType = UNSET
@@ -119,14 +120,14 @@ class MeetingUpdate(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=Tr
     reminder_minutes: ReminderMinutes | UnsetType | None = UNSET
 
 
-class StatusChange(msgspec.Struct):
+class StatusChange(Body):
     """A step of the meeting's life; `cancelled` needs a `reason`."""
 
     status: Literal["draft", "scheduled", "live", "ended", "cancelled"]
     reason: Reason | None = None
 
 
-class MeetingCopy(msgspec.Struct):
+class MeetingCopy(Body):
     """Copy a meeting to a new date (same invitations and chairs)."""
 
     starts_at: datetime
@@ -134,7 +135,7 @@ class MeetingCopy(msgspec.Struct):
     title: Title | None = None
 
 
-class InvitationRequest(msgspec.Struct):
+class InvitationRequest(Body):
     """Which points to invite: any mix of the ways below; at least one."""
 
     all_units: bool = False
@@ -151,7 +152,7 @@ class InvitationResult(msgspec.Struct):
     invited_count: int
 
 
-class ChairWrite(msgspec.Struct):
+class ChairWrite(Body):
     """The chair presiding at one point."""
 
     name: PersonName
@@ -244,7 +245,7 @@ class ContactsRead(msgspec.Struct):
     technician_phone: str | None
 
 
-class ContactsWrite(msgspec.Struct, forbid_unknown_fields=True):
+class ContactsWrite(Body):
     """A point's whole entry (a field left out is cleared). Phones may be written as people
     write them (`+84 912 345 678`, `0912.345.678`); they are stored in the national form."""
 

@@ -9,6 +9,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from confhub.attendance.schemas import MAX_DELEGATES, MAX_PRESIDING_NAME, MAX_PRESIDING_POSITION
+from confhub.core.bodies import Body
 from confhub.core.text import Line, Text
 from confhub.news.markdown import MAX_MARKDOWN_LENGTH
 from confhub.news.minutes import MAX_CAPTION_LENGTH, MAX_MINUTES_LENGTH
@@ -17,13 +18,13 @@ MinutesText = Annotated[str, Meta(max_length=MAX_MINUTES_LENGTH), Text]
 Caption = Annotated[str, Meta(max_length=MAX_CAPTION_LENGTH), Line]
 
 
-class MinutesWrite(msgspec.Struct):
+class MinutesWrite(Body):
     """The minutes' text (Markdown); each PUT is a new revision."""
 
     markdown: MinutesText
 
 
-class PreviewWrite(msgspec.Struct):
+class PreviewWrite(Body):
     """Markdown to render as the public pages would."""
 
     markdown: MinutesText
@@ -58,7 +59,7 @@ class PhotoRead(msgspec.Struct):
     height: int
 
 
-class CaptionWrite(msgspec.Struct):
+class CaptionWrite(Body):
     """A photo's new caption."""
 
     caption: Caption
@@ -124,7 +125,7 @@ class ArticleRead(msgspec.Struct):
     delegates_present: int | None = None
 
 
-class ArticleUpdate(msgspec.Struct):
+class ArticleUpdate(Body):
     """An edit of an article; fields left out are kept."""
 
     title: Annotated[str, Meta(min_length=1, max_length=500), Line] | UnsetType = UNSET

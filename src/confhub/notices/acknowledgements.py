@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-import msgspec
 from msgspec import Meta
 from sqlalchemy import select
 
+from confhub.core.bodies import Body
 from confhub.core.errors import ConflictError, InvalidInputError, NotFoundError
 from confhub.core.i18n import N_
 from confhub.core.ids import IdField
@@ -27,7 +27,7 @@ MAX_REASON = 2000
 CLOSED = frozenset({MeetingStatus.ENDED.value, MeetingStatus.CANCELLED.value})
 
 
-class AcknowledgementWrite(msgspec.Struct, forbid_unknown_fields=True):
+class AcknowledgementWrite(Body):
     """`received` (with `delegates_expected`) or `declined` (with a `reason`) for one point."""
 
     point_id: IdField

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from confhub.core.bodies import Body
 from confhub.core.errors import ConflictError, InvalidInputError
 from confhub.core.i18n import N_
 from confhub.core.ids import IdField
@@ -20,7 +21,7 @@ from confhub.notices.models import NoticeKind
 MAX_POINTS = 10_000
 
 
-class ResendRequest(msgspec.Struct, forbid_unknown_fields=True):
+class ResendRequest(Body):
     """`{"kind": "invitation" | "reminder", "point_ids"?}`: all invited points when absent."""
 
     kind: Literal["invitation", "reminder"]

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from confhub.core.bodies import Body, unknown_field
 from confhub.core.errors import InvalidInputError
 from confhub.core.i18n import N_
 from confhub.core.ids import CodeField, IdField
@@ -43,7 +44,7 @@ MUST_BE: dict[str, Message] = {
 }
 
 
-class IncidentReport(msgspec.Struct):
+class IncidentReport(Body):
     """A point's report: what it lost, with an optional note; `incident_id` is the client's."""
 
     incident_id: ClientId
@@ -56,7 +57,7 @@ class IncidentReport(msgspec.Struct):
         self.note = (self.note or "").strip() or None
 
 
-class IncidentChange(msgspec.Struct, forbid_unknown_fields=True):
+class IncidentChange(Body):
     """The technician's step: `acknowledged`, or `resolved` with a note of what was done."""
 
     state: Literal["acknowledged", "resolved"]
@@ -67,7 +68,7 @@ class IncidentChange(msgspec.Struct, forbid_unknown_fields=True):
         self.note = (self.note or "").strip() or None
 
 
-class AnnouncementWrite(msgspec.Struct, forbid_unknown_fields=True):
+class AnnouncementWrite(Body):
     """A short message to every point (no `unit_codes`), to the points of those units, or
     (`audience: not_present`) to the points not yet answered present. `announcement_id` makes
     sending it again harmless."""
@@ -90,7 +91,7 @@ class AnnouncementWrite(msgspec.Struct, forbid_unknown_fields=True):
             self.unit_codes = None
 
 
-class AnnouncementReceiptWrite(msgspec.Struct):
+class AnnouncementReceiptWrite(Body):
     """A point's phone showed an announcement (`seen`) or its chair acknowledged it."""
 
     announcement_id: ClientId
@@ -107,6 +108,9 @@ def decode(fields: Mapping[str, Any], kind: type[Any]) -> Any:
 
 
 def _refusal(fields: Mapping[str, Any], kind: type[Any]) -> InvalidInputError:
+    unknown = unknown_field(fields, kind)
+    if unknown is not None:
+        return unknown
     for info in msgspec.structs.fields(kind):
         if info.name not in fields:
             if info.required:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 from msgspec import Meta
 
+from confhub.core.bodies import Body, unknown_field
 from confhub.core.errors import InvalidInputError
 from confhub.core.i18n import N_
 from confhub.core.ids import IdField
@@ -36,7 +37,7 @@ MUST_BE: dict[str, Message] = {
 }
 
 
-class SpeakRequestWrite(msgspec.Struct):
+class SpeakRequestWrite(Body):
     """A point asks to speak: about what, for how many minutes, under an id of its client's
     choosing (a repeat of the id is answered with the first request)."""
 
@@ -58,7 +59,7 @@ class SpeakRequestWrite(msgspec.Struct):
         self.speaker = " ".join((self.speaker or "").split()) or None
 
 
-class SpeakingChange(msgspec.Struct):
+class SpeakingChange(Body):
     """The secretariat's step on a request: accept, refuse (with a reason the point reads),
     give the floor, end it; and/or move it to another place among those waiting."""
 
@@ -85,6 +86,9 @@ def decode(fields: Mapping[str, Any], kind: type[S]) -> S:
         return msgspec.convert(fields, kind, strict=False)
     except msgspec.ValidationError:
         pass
+    unknown = unknown_field(fields, kind)
+    if unknown is not None:
+        raise unknown from None
     for info in msgspec.structs.fields(kind):
         if info.name not in fields:
             if info.required:
