@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.confhub-installed
 
-.PHONY: demo test check lint typecheck imports pytest lock clean help messages audit
+.PHONY: demo test check coverage lint typecheck imports pytest lock clean help messages audit
 
 help:
 	@echo "make demo   - run the demo (fresh SQLite database, Thanh Hóa seeded) on http://127.0.0.1:8000"
 	@echo "make test   - run the whole suite: pytest (on every core), ruff, mypy, the import layers"
 	@echo "make check  - the fast subset while working: unit and integration tests without services, servers or browsers"
+	@echo "make coverage - the whole pytest run under coverage.py (served processes included), its line total"
 	@echo "make lock   - recompile requirements/*.txt from pyproject.toml (needs uv)"
 	@echo "make audit  - check both locks (prod.txt, dev.txt) for known vulnerabilities with pip-audit"
 
@@ -29,12 +30,17 @@ demo: $(STAMP)
 # contract run beside it, using the moments the tests wait for a server, a browser or a socket.
 # Output is kept whole per line; the first failure of any part fails the target.
 PYTEST_WORKERS ?= auto
+# pytest compiles and rewrites every test module and plugin it loads; with bytecode caching off
+# (PYTHONDONTWRITEBYTECODE, set in many containers) it did so again in every worker of every run,
+# and each served `confhub` process compiled confhub's source again: about half of collection.
+# The suite writes its bytecode to __pycache__ (ignored by git) and reuses it.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 
 test: $(STAMP)
 	@$(MAKE) --no-print-directory -j 4 --output-sync=line pytest lint typecheck imports
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(PYTEST) -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -49,7 +55,20 @@ imports: $(STAMP)
 # While working on the code: unit tests and the in-process integration tests, without PostgreSQL,
 # Redis, browsers, served processes or the slow ones (well under a minute on two cores).
 check: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -q -m "not services and not e2e and not slow" tests/unit tests/integration $(PYTEST_ARGS)
+	$(PYTEST) -n $(PYTEST_WORKERS) --dist worksteal -q -m "not services and not e2e and not slow" tests/unit tests/integration $(PYTEST_ARGS)
+
+# Line coverage of the whole pytest run ([tool.coverage] in pyproject.toml): the workers and every
+# process a test starts (`confhub serve`, the command) are measured too (patch = subprocess, saved
+# on SIGTERM), their data combined in .coverage-data/. Slower than `make test`; not part of it.
+COVERAGE_DATA := $(CURDIR)/.coverage-data
+
+coverage: $(STAMP)
+	rm -rf $(COVERAGE_DATA) && mkdir -p $(COVERAGE_DATA)
+	export COVERAGE_FILE=$(COVERAGE_DATA)/coverage; \
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/coverage run -m pytest -n $(PYTEST_WORKERS) --dist worksteal -q $(PYTEST_ARGS); \
+	status=$$?; \
+	$(BIN)/coverage combine -q $(COVERAGE_DATA) && $(BIN)/coverage report --skip-covered --sort=cover; \
+	exit $$status
 
 lock:
 	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q --custom-compile-command "make lock" -o requirements/prod.txt
@@ -67,7 +86,7 @@ audit: $(STAMP)
 		--ignore-file requirements/audit-ignore.txt requirements/prod.txt requirements/dev.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
+	rm -rf $(VENV) .coverage-data .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
 
 # The UI's message catalogs. `messages` re-extracts every `_("...")` of src/ and templates/ into
 # messages.pot and merges it into the Vietnamese catalog; then translate the new (empty or fuzzy)
