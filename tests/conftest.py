@@ -56,6 +56,7 @@ from tests.helpers.services import (
     POSTGRES_ADMIN_URL,
     REDIS_URL,
     exclusive_redis_db,
+    flush_redis,
     free_port,
     port_open,
     require_redis,
@@ -320,23 +321,13 @@ def redis_url() -> str:
     return require_redis(REDIS_URL)
 
 
-def _flush_redis(url: str) -> None:
-    from redis import Redis
-
-    client = Redis.from_url(url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
 @pytest.fixture
 def own_redis_url(redis_url: str) -> Iterator[str]:
     """A Redis database of this test's own (no other worker or run uses it meanwhile), flushed
     before and after: for sessions and live channels that must not meet another test's."""
     with exclusive_redis_db(redis_url) as url:
-        _flush_redis(url)
+        flush_redis(url)
         try:
             yield url
         finally:
-            _flush_redis(url)
+            flush_redis(url)

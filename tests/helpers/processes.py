@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,3 +136,11 @@ class ServedProcess:
                 except ValueError:
                     continue
         return entries
+
+
+def start_all(processes: list[ServedProcess]) -> None:
+    """Start several processes side by side (each spends its start importing, mostly waiting
+    on the other cores), returning once every one is ready; the first failure is raised."""
+    with ThreadPoolExecutor(max_workers=len(processes)) as pool:
+        for started in [pool.submit(process.start) for process in processes]:
+            started.result()

@@ -90,3 +90,14 @@ def exclusive_redis_db(redis_url: str, lock_dir: Path = Path("/tmp")) -> Iterato
         if time.monotonic() > deadline:
             raise RuntimeError("every Redis test database is held by another test")
         time.sleep(0.5)
+
+
+def flush_redis(url: str) -> None:
+    """Empty one Redis database (one held with `exclusive_redis_db`)."""
+    from redis import Redis
+
+    client = Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()

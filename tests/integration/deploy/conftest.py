@@ -31,8 +31,15 @@ from confhub.core.templating import resource_dir
 from confhub.demo import DemoSeed
 from tests.helpers.apps import TEST_SECRET
 from tests.helpers.databases import PostgresTemplate, postgres_template, seed_database
-from tests.helpers.processes import ServedProcess, clean_env
-from tests.helpers.services import free_port, skip_or_fail
+from tests.helpers.processes import ServedProcess, clean_env, start_all
+from tests.helpers.services import (
+    REDIS_URL,
+    exclusive_redis_db,
+    flush_redis,
+    free_port,
+    require_redis,
+    skip_or_fail,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
@@ -237,19 +244,60 @@ def thanh_hoa_template(run_dir: Path, pytestconfig: pytest.Config) -> PostgresTe
     )
 
 
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The stacks' self-signed certificate and key, made once per worker."""
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
+
+
 @pytest.fixture
 def stack(
-    thanh_hoa_template: PostgresTemplate, own_redis_url: str, tmp_path: Path
+    thanh_hoa_template: PostgresTemplate,
+    certificate: tuple[Path, Path],
+    own_redis_url: str,
+    tmp_path: Path,
 ) -> Iterator[Stack]:
-    """A PostgreSQL database of its own seeded like the demo, two processes and nginx."""
+    """A PostgreSQL database of its own seeded like the demo, two processes and nginx: for a
+    test that stops a process, floods a limit or counts in /metrics what it did."""
     nginx_binary()  # skip or fail before building anything
     with thanh_hoa_template.clone() as postgres_url:
         assert thanh_hoa_template.seed is not None
-        yield from _stack(postgres_url, thanh_hoa_template.seed, own_redis_url, tmp_path)
+        seed = thanh_hoa_template.seed
+        yield from _stack(postgres_url, seed, own_redis_url, certificate, tmp_path)
 
 
-def _stack(postgres_url: str, seed: DemoSeed, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
-    cert, key = self_signed_certificate(tmp_path)
+@pytest.fixture(scope="module")
+def shared_stack(
+    thanh_hoa_template: PostgresTemplate,
+    certificate: tuple[Path, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    """One stack for the module's tests that leave it as they found it for the others: no
+    process stopped, no limit of nginx or of sign-ins reached, no exact count of /metrics
+    asserted. Starting a stack (two processes, nginx) costs more than most of its tests."""
+    nginx_binary()
+    with (
+        thanh_hoa_template.clone() as postgres_url,
+        exclusive_redis_db(require_redis(REDIS_URL)) as redis_url,
+    ):
+        assert thanh_hoa_template.seed is not None
+        seed = thanh_hoa_template.seed
+        flush_redis(redis_url)
+        try:
+            tmp_path = tmp_path_factory.mktemp("stack")
+            yield from _stack(postgres_url, seed, redis_url, certificate, tmp_path)
+        finally:
+            flush_redis(redis_url)
+
+
+def _stack(
+    postgres_url: str,
+    seed: DemoSeed,
+    redis_url: str,
+    certificate: tuple[Path, Path],
+    tmp_path: Path,
+) -> Iterator[Stack]:
+    cert, key = certificate
     nginx_port = free_port()
     url = f"https://127.0.0.1:{nginx_port}"
     env = clean_env(
@@ -284,8 +332,7 @@ def _stack(postgres_url: str, seed: DemoSeed, redis_url: str, tmp_path: Path) ->
     (folder / "nginx.conf").write_text(nginx_conf(folder, site))
     nginx = Nginx(folder)
     try:
-        for process in processes:
-            process.start()
+        start_all(processes)
         nginx.start(nginx_port)
         yield Stack(
             url=url,

@@ -116,27 +116,27 @@ async def scrape(url: str) -> str:
         return response.text
 
 
-async def test_signed_in_on_one_process_and_served_by_the_other(stack: Stack) -> None:
-    async with stack.client() as client:
-        login = await sign_in(client, stack)
+async def test_signed_in_on_one_process_and_served_by_the_other(shared_stack: Stack) -> None:
+    async with shared_stack.client() as client:
+        login = await sign_in(client, shared_stack)
         signed_in_at = login.headers[PROCESS_HEADER]
         assert "secure" in login.headers["set-cookie"].lower()  # https through nginx
         served_by = set()
         for _ in range(6):
             me = await client.get("/api/v1/auth/me")
             assert me.status_code == 200, me.text
-            assert me.json()["email"] == stack.seed.organizer_email
+            assert me.json()["email"] == shared_stack.seed.organizer_email
             served_by.add(me.headers[PROCESS_HEADER])
         assert served_by - {signed_in_at}, "nginx never sent the session to the other process"
-        assert {str(p.pid) for p in stack.processes} == served_by | {signed_in_at}
+        assert {str(p.pid) for p in shared_stack.processes} == served_by | {signed_in_at}
 
         # One request id from nginx to the app and back: nginx's log, the app's, the header.
         request_id = me.headers["x-request-id"]
-        access = stack.process_by_pid(me.headers[PROCESS_HEADER]).access_entry(request_id)
+        access = shared_stack.process_by_pid(me.headers[PROCESS_HEADER]).access_entry(request_id)
         assert access["scheme"] == "https" and access["client"] == "127.0.0.1"
         assert access["route"] == "/api/v1/auth/me" and access["status"] == 200
         await asyncio.sleep(0.2)  # nginx writes its line once the response is sent
-        assert request_id in {e["request_id"] for e in stack.nginx.access_log()}
+        assert request_id in {e["request_id"] for e in shared_stack.nginx.access_log()}
 
 
 async def test_board_hears_the_other_process_and_survives_its_restart(stack: Stack) -> None:
@@ -233,8 +233,8 @@ async def test_sign_in_attempts_are_counted_across_processes(stack: Stack) -> No
             assert response.status_code == 429
 
 
-async def test_nginx_serves_static_files_and_guards_the_edges(stack: Stack) -> None:
-    async with stack.client() as client:
+async def test_nginx_serves_static_files_and_guards_the_edges(shared_stack: Stack) -> None:
+    async with shared_stack.client() as client:
         css = await client.get("/static/css/confhub.css")
         assert css.status_code == 200
         assert PROCESS_HEADER not in css.headers  # nginx answered from disk
@@ -245,7 +245,7 @@ async def test_nginx_serves_static_files_and_guards_the_edges(stack: Stack) -> N
         assert page.status_code == 200
         assert page.headers["strict-transport-security"].startswith("max-age=")
         assert page.headers["referrer-policy"] == "same-origin"
-        process = stack.process_by_pid(page.headers[PROCESS_HEADER])
+        process = shared_stack.process_by_pid(page.headers[PROCESS_HEADER])
         access = process.access_entry(page.headers["x-request-id"])
         assert access["client"] == "127.0.0.1"  # nginx replaced the client's forged header
 
@@ -255,20 +255,26 @@ async def test_nginx_serves_static_files_and_guards_the_edges(stack: Stack) -> N
         )
         assert too_big.status_code == 413
 
-        token_url = f"/checkin/{stack.seed.cam_tu_token}"
+        token_url = f"/checkin/{shared_stack.seed.cam_tu_token}"
         assert (await client.get(token_url)).status_code == 200
     await asyncio.sleep(0.2)
-    logged = json.dumps(stack.nginx.access_log()) + "".join(p.log_text() for p in stack.processes)
-    assert stack.seed.cam_tu_token not in logged
+    logged = json.dumps(shared_stack.nginx.access_log()) + "".join(
+        p.log_text() for p in shared_stack.processes
+    )
+    assert shared_stack.seed.cam_tu_token not in logged
     assert "/checkin/[redacted]" in logged
 
 
-async def test_nginx_allows_exactly_the_request_bodies_the_processes_allow(stack: Stack) -> None:
-    limit = Settings(database_url=stack.database_url).max_request_body_bytes  # 20 MiB + 64 KiB
-    url = f"/api/v1/meetings/{stack.seed.upcoming_meeting_id}/documents"
+async def test_nginx_allows_exactly_the_request_bodies_the_processes_allow(
+    shared_stack: Stack,
+) -> None:
+    limit = Settings(
+        database_url=shared_stack.database_url
+    ).max_request_body_bytes  # 20 MiB + 64 KiB
+    url = f"/api/v1/meetings/{shared_stack.seed.upcoming_meeting_id}/documents"
     garbage = {"Content-Type": "multipart/form-data; boundary=confhub"}
-    async with stack.client(timeout=60) as client:
-        await sign_in(client, stack)
+    async with shared_stack.client(timeout=60) as client:
+        await sign_in(client, shared_stack)
         pdf = b"%PDF-1.4\n" + b"0" * (15 * 1024 * 1024)
         accepted = await client.post(url, files={"data": ("bao-cao.pdf", pdf, "application/pdf")})
         assert accepted.status_code == 201, accepted.text[:300]
@@ -287,7 +293,7 @@ async def test_nginx_allows_exactly_the_request_bodies_the_processes_allow(stack
             "detail": "The file is larger than the limit of 20 MB",
         }
         # A page's form gets a page, in Vietnamese, with the same limit.
-        page_url = f"/meetings/{stack.seed.upcoming_meeting_id}/documents"
+        page_url = f"/meetings/{shared_stack.seed.upcoming_meeting_id}/documents"
         too_big_page = await client.post(page_url, content=b"x" * (limit + 1), headers=garbage)
         assert too_big_page.status_code == 413
         assert PROCESS_HEADER not in too_big_page.headers
@@ -380,8 +386,8 @@ async def test_nginx_limits_sign_in_attempts_per_address(stack: Stack) -> None:
         assert (await client.get("/login")).status_code == 200
 
 
-def test_nginx_closes_a_connection_that_sends_nothing(stack: Stack) -> None:
-    port = int(stack.url.rsplit(":", 1)[1])
+def test_nginx_closes_a_connection_that_sends_nothing(shared_stack: Stack) -> None:
+    port = int(shared_stack.url.rsplit(":", 1)[1])
     # client_header_timeout is 10 s (docs/deploy.md); the client gives up itself after 20 s.
     with socket.create_connection(("127.0.0.1", port), timeout=20) as idle:
         assert idle.recv(1) == b""  # nginx hung up
