@@ -29,6 +29,7 @@ from confhub.db import is_sqlite
 from confhub.db.engine import create_engine, session_maker
 from confhub.meetings.invitations import InvitationService
 from confhub.meetings.models import Invitation, MeetingStatus
+from confhub.meetings.roll_call_limits import RollCallChanges
 from confhub.meetings.services import MeetingService
 from confhub.units.models import Unit
 
@@ -118,6 +119,7 @@ async def seed_meeting(database_url: str, points: int) -> Seed:
                 status=MeetingStatus.SCHEDULED,
                 created_by_id=admin.id,
                 actor=principal,
+                roll_call=RollCallChanges(roll_call_opens_at=now),  # the roll call is open
             )
             codes = list(await session.scalars(select(Unit.code).order_by(Unit.code)))
             await InvitationService(session=session).invite(

@@ -23,6 +23,7 @@ from confhub.attendance.rollcall import record_checkin
 from confhub.attendance.schemas import CheckinWrite
 from confhub.meetings.actors import Actor
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
+from confhub.meetings.roll_call_limits import RollCallChanges
 from confhub.meetings.services import AgendaEntry, ChairAssignment, MeetingService
 from confhub.points.models import ConnectionPoint
 from confhub.points.services import province_point
@@ -245,6 +246,8 @@ async def seed_thanh_hoa(session: AsyncSession, now: datetime | None = None) -> 
         status=MeetingStatus.SCHEDULED,
         agenda=[AgendaEntry("Các xã, phường báo cáo kết quả khắc phục", "")],
         created_by_id=organizer.id,
+        # Open from the demo's start, so the check-in link can be tried at once.
+        roll_call=RollCallChanges(roll_call_opens_at=now),
     )
     cam_tu = await _invite_province(meetings, upcoming, points, names)
     await session.flush()

@@ -92,6 +92,8 @@ class Scene:
                 "starts_at": starts.isoformat(),
                 "ends_at": (starts + timedelta(hours=2)).isoformat(),
                 "status": "scheduled",
+                # Tomorrow's meeting: its roll call is open now, for the chair to answer.
+                "roll_call_opens_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
             },
         )
         assert created.status_code == 201, created.text

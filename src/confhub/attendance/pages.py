@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -56,6 +57,7 @@ from confhub.meetings.actors import ANSWERING_STATUSES, Actor
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import InvitationService
 from confhub.meetings.models import Invitation, MeetingStatus
+from confhub.meetings.roll_call_limits import OUT_OF_BOUNDS, is_roll_call_open, local_moment
 from confhub.meetings.services import MeetingService
 from confhub.notices.acknowledgements import acknowledge, answer_of, decode_acknowledgement
 from confhub.units.matching import fold
@@ -67,7 +69,7 @@ BOARD_FILTERS = ("all", "not_ready", "absent", "pending", "offline")
 # What the invitation form says of a refused field.
 ACK_ERRORS: dict[str, str] = {
     "status": N_("Choose “Received” or “Cannot attend”."),
-    "delegates_expected": N_("Enter the number of delegates expected (0 or more)."),
+    "delegates_expected": N_("Enter the number of delegates expected."),
     "reason": N_("Say why the point cannot attend."),
 }
 # Live pages are never served from a cache (nor from the back/forward cache with a stale form).
@@ -75,7 +77,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 # What the form says of a refused field (the schema's refusals, in the page's words).
 FIELD_ERRORS = {
     "status": N_("Choose “Present” or “Absent”."),
-    "delegates_present": N_("Enter the number of delegates present (0 or more)."),
+    "delegates_present": N_("Enter the number of delegates present."),
     "reason": N_("Say why the point is absent."),
 }
 
@@ -141,9 +143,19 @@ class CheckinForm:
             }
         if field in ("presiding_name", "presiding_position"):
             return {field: Message(N_("One line of text, without control characters."))}
+        if field == "delegates_present" and (bounds := out_of_bounds(refused)):
+            return {field: bounds}
         if field in FIELD_ERRORS:
             return {field: Message(FIELD_ERRORS[field])}
         return {"_form": refused.message}
+
+
+def out_of_bounds(refused: ConfhubError) -> Message | None:
+    """A count of delegates outside the meeting's bounds, in the page's words (else None)."""
+    message = refused.message
+    if not isinstance(message, Message) or message.id != OUT_OF_BOUNDS:
+        return None
+    return Message(N_("Enter a number of delegates from %(min)s to %(max)s."), message.values)
 
 
 async def is_stale(session: DbSession, meeting_id: int, answer: CheckinWrite) -> bool:
@@ -198,7 +210,11 @@ async def render_checkin(
         "idempotency_key": form.idempotency_key or secrets.token_urlsafe(18),
         "stored": stored,
         "signal_saved": request.query_params.get("signal") == "saved",
-        "answering": meeting.status in ANSWERING_STATUSES,
+        # Answers are taken from the roll call's opening; the technician reports all along.
+        "answering": meeting.status in ANSWERING_STATUSES
+        and is_roll_call_open(meeting, datetime.now(UTC)),
+        "signalling": meeting.status in ANSWERING_STATUSES,
+        "roll_call_opens": local_moment(meeting.roll_call_time),
         "heartbeat_ms": int(HEARTBEAT_EVERY * 1000),
         "signals": [s.value for s in Signal],
         # The chair's answer to the invitation, before the meeting (confhub.notices).
@@ -386,7 +402,9 @@ class LivePagesController(Controller):
         async def refused(error: ConfhubError) -> Template:
             field = error.field if isinstance(error, InvalidInputError) else None
             message: Renderable = (
-                Message(ACK_ERRORS[field]) if field in ACK_ERRORS else error.message
+                out_of_bounds(error)
+                or (Message(ACK_ERRORS[field]) if field in ACK_ERRORS else None)
+                or error.message
             )
             again = await invitations.by_token(token)
             return await render_checkin(

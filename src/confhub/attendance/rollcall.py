@@ -33,6 +33,7 @@ from confhub.meetings import audit
 from confhub.meetings.actors import ANSWERING_STATUSES, Actor, may_act_for_point
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.models import Meeting, MeetingStatus
+from confhub.meetings.roll_call_limits import check_delegates, check_roll_call_open
 from confhub.points.models import ConnectionPoint
 
 # A point's link or chair answering for another point.
@@ -147,6 +148,10 @@ class _Batch:
                 N_("The meeting is %(status)s; the roll call is closed"),
                 status=status_word(meeting.status),
             )
+        if meeting.status in ANSWERING_STATUSES:
+            check_roll_call_open(meeting, self.now)
+        if data.status == "present":
+            check_delegates(meeting, "delegates_present", data.delegates_present)
         self._accept(actor, point, data)
 
     def _point(self, actor: Actor, point_id: int) -> ConnectionPoint:

@@ -19,6 +19,9 @@ from confhub.units.models import Province
 
 # Points join this long before the start to test the line (Vietnamese practice: 10-30 minutes).
 LINE_TEST_BEFORE = timedelta(minutes=30)
+# The delegates one point may report present (or expect) unless the meeting says otherwise.
+DELEGATES_MIN = 1
+DELEGATES_MAX = 500
 
 
 class MeetingStatus(enum.StrEnum):
@@ -70,6 +73,16 @@ class Meeting(BigIntAuditBase):
     # Reminders to the points, in minutes before the start; NULL: the default (24 h and 60 min
     # before). See confhub.meetings.reminders.
     reminder_minutes: Mapped[list[int] | None] = mapped_column(JSON)
+    # When the roll call opens; NULL: at the line test (see `roll_call_time`). Before it the
+    # check-in link offers the answer to the invitation only.
+    roll_call_opens_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # The delegates a point may report present (and expect), both included.
+    delegates_min: Mapped[int] = mapped_column(
+        Integer, default=DELEGATES_MIN, server_default=str(DELEGATES_MIN)
+    )
+    delegates_max: Mapped[int] = mapped_column(
+        Integer, default=DELEGATES_MAX, server_default=str(DELEGATES_MAX)
+    )
 
     province: Mapped[Province] = relationship(lazy="raise")
     host_point: Mapped[ConnectionPoint | None] = relationship(lazy="raise")
@@ -97,6 +110,11 @@ class Meeting(BigIntAuditBase):
     def reminder_words(self) -> list[Message]:
         """The same as people say them ("24 h", "60 min"), for the pages."""
         return [lead_words(m) for m in self.reminders]
+
+    @property
+    def roll_call_time(self) -> datetime:
+        """When the roll call opens: as set, or when points join for the line test."""
+        return self.roll_call_opens_at or self.line_test_time
 
     @property
     def has_connection_details(self) -> bool:

@@ -13,6 +13,7 @@ from msgspec import UNSET, Meta, UnsetType
 from confhub.core.bodies import Body
 from confhub.core.ids import CodeField, IdField
 from confhub.core.text import Line, Text
+from confhub.meetings.models import DELEGATES_MAX, DELEGATES_MIN
 
 Title = Annotated[str, Meta(min_length=1, max_length=500), Line]
 ShortText = Annotated[str, Meta(max_length=300), Line]
@@ -26,6 +27,8 @@ ConferenceUrl = Annotated[str, Meta(max_length=500), Line]
 ConferenceRoom = Annotated[str, Meta(max_length=200), Line]
 # Reminders' lead times in minutes before the start (the service checks each one's bounds).
 ReminderMinutes = Annotated[list[Annotated[int, Meta(ge=0, le=100_000)]], Meta(max_length=20)]
+# A meeting's bound of the delegates a point may report (confhub.meetings.roll_call_limits).
+Delegates = Annotated[int, Meta(ge=0, le=100_000)]
 # A unit named in an invitation: its code, or its name as written (e.g. "Xã Cẩm Tú").
 UnitEntry = Annotated[str, Meta(max_length=200), Line]
 
@@ -73,6 +76,10 @@ class MeetingRead(msgspec.Struct):
     line_test_at: datetime | None = None
     # The reminders to the points, in minutes before the start (24 h and 60 min unless set).
     reminder_minutes: list[int] = msgspec.field(default_factory=list)
+    # When the roll call opens (the line test unless set), and the delegates a point may report.
+    roll_call_opens_at: datetime | None = None
+    delegates_min: int = DELEGATES_MIN
+    delegates_max: int = DELEGATES_MAX
 
 
 class MeetingCreate(Body):
@@ -94,6 +101,9 @@ class MeetingCreate(Body):
     line_test_at: datetime | None = None
     # null or left out: the default, 24 hours and 60 minutes before the start; []: none.
     reminder_minutes: ReminderMinutes | None = None
+    roll_call_opens_at: datetime | None = None
+    delegates_min: Delegates = DELEGATES_MIN
+    delegates_max: Delegates = DELEGATES_MAX
 
 
 class MeetingUpdate(Body, omit_defaults=True):
@@ -118,6 +128,10 @@ class MeetingUpdate(Body, omit_defaults=True):
     line_test_at: datetime | UnsetType | None = UNSET
     # null: back to the default (24 hours and 60 minutes before); []: no reminders.
     reminder_minutes: ReminderMinutes | UnsetType | None = UNSET
+    # A null `roll_call_opens_at` opens the roll call at the line test again.
+    roll_call_opens_at: datetime | UnsetType | None = UNSET
+    delegates_min: Delegates | UnsetType = UNSET
+    delegates_max: Delegates | UnsetType = UNSET
 
 
 class StatusChange(Body):

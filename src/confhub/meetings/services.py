@@ -29,8 +29,16 @@ from confhub.meetings import audit
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.connection import ConnectionChanges, apply_connection
 from confhub.meetings.directory import chairs_from_directory
-from confhub.meetings.models import AgendaItem, Invitation, Meeting, MeetingStatus
+from confhub.meetings.models import (
+    DELEGATES_MAX,
+    DELEGATES_MIN,
+    AgendaItem,
+    Invitation,
+    Meeting,
+    MeetingStatus,
+)
 from confhub.meetings.reminders import stored as stored_reminders
+from confhub.meetings.roll_call_limits import RollCallChanges, apply_roll_call
 from confhub.meetings.schemas import AgendaItemRead, MeetingRead
 from confhub.meetings.signals import (
     MeetingChanged,
@@ -93,10 +101,14 @@ class MeetingChanges:
     # default (confhub.meetings.reminders).
     reminders: list[int] | None = None
     reminders_default: bool = False
+    # When the roll call opens and the delegates' bounds (confhub.meetings.roll_call_limits).
+    roll_call: RollCallChanges = field(default_factory=RollCallChanges)
 
 
 # What the meeting's log records but no calendar subscriber sees: no new SEQUENCE for it.
-UNSEEN_FIELDS = frozenset({"reminder_minutes"})
+UNSEEN_FIELDS = frozenset(
+    {"reminder_minutes", "roll_call_opens_at", "delegates_min", "delegates_max"}
+)
 
 
 def agenda_outside(meeting: Meeting) -> list[AgendaItem]:
@@ -163,6 +175,12 @@ def _snapshot(meeting: Meeting) -> dict[str, Any]:
         # Only when set: the default follows the start, whose change already says it.
         "line_test_at": meeting.line_test_at.isoformat() if meeting.line_test_at else None,
         "reminder_minutes": meeting.reminders,
+        # What the roll call takes (confhub.meetings.roll_call_limits).
+        "roll_call_opens_at": opens_at.isoformat()
+        if (opens_at := meeting.roll_call_opens_at)
+        else None,
+        "delegates_min": meeting.delegates_min,
+        "delegates_max": meeting.delegates_max,
     }
 
 
@@ -322,6 +340,7 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
         actor: Principal | None = None,
         connection: ConnectionChanges | None = None,
         reminder_minutes: Iterable[int] | None = None,
+        roll_call: RollCallChanges | None = None,
     ) -> Meeting:
         """Create a meeting after checking its times and province."""
         if not title.strip():
@@ -344,11 +363,14 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
             status=status.value,
             host_point_id=host_point_id,
             created_by_id=created_by_id,
+            delegates_min=DELEGATES_MIN,
+            delegates_max=DELEGATES_MAX,
         )
         if connection is not None:
             apply_connection(meeting, connection)
         if reminder_minutes is not None:
             meeting.reminder_minutes = stored_reminders(reminder_minutes)
+        apply_roll_call(meeting, roll_call or RollCallChanges())
         meeting.agenda_items = [
             AgendaItem(position=i, title=a.title, presenter=a.presenter, starts_at=a.starts_at)
             for i, a in enumerate(agenda, start=1)
@@ -446,6 +468,7 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
             meeting.reminder_minutes = None
         elif changes.reminders is not None:
             meeting.reminder_minutes = stored_reminders(changes.reminders)
+        apply_roll_call(meeting, changes.roll_call)
         if changes.host_point_id is not None:
             await self._check_host_point(meeting, actor, changes.host_point_id)
             meeting.host_point_id = changes.host_point_id
@@ -545,6 +568,10 @@ class MeetingService(RepositoryService[Meeting, MeetingRepository]):
             created_by_id=actor.id,
             actor=actor,
             reminder_minutes=meeting.reminder_minutes,
+            # The same bounds of delegates; the roll call opens at the copy's own line test.
+            roll_call=RollCallChanges(
+                delegates_min=meeting.delegates_min, delegates_max=meeting.delegates_max
+            ),
         )
         copy.copied_from_id = meeting.id
         session = self.session
@@ -593,6 +620,9 @@ def to_read(meeting: Meeting, invited_count: int) -> MeetingRead:
         technician_phone=meeting.technician_phone,
         line_test_at=meeting.line_test_time,
         reminder_minutes=meeting.reminders,
+        roll_call_opens_at=meeting.roll_call_time,
+        delegates_min=meeting.delegates_min,
+        delegates_max=meeting.delegates_max,
         agenda=[
             AgendaItemRead(
                 position=a.position, title=a.title, presenter=a.presenter, starts_at=a.starts_at

@@ -18,6 +18,7 @@ from confhub.core.messages import status_word
 from confhub.core.text import Text, is_text
 from confhub.db import DbSession
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
+from confhub.meetings.roll_call_limits import check_delegates
 from confhub.notices.models import Acknowledgement, AckStatus
 from confhub.notices.signals import NoticeStateChanged, notice_state_changed
 
@@ -92,6 +93,8 @@ async def acknowledge(
             N_("The meeting is “%(status)s”; invitations can no longer be answered."),
             status=status_word(meeting.status),
         )
+    if answer.status == AckStatus.RECEIVED.value:
+        check_delegates(meeting, "delegates_expected", answer.delegates_expected)
     invited = await session.scalar(
         select(Invitation.id).where(
             Invitation.meeting_id == meeting.id, Invitation.point_id == answer.point_id

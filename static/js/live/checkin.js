@@ -325,7 +325,10 @@ class CheckinPage {
     if (CONTROL.test(why)) return { error: [M.reason_control, reason] };
     if (status === "present") {
       const typed = delegates.value.trim();
-      if (!/^\d{1,6}$/.test(typed) || Number(typed) > MAX_DELEGATES) return { error: [M.delegates_required, delegates] };
+      // The meeting's bounds are the field's own (min and max, as the server checks them).
+      const least = Number(delegates.min || 0);
+      const most = Math.min(Number(delegates.max || MAX_DELEGATES), MAX_DELEGATES);
+      if (!/^\d{1,6}$/.test(typed) || Number(typed) < least || Number(typed) > most) return { error: [M.delegates_required, delegates] };
       // Who presides, as the page prefilled it (the invited chair) or the chair corrected it.
       const presiding_name = oneLine(document.getElementById("presiding-name").value) || null;
       const presiding_position = oneLine(document.getElementById("presiding-position").value) || null;
@@ -389,5 +392,16 @@ class CheckinPage {
   }
 }
 
+// Before the roll call opens the page offers the invitation only; at the opening it is shown
+// again with the roll-call form (within a day: a page left open longer is reloaded by hand).
+function reloadAtOpening() {
+  const notice = document.getElementById("roll-call-opens");
+  const wait = notice ? Date.parse(notice.dataset.opensAt) - Date.now() : NaN;
+  if (wait > 0 && wait < 86400000) window.setTimeout(() => window.location.reload(), wait + 1000);
+}
+
 const root = document.getElementById("checkin");
-if (root) new CheckinPage(root).start();
+if (root) {
+  new CheckinPage(root).start();
+  reloadAtOpening();
+}

@@ -386,6 +386,9 @@ def test_the_board_shows_the_roll_call_and_the_province_totals(
     client: TestClient[Litestar], secretariat: TestClient[Litestar], demo_seed: DemoSeed
 ) -> None:
     meeting_id = demo_seed.upcoming_meeting_id
+    # A hall of thousands: the meeting allows more delegates than the default 500.
+    raised = secretariat.patch(f"/api/v1/meetings/{meeting_id}", json={"delegates_max": 3000})
+    assert raised.status_code == 200, raised.text
     url = f"/checkin/{demo_seed.cam_tu_token}"
     key = hidden_key(client.get(url, headers=HTML).text)
     form = {"status": "present", "delegates_present": "2050", "idempotency_key": key}

@@ -464,7 +464,7 @@ async def test_a_killed_process_restarts_and_its_board_resyncs_without_loss(
                     idle.clear()
                 point_id = writers[n % len(writers)]
                 answer = await post_checkin(
-                    client_b, cluster, tokens[point_id], point_id, f"w{n}", n
+                    client_b, cluster, tokens[point_id], point_id, f"w{n}", 1 + n % 500
                 )
                 written.append(answer["version"])
                 n += 1

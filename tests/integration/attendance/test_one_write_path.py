@@ -234,7 +234,7 @@ async def test_answers_from_the_page_without_script_queue_without_holding_connec
         post_page_form(
             page,
             f"/checkin/{tokens[p]}",
-            {"status": "present", "delegates_present": str(n), "idempotency_key": f"burst-{n}"},
+            {"status": "present", "delegates_present": str(n + 1), "idempotency_key": f"burst-{n}"},
         )
         for n, p in enumerate(points[:16])
     ]
@@ -261,7 +261,7 @@ async def test_answers_from_the_page_without_script_queue_without_holding_connec
     )
     assert versions_of(seen) == list(range(start + 1, start + 1 + len(versions_of(seen))))
     checkins = {m["point_id"]: m["delegates_present"] for m in seen if m["type"] == "checkin"}
-    assert checkins == {p: n for n, p in enumerate(points[:16])}
+    assert checkins == {p: n + 1 for n, p in enumerate(points[:16])}
     assert {m["point_id"] for m in seen if m["type"] == "signal"} == set(points[16:])
     state = await attendance(url, cookie, meeting)
     assert state["totals"]["present"] == 16 and state["totals"]["ready"] == 4

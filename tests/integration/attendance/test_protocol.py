@@ -189,7 +189,7 @@ async def test_board_receives_contiguous_versions_from_many_points(served: Serve
 
     async def answer(ws: Any, point_id: int) -> list[Frame]:
         for n in range(4):
-            await ws.send(checkin_frame(point_id, f"order-{point_id}-{n}", delegates_present=n))
+            await ws.send(checkin_frame(point_id, f"order-{point_id}-{n}", delegates_present=n + 1))
         return await recv_messages_until(
             ws, lambda got: sum(m.get("type") == "ack" for m in got) == 4
         )
@@ -208,7 +208,7 @@ async def test_board_receives_contiguous_versions_from_many_points(served: Serve
     checkins = {int(m["version"]): m for m in seen if m["type"] == "checkin"}
     assert set(acked) <= set(checkins)
     last = {m["point_id"]: m for m in sorted(checkins.values(), key=lambda m: m["version"])}
-    assert {p: last[p]["delegates_present"] for p in chosen} == dict.fromkeys(chosen, 3)
+    assert {p: last[p]["delegates_present"] for p in chosen} == dict.fromkeys(chosen, 4)
     for ws in [board, *points]:
         await ws.close()
 
@@ -227,12 +227,14 @@ async def test_a_burst_of_checkins_is_stored_once_each_and_refusals_stay_apart(
     twice, refused, other = chosen[0], chosen[1], chosen[2]
 
     sends = [
-        http_checkin(served, tokens[p], p, f"burst-{p}", delegates_present=p % 50)
+        http_checkin(served, tokens[p], p, f"burst-{p}", delegates_present=1 + p % 50)
         for p in chosen
         if p != refused
     ]
     sends += [
-        http_checkin(served, tokens[twice], twice, f"burst-{twice}", delegates_present=twice % 50),
+        http_checkin(
+            served, tokens[twice], twice, f"burst-{twice}", delegates_present=1 + twice % 50
+        ),
         http_checkin(served, tokens[refused], refused, f"burst-{refused}", status="absent"),
         # Another point's link may not answer for this one, even in the same burst.
         http_checkin(served, tokens[other], refused, "burst-stolen", delegates_present=1),
@@ -255,7 +257,7 @@ async def test_a_burst_of_checkins_is_stored_once_each_and_refusals_stay_apart(
     assert versions_of(seen) == list(range(start + 1, versions_of(seen)[-1] + 1))
     checkins = {m["point_id"]: m for m in seen if m["type"] == "checkin"}
     assert set(checkins) == set(chosen) - {refused}
-    assert all(checkins[p]["delegates_present"] == p % 50 for p in checkins)
+    assert all(checkins[p]["delegates_present"] == 1 + p % 50 for p in checkins)
     records = await history(served, cookie)
     assert sorted(
         r["idempotency_key"] for r in records if r["idempotency_key"].startswith("b")
@@ -282,7 +284,7 @@ async def test_joining_mid_stream_gets_snapshot_first_then_contiguous_deltas(
                     json={
                         "point_id": point_id,
                         "status": "present",
-                        "delegates_present": n,
+                        "delegates_present": 1 + n % 500,
                         "idempotency_key": f"stream-{point_id}-{n}",
                     },
                     headers={"X-Checkin-Token": tokens[point_id]},
@@ -327,7 +329,7 @@ async def test_resync_after_a_gap_returns_exactly_the_missed_deltas(served: Serv
 
     answers = []
     for n in range(5):
-        response = await http_checkin(served, token, point_id, f"gap-{n}", delegates_present=n)
+        response = await http_checkin(served, token, point_id, f"gap-{n}", delegates_present=n + 1)
         assert response.status_code == 201, response.text
         answers.append(response.json())
 
@@ -339,7 +341,7 @@ async def test_resync_after_a_gap_returns_exactly_the_missed_deltas(served: Serv
     assert [m["version"] for m in missed] == [a["version"] for a in answers]
     assert [m["version"] for m in missed] == list(range(seen + 1, seen + 6))
     assert [m["type"] for m in missed] == ["checkin"] * 5
-    assert [m["delegates_present"] for m in missed] == [0, 1, 2, 3, 4]
+    assert [m["delegates_present"] for m in missed] == [1, 2, 3, 4, 5]
     assert await quiet(board, 0.5) == []
 
     await board.send(json.dumps({"type": "resync", "since": 0}))

@@ -44,7 +44,7 @@ async def test_a_burst_of_signals_and_checkins_keeps_one_version_order(
 
         def answer(n: int, point_id: int) -> CheckinWrite:
             key = f"burst-{n}"
-            return CheckinWrite(point_id, "present", key, delegates_present=n)
+            return CheckinWrite(point_id, "present", key, delegates_present=n + 1)
 
         # Every point checks in; every other one also reports its link, in the same burst.
         burst: list[Awaitable[Any]] = []

@@ -24,6 +24,7 @@ from confhub.meetings import audit
 from confhub.meetings.connection import ConnectionChanges
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import MeetingStatus
+from confhub.meetings.roll_call_limits import RollCallChanges
 from confhub.meetings.schemas import (
     AuditEntryRead,
     MeetingCopy,
@@ -132,6 +133,11 @@ class MeetingApiController(Controller):
                 line_test_at=data.line_test_at,
             ),
             reminder_minutes=data.reminder_minutes,
+            roll_call=RollCallChanges(
+                roll_call_opens_at=data.roll_call_opens_at,
+                delegates_min=data.delegates_min,
+                delegates_max=data.delegates_max,
+            ),
         )
         return await _read(meetings, meeting.id, principal)
 
@@ -165,6 +171,14 @@ class MeetingApiController(Controller):
             connection=_connection_changes(data),
             reminders=data.reminder_minutes if isinstance(data.reminder_minutes, list) else None,
             reminders_default=data.reminder_minutes is None,
+            roll_call=RollCallChanges(
+                roll_call_opens_at=None
+                if data.roll_call_opens_at is UNSET
+                else data.roll_call_opens_at,
+                opens_default=data.roll_call_opens_at is None,
+                delegates_min=None if data.delegates_min is UNSET else data.delegates_min,
+                delegates_max=None if data.delegates_max is UNSET else data.delegates_max,
+            ),
         )
         await meetings.update_meeting(meeting, principal, changes)
         return await _read(meetings, meeting_id, principal)

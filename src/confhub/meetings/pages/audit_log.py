@@ -28,7 +28,7 @@ from confhub.meetings.reminders import lead_words
 from confhub.meetings.services import MeetingService
 from confhub.points.models import ConnectionPoint
 
-TIME_FIELDS = frozenset({"starts_at", "ends_at"})
+TIME_FIELDS = frozenset({"starts_at", "ends_at", "roll_call_opens_at"})
 # Actions done point by point that a page groups when one person does many in a row.
 GROUPED_ACTIONS = frozenset(
     {"roll_call", "chair", "token_issued", "token_revoked", "uninvited", "document_added"}

@@ -59,6 +59,11 @@ def form_of(meeting: Meeting, timezone: str) -> MeetingForm:
         if meeting.line_test_at
         else "",
         reminders=[str(m) for m in meeting.reminders],
+        roll_call_opens_at=format_input_datetime(meeting.roll_call_opens_at, timezone)
+        if meeting.roll_call_opens_at
+        else "",
+        delegates_min=str(meeting.delegates_min),
+        delegates_max=str(meeting.delegates_max),
         agenda=[
             AgendaRow(
                 time=format_clock(a.starts_at, timezone) if a.starts_at else "",
@@ -188,6 +193,7 @@ class EditingPagesController(Controller):
                 actor=principal,
                 connection=changes.connection,
                 reminder_minutes=changes.reminders,
+                roll_call=changes.roll_call,
             ),
             done=lambda meeting: see_other(f"/meetings/{meeting.id}", "created"),
             refused=refused,

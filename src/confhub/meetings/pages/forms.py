@@ -23,7 +23,9 @@ from confhub.core.i18n import N_
 from confhub.core.messages import Message, Renderable
 from confhub.core.text import LINE_MESSAGE, TEXT_MESSAGE, is_digits, is_line, is_text
 from confhub.meetings.connection import ConnectionChanges
+from confhub.meetings.models import DELEGATES_MAX, DELEGATES_MIN
 from confhub.meetings.reminders import DEFAULT_MINUTES, FORM_CHOICES, lead_words
+from confhub.meetings.roll_call_limits import DELEGATES_CEILING, RollCallChanges
 from confhub.meetings.services import AgendaEntry, ChairAssignment, MeetingChanges
 
 MAX_TITLE = 500
@@ -98,6 +100,10 @@ class MeetingForm:
     line_test_at: str = ""
     # The reminders' lead times ticked, in minutes as sent; None: a form without the choice.
     reminders: list[str] | None = field(default_factory=lambda: [str(m) for m in DEFAULT_MINUTES])
+    # Empty: at the line test. The delegates' bounds, as typed.
+    roll_call_opens_at: str = ""
+    delegates_min: str = str(DELEGATES_MIN)
+    delegates_max: str = str(DELEGATES_MAX)
     errors: dict[str, Renderable] = field(default_factory=dict)
 
     @classmethod
@@ -127,6 +133,9 @@ class MeetingForm:
             reminders=[v.strip() for v in form.getall("reminder_minutes", []) if isinstance(v, str)]
             if form_text(form, "reminders_shown")
             else None,
+            roll_call_opens_at=form_text(form, "roll_call_opens_at"),
+            delegates_min=form_text(form, "delegates_min"),
+            delegates_max=form_text(form, "delegates_max"),
         )
 
     def display_rows(self) -> list[AgendaRow]:
@@ -167,6 +176,17 @@ class MeetingForm:
         except InvalidInputError as error:
             self.errors.setdefault(name, error.message)
             return None
+
+    def _count(self, name: str) -> int | None:
+        """A bound of delegates as typed; None when left empty (unchanged, or the default)."""
+        value = getattr(self, name)
+        if not value:
+            return None
+        if is_digits(value) and len(value) <= len(str(DELEGATES_CEILING)):
+            return int(value)
+        bounds = {"n": f"{DELEGATES_CEILING:,}"}
+        self.errors.setdefault(name, Message(N_("Enter a number from 0 to %(n)s."), bounds))
+        return None
 
     def _agenda(self, starts_at: datetime | None, timezone: str) -> list[AgendaEntry]:
         zone = ZoneInfo(timezone)
@@ -234,6 +254,14 @@ class MeetingForm:
                 line_test_default=not self.line_test_at,
             ),
             reminders=self._reminders(),
+            roll_call=RollCallChanges(
+                roll_call_opens_at=self._time("roll_call_opens_at", timezone)
+                if self.roll_call_opens_at
+                else None,
+                opens_default=not self.roll_call_opens_at,
+                delegates_min=self._count("delegates_min"),
+                delegates_max=self._count("delegates_max"),
+            ),
         )
 
     def add_error(self, error: ConfhubError) -> None:
@@ -241,6 +269,7 @@ class MeetingForm:
         known = {"title", "starts_at", "ends_at", "host_point_id", "province_code", "agenda"}
         known |= {"conference_url", "conference_room", "technician_phone", "line_test_at"}
         known |= {"reminder_minutes"}
+        known |= {"roll_call_opens_at", "delegates_min", "delegates_max"}
         name = error.field if error.field in known else "_form"
         self.errors.setdefault(name, error.message)
 

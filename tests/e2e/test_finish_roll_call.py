@@ -1,0 +1,103 @@
+"""Fit and finish of the roll call's limits and forms (issue 18, items 5 and 6), in Debian's
+Chromium: Xã Cẩm Tú's chair on a 390 px phone, Thanh Hóa's clerk at a 1280 px desktop. Each test
+does what the person did and checks what they should have seen. Screenshots go to
+`test-artifacts/`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from confhub.demo import DemoSeed
+from tests.e2e.conftest import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+CAM_TU = 15148
+
+
+def _phone(browser: Any, locale: str = "vi-VN") -> Any:
+    context = browser.new_context(
+        viewport=PHONE, locale=locale, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors
+    return page
+
+
+def _clerk_api(server: LiveServer, seed: DemoSeed) -> httpx.Client:
+    client = httpx.Client(base_url=server.url, timeout=30)
+    signed_in = client.post(
+        "/api/v1/auth/login",
+        json={"email": seed.organizer_email, "password": seed.organizer_password},
+    )
+    assert signed_in.status_code == 200
+    return client
+
+
+def test_before_the_roll_call_opens_the_chair_answers_the_invitation_then_checks_in(
+    browser: Any, live_server: LiveServer, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    meeting_id = demo_seed.upcoming_meeting_id
+    clerk = _clerk_api(live_server, demo_seed)
+    opens = (datetime.now(UTC) + timedelta(minutes=40)).replace(second=0, microsecond=0)
+    moved = clerk.patch(
+        f"/api/v1/meetings/{meeting_id}",
+        json={
+            "roll_call_opens_at": opens.isoformat(),
+            "starts_at": (opens + timedelta(minutes=20)).isoformat(),
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    shown = (opens + timedelta(hours=7)).strftime("%H:%M")  # Vietnam time, no summer time
+
+    page = _phone(browser)
+    page.goto(f"{live_server.url}/checkin/{demo_seed.cam_tu_token}")
+    notice = page.locator("#roll-call-opens")
+    expect(notice).to_contain_text(f"Điểm danh mở lúc {shown}")
+    expect(notice).to_contain_text("vui lòng xác nhận giấy mời ở trên")
+    expect(page.locator("#checkin-form")).to_have_count(0)
+    expect(page.locator("#signal-form")).to_be_visible()  # the line test needs it
+    page.screenshot(path=str(screenshot_dir / "before-opening.png"), full_page=True)
+
+    # The invitation: received, 900 expected is more than the meeting allows.
+    page.check("#ack-received")
+    page.fill("#ack-expected", "900")
+    page.click("#ack-form button[type=submit]")
+    expect(page.locator("#ack-error")).to_have_text("Nhập số đại biểu từ 1 đến 500.")
+    page.fill("#ack-expected", "25")
+    page.click("#ack-form button[type=submit]")
+    expect(page.locator("#ack-current")).to_contain_text("25")
+
+    # The clerk opens the roll call now; the chair's page shows the form.
+    opened = clerk.patch(
+        f"/api/v1/meetings/{meeting_id}",
+        json={"roll_call_opens_at": datetime.now(UTC).replace(microsecond=0).isoformat()},
+    )
+    assert opened.status_code == 200, opened.text
+    clerk.close()
+    page.reload()
+    expect(page.locator("#roll-call-opens")).to_have_count(0)
+    expect(page.locator("#checkin-form")).to_be_visible()
+    expect(page.locator("label[for=delegates]")).to_contain_text("từ 1 đến 500")
+    page.check("#status-present")
+    page.fill("#delegates", "100000")
+    page.click("#checkin-form button[type=submit]")
+    expect(page.locator("#client-error")).to_have_text("Nhập số đại biểu từ 1 đến 500.")
+    page.screenshot(path=str(screenshot_dir / "too-many-delegates.png"), full_page=True)
+    page.fill("#delegates", "25")
+    page.click("#checkin-form button[type=submit]")
+    expect(page.locator("#current-text")).to_contain_text("25 đại biểu")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]
+    page.screenshot(path=str(screenshot_dir / "checked-in.png"), full_page=True)
+    assert not page.errors, page.errors
