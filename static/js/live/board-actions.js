@@ -107,7 +107,10 @@ export function setupRollCallDialog(root, meetingId, M, list, pointData) {
     const status = chosen();
     if (status === "present") {
       const text = delegates.value.trim();
-      if (!/^\d{1,6}$/.test(text) || Number(text) > 100000) return { error: M.delegates_required, field: delegates };
+      // The meeting's bounds are the field's own (as the server checks them).
+      const least = Number(delegates.min || 0);
+      const most = Math.min(Number(delegates.max || 100000), 100000);
+      if (!/^\d{1,6}$/.test(text) || Number(text) < least || Number(text) > most) return { error: M.delegates_required, field: delegates };
       return { status, delegates_present: Number(text) };
     }
     if (status === "absent") {
