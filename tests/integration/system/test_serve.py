@@ -20,6 +20,7 @@ import websockets
 
 from confhub.demo import DemoSeed
 from tests.conftest import TEST_SECRET, free_port
+from tests.helpers.databases import TemplateDb
 from tests.helpers.processes import ServedProcess, clean_env, confhub_script
 from tests.helpers.services import exclusive_redis_db
 
@@ -38,13 +39,12 @@ def serve_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]
     )
 
 
-@pytest.fixture
-def served(demo_db: str, tmp_path: Path) -> Iterator[ServedProcess]:
-    """One process trusting 127.0.0.1 as its proxy."""
+def trusting_process(database_url: str, tmp_path: Path) -> Iterator[ServedProcess]:
+    """One process trusting 127.0.0.1 as its proxy, stopped afterwards."""
     process = ServedProcess(
         "trusting",
         free_port(),
-        serve_env(demo_db, tmp_path, CONFHUB_TRUSTED_PROXIES="127.0.0.1"),
+        serve_env(database_url, tmp_path, CONFHUB_TRUSTED_PROXIES="127.0.0.1"),
         tmp_path,
     )
     process.start()
@@ -54,12 +54,28 @@ def served(demo_db: str, tmp_path: Path) -> Iterator[ServedProcess]:
         process.stop()
 
 
+@pytest.fixture
+def served(demo_db: str, tmp_path: Path) -> Iterator[ServedProcess]:
+    """A trusting process of the test's own (which the test may stop)."""
+    yield from trusting_process(demo_db, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_served(
+    demo_template: TemplateDb, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedProcess]:
+    """One trusting process for the module's tests that only send it requests and read what it
+    answered, logged and measured (a process start costs more than each of them)."""
+    folder = tmp_path_factory.mktemp("served")
+    yield from trusting_process(demo_template.copy_to(folder), folder)
+
+
 def test_proxy_headers_are_believed_from_trusted_proxies_only(
-    served: ServedProcess, demo_db: str, tmp_path: Path
+    shared_served: ServedProcess, demo_db: str, tmp_path: Path
 ) -> None:
     forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
-    response = httpx.get(f"{served.url}/healthz", headers=forwarded)
-    access = served.access_entry(response.headers["x-request-id"])
+    response = httpx.get(f"{shared_served.url}/healthz", headers=forwarded)
+    access = shared_served.access_entry(response.headers["x-request-id"])
     assert (access["client"], access["scheme"]) == ("203.0.113.7", "https")
 
     env = serve_env(demo_db, tmp_path, CONFHUB_TRUSTED_PROXIES="10.9.8.7, 192.168.50.0/24")
@@ -74,34 +90,37 @@ def test_proxy_headers_are_believed_from_trusted_proxies_only(
 
 
 def test_logs_are_json_lines_with_request_ids_and_no_secrets(
-    served: ServedProcess, demo_seed: DemoSeed
+    shared_served: ServedProcess, demo_seed: DemoSeed
 ) -> None:
     token = demo_seed.cam_tu_token
-    page = httpx.get(f"{served.url}/checkin/{token}")
+    page = httpx.get(f"{shared_served.url}/checkin/{token}")
     assert page.status_code == 200
     api = httpx.get(
-        f"{served.url}/api/v1/meetings/{demo_seed.upcoming_meeting_id}/attendance?token={token}&lang=en"
+        f"{shared_served.url}/api/v1/meetings/{demo_seed.upcoming_meeting_id}/attendance?token={token}&lang=en"
     )
     login = httpx.post(
-        f"{served.url}/api/v1/auth/login",
+        f"{shared_served.url}/api/v1/auth/login",
         json={"email": demo_seed.organizer_email, "password": demo_seed.organizer_password},
     )
     assert login.status_code == 200
     for response in (page, api, login):
-        entry = served.access_entry(response.headers["x-request-id"])
+        entry = shared_served.access_entry(response.headers["x-request-id"])
         assert entry["level"] == "info" and entry["logger"] == "confhub.access"
         assert entry["status"] == response.status_code
         assert entry["duration_ms"] >= 0 and entry["time"].endswith("+00:00")
-    assert served.access_entry(page.headers["x-request-id"])["path"] == "/checkin/[redacted]"
-    assert "token=[redacted]&lang=en" in served.access_entry(api.headers["x-request-id"])["path"]
-    log = served.log_text()
+    assert shared_served.access_entry(page.headers["x-request-id"])["path"] == "/checkin/[redacted]"
+    assert (
+        "token=[redacted]&lang=en"
+        in shared_served.access_entry(api.headers["x-request-id"])["path"]
+    )
+    log = shared_served.log_text()
     assert token not in log and demo_seed.organizer_password not in log
     assert all(line.startswith("{") for line in log.splitlines() if line.strip()), log[-2000:]
 
 
-def test_garbage_collector_pauses_are_measured(served: ServedProcess) -> None:
+def test_garbage_collector_pauses_are_measured(shared_served: ServedProcess) -> None:
     """A serving process times its collector (startup ends with one full collection)."""
-    text = httpx.get(f"{served.url}/metrics").text
+    text = httpx.get(f"{shared_served.url}/metrics").text
     full = re.search(r'^confhub_gc_pause_seconds_count\{generation="2"\} (\S+)$', text, re.M)
     assert full is not None, text[:2000]
     assert float(full.group(1)) >= 1
