@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from confhub.attendance.desk.schemas import CLIENT_ID_PATTERN
 from confhub.core.text import LINE_PATTERN, TEXT_PATTERN
 from tests.integration.test_api_fuzz import DOCUMENT
 
@@ -83,11 +84,20 @@ def test_free_text_is_one_of_the_two_rules() -> None:
         if "pattern" in constraints and "enum" not in constraints
     }
     others = {f: p for f, p in free.items() if p not in (LINE_PATTERN, TEXT_PATTERN)}
-    # The phone numbers have a stricter pattern of their own.
+    # The phone numbers have a stricter pattern of their own; so have the ids a client gives its
+    # incident or announcement (letters, digits, `. _ : -`: the incident's id is then a path
+    # segment of its PATCH, docs/contract-additions.md), where a speaking request's request_id
+    # takes one line.
+    client_ids = {
+        ("POST", "/api/v1/meetings/{meeting_id}/incidents", "body.incident_id"),
+        ("POST", "/api/v1/meetings/{meeting_id}/announcements", "body.announcement_id"),
+    }
     assert set(others) == {
         ("PUT", "/api/v1/meetings/{meeting_id}/points/{point_id}/chair", "body.phone"),
         ("POST", "/api/v1/meetings", "body.technician_phone"),
         ("PATCH", "/api/v1/meetings/{meeting_id}", "body.technician_phone"),
+        *client_ids,
     }
+    assert {others[field] for field in client_ids} == {CLIENT_ID_PATTERN}
     assert free[("POST", "/api/v1/meetings", "body.title")] == LINE_PATTERN
     assert free[("POST", "/api/v1/meetings", "body.description")] == TEXT_PATTERN

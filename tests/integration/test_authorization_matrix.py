@@ -67,6 +67,8 @@ SIGNED_IN = frozenset(ROLES) - {ANON}
 READERS = frozenset({VIEWER, CHAIR, SECRETARIAT, ADMIN})
 MANAGERS = frozenset({SECRETARIAT, ADMIN})
 SECRETARIATS = frozenset({SECRETARIAT, OTHER_SECRETARIAT, ADMIN})
+# Who reads the meeting's live board and the province's reports: the province's staff.
+BOARD_READERS = frozenset({VIEWER, SECRETARIAT, ADMIN})
 # Who edits Cẩm Tú's draft article: its chair and its province's secretariat (and admins).
 CAM_TU_EDITORS = frozenset({CHAIR, SECRETARIAT, ADMIN})
 
@@ -137,6 +139,16 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     (API + "/speaking", "POST"): MANAGERS,
     (API + "/speaking", "GET"): READERS | {OTHER_LINK},
     (API + "/speaking/{request_id:str}", "PATCH"): MANAGERS,
+    # incidents and announcements: reporting for a point (Hạc Thành's) as answering for it; the
+    # board's lists to the province's staff; the technician's steps and announcements to the
+    # secretariat; the province's incident report (asked for Thanh Hóa) to its staff
+    (API + "/incidents", "POST"): MANAGERS,
+    (API + "/incidents", "GET"): BOARD_READERS,
+    (API + "/incidents/{incident_id:str}", "PATCH"): MANAGERS,
+    (API + "/announcements", "POST"): MANAGERS,
+    (API + "/announcements", "GET"): BOARD_READERS,
+    ("/api/v1/reports/incidents.csv", "GET"): BOARD_READERS,
+    ("/reports/incidents", "GET"): BOARD_READERS,
     # the directory of contacts (here Hạc Thành's point, whose unit none of these roles is):
     # its province's secretariat reads and writes; a secretariat's /points is its own province
     ("/api/v1/points/{point_id:int}/contacts", "GET"): MANAGERS,
@@ -153,7 +165,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("/checkin/{token:str}/signal", "POST"): EVERYONE - {REVOKED_LINK},
     ("/checkin/{token:str}/acknowledgement", "POST"): EVERYONE - {REVOKED_LINK},
     # the live board: the province's staff (a chair follows its own point on its check-in page)
-    ("/m/{meeting_id:int}/live", "GET"): frozenset({VIEWER, SECRETARIAT, ADMIN}),
+    ("/m/{meeting_id:int}/live", "GET"): BOARD_READERS,
     (M, "GET"): EVERYONE,
     # the signed-in pages of scheduling
     ("/meetings", "GET"): SIGNED_IN,
@@ -249,6 +261,7 @@ LINK_ROUTES = {
     (API + "/acknowledgements", "POST"),
     (API + "/speaking", "POST"),
     (API + "/speaking", "GET"),
+    (API + "/incidents", "POST"),
     ("/ws/meetings/{meeting_id:int}", "WS"),
 }
 TOKEN_HEADER = "X-Checkin-Token"
@@ -321,6 +334,15 @@ def body_for(key: tuple[str, str], ids: Ids) -> dict[str, Any]:
             }
         },
         (API + "/speaking/{request_id:str}", "PATCH"): {"json": {"state": "accepted"}},
+        (API + "/incidents", "POST"): {
+            "json": {"incident_id": "matrix", "kind": "other", "point_id": ids.point_id}
+        },
+        (API + "/incidents/{incident_id:str}", "PATCH"): {"json": {"state": "acknowledged"}},
+        (API + "/announcements", "POST"): {
+            "json": {"text": "Kiểm tra quyền", "announcement_id": "matrix"}
+        },
+        ("/api/v1/reports/incidents.csv", "GET"): {"params": {"province": 38}},
+        ("/reports/incidents", "GET"): {"params": {"province": 38}},
         (M + "/chairs/preview", "POST"): {"files": {"file": CSV}},
         (API + "/minutes", "PUT"): {"json": {"markdown": "Kiểm tra quyền"}},
         (API + "/minutes/photos", "POST"): {"files": {"data": JPEG}},
@@ -376,6 +398,7 @@ def fill(path: str, ids: Ids, principal: str = ANON) -> str:
         "name": "0" * 32 + ".jpg",
         "unit_code": "15148",
         "request_id": "matrix",
+        "incident_id": "matrix",
     }
     feeds = {
         "/calendar/meetings/": f"{ids.meeting_id}.ics",

@@ -21,7 +21,12 @@ from confhub.accounts.principal import Principal
 from confhub.attendance.desk.announcements import announcement_view, board_announcements
 from confhub.attendance.desk.incidents import incident_view, open_incidents
 from confhub.attendance.desk.report import ProvinceReport, province_report, report_csv
-from confhub.attendance.desk.schemas import AnnouncementWrite, IncidentChange
+from confhub.attendance.desk.schemas import (
+    CLIENT_ID_PATTERN,
+    MAX_CLIENT_ID,
+    AnnouncementWrite,
+    IncidentChange,
+)
 from confhub.attendance.desk.schemas import IncidentReport as IncidentReportBody
 from confhub.attendance.desk.writer import DeskWriter
 from confhub.core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
@@ -109,7 +114,7 @@ class DeskApiController(Controller):
         principal: Principal,
         meeting_id: Id,
         data: IncidentChange,
-        incident_id: str = Parameter(max_length=100, pattern=r"^[A-Za-z0-9._:-]+$"),
+        incident_id: str = Parameter(max_length=MAX_CLIENT_ID, pattern=CLIENT_ID_PATTERN),
     ) -> dict[str, Any]:
         """`acknowledged`, or `resolved` with a note; the point sees the change at once. The
         same step again answers unchanged; a step back is a 409."""

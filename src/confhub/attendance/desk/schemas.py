@@ -22,10 +22,10 @@ MAX_NOTE = 500
 MAX_ANNOUNCEMENT = 500
 MAX_UNIT_CODES = 4000
 
-# A client's id of its message (a UUID, say): letters, digits and a few marks.
-ClientId = Annotated[
-    str, Meta(min_length=1, max_length=MAX_CLIENT_ID, pattern=r"^[A-Za-z0-9._:-]+$")
-]
+# A client's id of its message (a UUID, say): letters, digits and a few marks (an incident's is
+# a path segment of its PATCH).
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
+ClientId = Annotated[str, Meta(min_length=1, max_length=MAX_CLIENT_ID, pattern=CLIENT_ID_PATTERN)]
 
 MUST_BE: dict[str, Message] = {
     "point_id": Message(N_("must be the id of an invited connection point")),
