@@ -46,7 +46,14 @@ export class PointDesk {
   // --- from the socket ---------------------------------------------------------------------------
 
   snapshot(snapshot) {
+    // The snapshot holds the point's incidents as they are now (a resolution missed while the
+    // phone was away included); only what waits in the outbox is added to it.
+    const waiting = [...this.incidents.values()].filter((incident) => incident.state === "sending");
+    this.incidents.clear();
     for (const incident of snapshot.incidents || []) this.incidents.set(incident.incident_id, incident);
+    for (const incident of waiting) {
+      if (!this.incidents.has(incident.incident_id)) this.incidents.set(incident.incident_id, incident);
+    }
     this.announcements.clear();
     for (const item of snapshot.announcements || []) this.announced(item);
     this.render();

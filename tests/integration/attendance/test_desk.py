@@ -85,6 +85,14 @@ async def test_an_incident_reaches_the_board_and_its_point_only_and_comes_back_r
     assert states == ["acknowledged", "resolved"]
     # The neighbour saw none of it.
     assert not [m for m in await quiet(neighbour, 0.5) if m.get("type") == "incident"]
+    # A phone that was away meanwhile learns of the resolution from its snapshot; the board's
+    # snapshot keeps open incidents only.
+    again_snapshot = (await _snapshot(served, token))["incidents"]
+    assert [(i["incident_id"], i["state"]) for i in again_snapshot] == [("inc-1", "resolved")]
+    assert again_snapshot[0]["resolution"] == "Đã đổi cáp HDMI"
+    board_again = await connect(served.ws_url(served.meeting_id), cookie=cookie)
+    assert (await recv_frame(board_again))["incidents"] == []
+    await board_again.close()
 
     async with http(served) as anonymous:
         refused = await anonymous.patch(url, json={"state": "resolved"})

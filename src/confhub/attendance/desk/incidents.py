@@ -40,6 +40,8 @@ from confhub.points.models import ConnectionPoint
 MAX_REPORTS_PER_WINDOW = 6
 REPORT_WINDOW = timedelta(minutes=10)
 MAX_OPEN_PER_POINT = 3
+# A point's snapshot carries its latest incidents, resolved ones included, at most.
+MAX_POINT_INCIDENTS = 50
 # The next step of each state (resolving an open incident acknowledges it on the way).
 NEXT_STATES = {
     IncidentState.OPEN.value: {IncidentState.ACKNOWLEDGED.value, IncidentState.RESOLVED.value},
@@ -206,6 +208,23 @@ async def open_incidents(
         query = query.where(Incident.point_id.in_(point_ids))
     rows = await session.execute(query)
     return [incident_view(incident, name) for incident, name in rows]
+
+
+async def point_incidents(
+    session: DbSession, meeting_id: int, point_ids: frozenset[int]
+) -> list[dict[str, Any]]:
+    """The points' latest incidents in the meeting, resolved ones included, oldest first: a
+    phone that was away learns from its snapshot that one was resolved meanwhile (a snapshot
+    replaces the deltas it missed)."""
+    query = (
+        select(Incident, ConnectionPoint.name)
+        .join(ConnectionPoint, ConnectionPoint.id == Incident.point_id)
+        .where(Incident.meeting_id == meeting_id, Incident.point_id.in_(point_ids))
+        .order_by(Incident.reported_at.desc(), Incident.id.desc())
+        .limit(MAX_POINT_INCIDENTS)
+    )
+    rows = list(await session.execute(query))
+    return [incident_view(incident, name) for incident, name in reversed(rows)]
 
 
 async def _append(
