@@ -13,6 +13,8 @@ Republishing updates the province's article (it then shows "updated") and regene
 unit drafts nobody has touched (an untouched draft of a unit now absent is removed): a draft its
 editor changed, and every published unit article, are kept as they are (they are marked as
 written from an older revision of the minutes).
+
+Each new unit draft's editors are told by e-mail, once (confhub.news.editor_notices).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from confhub.core.i18n import N_
 from confhub.core.messages import status_word
 from confhub.db import DbSession
 from confhub.meetings.models import Meeting, MeetingStatus
+from confhub.news.editor_notices import NewDraft, tell_editors
+from confhub.news.editor_notices import withdraw as withdraw_notice
 from confhub.news.markdown import in_render_thread, render_bounded, render_markdown
 from confhub.news.minutes import MinutesService, figures_of
 from confhub.news.models import Article, ArticleStatus, Minutes
@@ -259,6 +263,7 @@ class Publisher:
         minutes.published_revision = minutes.revision
         minutes.published_at = now
         await self.session.flush()
+        await tell_editors(self.session, meeting, _new_drafts(new.articles, facts))
         statuses = [roll_call.status for roll_call in roll_calls.values()]
         del tally["none"]  # an absent unit without any article: nothing to count but `absent`
         return PublishOutcome(
@@ -284,6 +289,7 @@ class Publisher:
         )
         if roll_call.status == "absent":
             if draft is not None and untouched:
+                await withdraw_notice(self.session, draft.id)
                 await self.session.delete(draft)  # never public: nothing to keep
                 return "removed"
             if draft is not None and draft.status == ArticleStatus.DRAFT.value:
@@ -328,6 +334,21 @@ class Publisher:
             draft.content_updated_at = now
         await self.session.flush()
         return len(drafts)
+
+
+def _new_drafts(articles: list[Article], facts: MeetingFacts) -> list[NewDraft]:
+    """The unit drafts among a publication's new articles, each with its unit's first invited
+    point and name (what its editors' notice tells of)."""
+    first: dict[int, dict[str, Any]] = {}
+    for point in sorted(facts.unit_points, key=lambda p: p["point_id"]):
+        first.setdefault(point["unit_code"], point)
+    drafts = []
+    for article in articles:
+        unit_point = first.get(article.unit_code or -1)
+        if article.status == ArticleStatus.DRAFT.value and unit_point is not None:
+            name = unit_point.get("unit_name") or unit_point["name"]
+            drafts.append(NewDraft(article, unit_point["point_id"], name))
+    return drafts
 
 
 class _NewArticles:

@@ -44,6 +44,7 @@ SUBJECTS = {
     NoticeKind.CHANGE.value: N_("Changed: %(title)s"),
     NoticeKind.CANCELLATION.value: N_("Cancelled: %(title)s"),
     NoticeKind.LINK_REISSUED.value: N_("New check-in link: %(title)s"),
+    NoticeKind.DRAFT_REVIEW.value: N_("Draft waiting for review: %(title)s"),
 }
 LEADS = {
     NoticeKind.INVITATION.value: N_(
@@ -55,6 +56,18 @@ LEADS = {
     NoticeKind.LINK_REISSUED.value: N_(
         "Your point has a new check-in link; the old one no longer works."
     ),
+    NoticeKind.DRAFT_REVIEW.value: N_(
+        "A draft article about the online conference below waits for your review on the news "
+        "page of %(unit)s."
+    ),
+}
+# What a draft's editor is asked to do, by what the roll call shows of the unit's point.
+DRAFT_ASKS = {
+    "present": N_("Your point answered the roll call present: check the draft and publish it."),
+    "pending": N_(
+        "Your point never answered the roll call: before the draft can be published, say who "
+        "presided there and how many delegates attended."
+    ),
 }
 FIELD_LABELS = {
     "starts_at": N_("Start"),
@@ -65,6 +78,9 @@ FIELD_LABELS = {
     "technician_phone": N_("Technician"),
     "line_test_at": N_("Line test"),
 }
+# Notices written to people named when they were recorded (the delivery's recipient), not to a
+# point's contacts as they are when the message leaves.
+ADDRESSED_KINDS = frozenset({NoticeKind.DRAFT_REVIEW.value})
 SMS_TITLE_CHARS = 60
 # The webhook's short text opens with what it is.
 SMS_KINDS = {
@@ -73,6 +89,7 @@ SMS_KINDS = {
     NoticeKind.CHANGE.value: N_("Change"),
     NoticeKind.CANCELLATION.value: N_("Cancelled"),
     NoticeKind.LINK_REISSUED.value: N_("New link"),
+    NoticeKind.DRAFT_REVIEW.value: N_("Draft"),
 }
 
 
@@ -143,11 +160,14 @@ class Composer:
             notice = notices[delivery.notice_id]
             key = (notice.meeting_id, notice.point_id)
             token = tokens.get(key)
+            recipient = recipients.get(key, Recipient())
+            if notice.kind in ADDRESSED_KINDS:  # to a person named when it was recorded
+                recipient = Recipient(name=delivery.recipient_name, email=delivery.recipient)
             contexts[delivery.id] = NoticeContext(
                 notice=notice,
                 meeting=meetings[notice.meeting_id],
                 point=points[notice.point_id],
-                recipient=recipients.get(key, Recipient()),
+                recipient=recipient,
                 checkin_url=f"{self.policy.base_url}/checkin/{token}" if token else None,
                 event=self._events.get(notice.meeting_id),
             )
@@ -174,6 +194,8 @@ class Composer:
     def email(self, context: NoticeContext, delivery: NoticeDelivery) -> dict[str, Any]:
         """The e-mail's content: recipient, subject, text and `.ics`."""
         meeting = context.meeting
+        if context.notice.kind == NoticeKind.DRAFT_REVIEW.value:
+            return self.draft_email(context)
         time = format_clock(meeting.starts_at, self.policy.timezone)
         subject = _(SUBJECTS[context.notice.kind], title=meeting.title, time=time)
         return {
@@ -183,6 +205,27 @@ class Composer:
             "text": self.text(context),
             "ics": self.ics(context).decode(),
             "method": self.method(context),
+        }
+
+    def draft_email(self, context: NoticeContext) -> dict[str, Any]:
+        """A unit's editor told that a draft waits: no calendar part (the meeting is held)."""
+        payload, meeting = context.notice.payload, context.meeting
+        title = payload.get("title") or meeting.title
+        unit = payload.get("unit_name") or context.point.name
+        lines = [_(LEADS[NoticeKind.DRAFT_REVIEW.value], unit=unit), "", title]
+        if meeting.convening_body:
+            lines.append(f"{_('Convened by')}: {meeting.convening_body}")
+        zone = self.policy.timezone
+        lines.append(f"{_('Time')}: {format_meeting_time(meeting.starts_at, zone, 'vi')}")
+        ask = DRAFT_ASKS.get(str(payload.get("roll_call")))
+        if ask:
+            lines += ["", _(ask)]
+        lines += ["", _("Open the draft:"), f"{self.policy.base_url}{payload.get('path', '/')}"]
+        return {
+            "to": context.recipient.email or "",
+            "to_name": context.recipient.name,
+            "subject": _(SUBJECTS[NoticeKind.DRAFT_REVIEW.value], title=title),
+            "text": "\n".join(lines) + "\n",
         }
 
     def method(self, context: NoticeContext) -> str:

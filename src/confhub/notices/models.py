@@ -22,6 +22,9 @@ class NoticeKind(enum.StrEnum):
     CHANGE = "change"
     CANCELLATION = "cancellation"
     LINK_REISSUED = "link_reissued"
+    # Not to a point's contacts but to its unit's editors: a draft article of the meeting waits
+    # for their review (confhub.news tells them; one notice per draft).
+    DRAFT_REVIEW = "draft_review"
 
 
 class Channel(enum.StrEnum):

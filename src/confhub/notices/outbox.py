@@ -20,6 +20,8 @@ Nothing lost, nothing twice:
   A permanent refusal (SMTP 5xx for the recipient, no address at all) fails at once.
 - At send time a notice the meeting no longer warrants is dropped: anything but the cancellation
   of a cancelled meeting, anything for a meeting that is over, a reminder of an old start time.
+  A unit editor's notice of a draft (`draft_review`) is about a meeting held: the news withdraws
+  it (recording.withdraw) when the draft goes before it is sent.
 
 Reminders are not queued in advance: each pass records the reminders now due for the meeting's
 current start and its own lead times (24 h and 60 min before by default; confhub.meetings.
@@ -155,6 +157,8 @@ async def claim(
 def unwanted(context: NoticeContext, now: datetime) -> str | None:
     """Why a notice is no longer to be sent, or None when it still is."""
     meeting, kind = context.meeting, context.notice.kind
+    if kind == NoticeKind.DRAFT_REVIEW.value:
+        return None  # about a meeting held; withdrawn by the news if its draft goes
     if recording.is_over(meeting, now):
         return "the meeting is over"
     if meeting.status == MeetingStatus.CANCELLED.value and kind != NoticeKind.CANCELLATION.value:

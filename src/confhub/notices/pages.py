@@ -187,6 +187,8 @@ class OutboxPagesController(Controller):
         if delivery.channel != Channel.EMAIL.value:
             raise NotFoundError(N_("No message %(id)s"), id=delivery_id)
         content = await _content(db_session, _policy(request), delivery)
+        if not content.get("ics"):  # a draft's notice to its editors carries no calendar
+            raise NotFoundError(N_("No message %(id)s"), id=delivery_id)
         return Response(
             content["ics"].encode(),
             media_type="text/calendar; charset=utf-8",

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from confhub.db import DbSession, is_sqlite
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
-from confhub.notices.models import DeliveryState, Notice, NoticeDelivery, NoticeKind
+from confhub.notices.models import Channel, DeliveryState, Notice, NoticeDelivery, NoticeKind
 from confhub.notices.policy import policy_of
 
 # Meetings whose points are told of things: a draft is nobody's business yet; an ended or
@@ -90,6 +91,77 @@ async def record(
     ]
     await session.execute(insert(NoticeDelivery), deliveries)
     return len(notice_ids)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone a notice is written to by name rather than as a point's contacts: an account."""
+
+    email: str
+    name: str = ""
+
+
+async def record_to_people(
+    session: DbSession,
+    meeting: Meeting,
+    point_id: int,
+    kind: NoticeKind,
+    people: Sequence[Person],
+    payload: dict[str, Any],
+    *,
+    dedupe_key: str,
+) -> bool:
+    """Record one notice about `point_id`'s part in the meeting, with one e-mail to each of
+    `people` (their addresses fixed now, unlike a point's contacts); whether it was recorded.
+    Nothing is recorded without anyone to tell, when e-mail is not a channel in use (a
+    webhook-only province: the gateway carries points' SMS, not these), or when `dedupe_key` is
+    already recorded (the notice exists once)."""
+    policy = policy_of(session)
+    addressed = [p for p in people if p.email]
+    if not addressed or Channel.EMAIL not in policy.channels:
+        return False
+    row = {
+        "meeting_id": meeting.id,
+        "point_id": point_id,
+        "kind": kind.value,
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+    }
+    statement = _insert_ignoring_duplicates(session).returning(Notice.id)
+    notice_id = (await session.execute(statement, [row])).scalar_one_or_none()
+    if notice_id is None:
+        return False
+    now = datetime.now(UTC)
+    deliveries = [
+        {
+            "notice_id": notice_id,
+            "channel": Channel.EMAIL.value,
+            "recipient": person.email,
+            "recipient_name": person.name,
+            "state": DeliveryState.QUEUED.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "message_id": f"{uuid.uuid4().hex}@{policy.host}",
+        }
+        for person in sorted(set(addressed), key=lambda p: p.email)
+    ]
+    await session.execute(insert(NoticeDelivery), deliveries)
+    return True
+
+
+async def withdraw(session: DbSession, dedupe_key: str, reason: str) -> int:
+    """The queued messages of the notice recorded under `dedupe_key` are not to be sent (what
+    they tell is no longer so): they stay on the outbox as failed, saying why; how many."""
+    notice_ids = select(Notice.id).where(Notice.dedupe_key == dedupe_key).scalar_subquery()
+    result = await session.execute(
+        update(NoticeDelivery)
+        .where(
+            NoticeDelivery.notice_id == notice_ids,
+            NoticeDelivery.state == DeliveryState.QUEUED.value,
+        )
+        .values(state=DeliveryState.FAILED.value, last_error=f"Not sent: {reason}")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _insert_ignoring_duplicates(session: DbSession) -> Any:

@@ -112,6 +112,7 @@ WORDS = (
     N_("notice:change"),
     N_("notice:cancellation"),
     N_("notice:link_reissued"),
+    N_("notice:draft_review"),
     N_("delivery:queued"),
     N_("delivery:sent"),
     N_("delivery:delivered"),

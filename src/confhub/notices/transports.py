@@ -75,9 +75,9 @@ class SmtpServer:
 
 
 def email_message(content: dict[str, Any], message_id: str, sender: str) -> bytes:
-    """The e-mail of a stored content, as bytes: a plain-text part and the `text/calendar;
-    method=…` part (both UTF-8, base64), with the delivery's own Message-ID (the same on every
-    retry).
+    """The e-mail of a stored content, as bytes: a plain-text part and (a notice about a meeting
+    to come) the `text/calendar; method=…` part (both UTF-8, base64), with the delivery's own
+    Message-ID (the same on every retry).
 
     Written directly rather than through the email package's message classes, which take tens
     of milliseconds per message to build and flatten (bench/notices.py); the headers are still
@@ -93,10 +93,11 @@ def email_message(content: dict[str, Any], message_id: str, sender: str) -> byte
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
     ]
     method = content.get("method", "REQUEST")
-    parts = [
-        ('text/plain; charset="utf-8"', content["text"]),
-        (f'text/calendar; charset="utf-8"; method={method}; name="invite.ics"', content["ics"]),
-    ]
+    parts = [('text/plain; charset="utf-8"', content["text"])]
+    if content.get("ics"):  # a notice about a meeting to come; a draft's has none
+        parts.append(
+            (f'text/calendar; charset="utf-8"; method={method}; name="invite.ics"', content["ics"])
+        )
     chunks = ["\r\n".join(headers).encode() + b"\r\n\r\n"]
     for content_type, text in parts:
         chunks.append(
