@@ -3,6 +3,7 @@
 // scripts or handlers, so a strict Content-Security-Policy can forbid them).
 import { enhanceAgenda } from "./agenda.js";
 import { enhanceCopyButtons } from "./clipboard.js";
+import { enhanceDateTimes } from "./datetime.js";
 import { enhanceConfirmations } from "./confirm.js";
 import { enhancePrintButtons } from "./print.js";
 import { enhanceBusy } from "./busy.js";
@@ -12,6 +13,7 @@ import { enhanceUploads } from "./uploads.js";
 // Module scripts run after the document is parsed.
 enhanceAgenda(document);
 enhanceCopyButtons(document);
+enhanceDateTimes(document);
 enhanceConfirmations(document);
 enhancePrintButtons(document);
 enhanceUploads(document);

@@ -5,6 +5,7 @@ does what the person did and checks what they should have seen. Screenshots go t
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -101,3 +102,70 @@ def test_before_the_roll_call_opens_the_chair_answers_the_invitation_then_checks
     assert width <= PHONE["width"]
     page.screenshot(path=str(screenshot_dir / "checked-in.png"), full_page=True)
     assert not page.errors, page.errors
+
+
+def test_an_english_phone_gets_the_check_in_page_in_vietnamese_with_the_switch(
+    browser: Any, live_server: LiveServer, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    page = _phone(browser, locale="en-US")
+    page.goto(f"{live_server.url}/checkin/{demo_seed.cam_tu_token}")
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(page.locator("#answer-heading")).to_have_text("Điểm danh")
+    page.screenshot(path=str(screenshot_dir / "english-phone-vietnamese.png"))
+    page.get_by_role("link", name="EN").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#answer-heading")).to_have_text("Roll call")
+    page.screenshot(path=str(screenshot_dir / "switched-to-english.png"))
+    assert not page.errors, page.errors
+
+
+def test_the_clerk_types_days_and_times_as_dd_mm_yyyy_and_24_hours_on_an_english_desktop(
+    browser: Any, live_server: LiveServer, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="en-US", timezone_id="America/New_York")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/login?lang=vi")
+    page.fill("#email", demo_seed.organizer_email)
+    page.fill("#password", demo_seed.organizer_password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    meeting_id = demo_seed.upcoming_meeting_id
+    page.goto(f"{live_server.url}/meetings/{meeting_id}/edit")
+    expect(page.locator("#starts_at")).to_have_value(re.compile(r"^\d\d/\d\d/\d{4} \d\d:\d\d$"))
+
+    day = (datetime.now(UTC) + timedelta(days=7)).strftime("%d/%m/%Y")
+    page.fill("#starts_at", f"{day} 14:30")
+    page.fill("#ends_at", f"{day} 17:00")
+    page.uncheck("#shift_agenda")
+    page.fill("#agenda-0-time", "14h")
+    page.press("#agenda-0-time", "Tab")
+    expect(page.locator("#agenda-0-time")).to_have_value("14:00")  # tidied as it is left
+    # The whole time shows in its box (a browser's own time box cut it to "02:00 P").
+    assert page.eval_on_selector("#agenda-0-time", "e => e.scrollWidth <= e.clientWidth")
+    page.fill("#roll_call_opens_at", f"{day} 2 PM")
+    page.press("#roll_call_opens_at", "Tab")
+    expect(page.locator("#roll_call_opens_at-format")).to_contain_text("dd/mm/yyyy hh:mm (24 giờ)")
+    page.fill("#roll_call_opens_at", f"{day} 14:00")
+    page.press("#roll_call_opens_at", "Tab")
+    expect(page.locator("#roll_call_opens_at-format")).to_have_count(0)
+    page.fill("#delegates_max", "60")
+    page.locator("fieldset.roll-call-fields").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "meeting-form.png"), full_page=True)
+    page.click("form.meeting-form button[type=submit]")
+    page.wait_for_url(re.compile(rf"/meetings/{meeting_id}(\?|$)"))
+    expect(page.locator("#roll-call-limits")).to_contain_text("14:00, ")
+    expect(page.locator("#roll-call-limits")).to_contain_text(f"{day}; từ 1 đến 60 đại biểu")
+    page.screenshot(path=str(screenshot_dir / "meeting-page.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/meetings/{meeting_id}/edit")
+    expect(page.locator("#starts_at")).to_have_value(f"{day} 14:30")
+    expect(page.locator("#agenda-0-time")).to_have_value("14:00")
+    expect(page.locator("#roll_call_opens_at")).to_have_value(f"{day} 14:00")
+    # The week and the list take the same days.
+    page.goto(f"{live_server.url}/meetings/week?date={day}")
+    expect(page.locator("#week-date")).to_have_value(day)
+    page.screenshot(path=str(screenshot_dir / "week.png"))
+    assert not errors, errors
+    context.close()

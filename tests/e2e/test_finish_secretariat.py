@@ -44,7 +44,7 @@ def _sign_in(page: Any, server: LiveServer, seed: DemoSeed) -> None:
 
 
 def _set_moment(page: Any, field: str, moment: datetime) -> None:
-    page.fill(f"#{field}", f"{moment:%Y-%m-%dT%H:%M}")
+    page.fill(f"#{field}", f"{moment:%d/%m/%Y %H:%M}")  # as the form shows it
 
 
 def _create_with_agenda(page: Any, server: LiveServer, day: datetime) -> int:

@@ -23,6 +23,9 @@ LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED_LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
 LANGUAGE_COOKIE = "lang"
+# Pages whose language the phone's settings do not choose (a commune chair's phone is often set
+# to English while everything around it is Vietnamese).
+VIETNAMESE_FIRST = ("/checkin/",)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional gettext_noop name, a Babel keyword
@@ -93,10 +96,15 @@ def _from_accept_language(header: str) -> str | None:
 
 
 def choose_language(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    """`?lang=` first, then the `lang` cookie, then `Accept-Language`, then Vietnamese."""
+    """`?lang=` first, then the `lang` cookie, then `Accept-Language`, then Vietnamese.
+
+    The chair's check-in pages (`VIETNAMESE_FIRST`) stay Vietnamese whatever the phone's
+    language: only `?lang=` (their switch) or the cookie it leaves changes them."""
     for candidate in (connection.query_params.get("lang"), connection.cookies.get(LANGUAGE_COOKIE)):
         if candidate in SUPPORTED_LANGUAGES:
             return str(candidate)
+    if connection.scope.get("path", "").startswith(VIETNAMESE_FIRST):
+        return DEFAULT_LANGUAGE
     return _from_accept_language(connection.headers.get("accept-language", "")) or DEFAULT_LANGUAGE
 
 

@@ -10,7 +10,7 @@ from jinja2.runtime import Context
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
-from confhub.core import i18n, timefmt
+from confhub.core import dateinput, i18n, timefmt
 from confhub.core.messages import Renderable
 from confhub.settings import Settings
 
@@ -39,7 +39,8 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
     """The template engine with `_()` translation and time/number filters installed.
 
     Filters: `meeting_time` ("14:00, thứ Tư, 10/09/2025"), `meeting_day` ("thứ Tư, 10/09/2025"),
-    `clock` ("14:00"), `input_datetime` (a datetime-local input's value), `number` ("2.050"),
+    `clock` ("14:00"), `input_datetime` (a form's "10/09/2025 14:00"), `iso_day` (a link's
+    "2025-09-10"), `number` ("2.050"),
     `say` (a :class:`~confhub.core.messages.Message` in the page's language).
     """
 
@@ -80,7 +81,17 @@ def template_config(settings: Settings) -> TemplateConfig[JinjaTemplateEngine]:
         env.filters["meeting_time"] = meeting_time
         env.filters["meeting_day"] = meeting_day
         env.filters["clock"] = clock
+
+        def iso_day(value: Any, timezone: str | None = None) -> str:
+            return timefmt.format_iso_day(value, timezone or settings.timezone)
+
         env.filters["input_datetime"] = input_datetime
+        env.filters["input_day"] = dateinput.format_day
+        # The patterns of the forms' typed days and times (confhub.core.dateinput).
+        env.globals["moment_pattern"] = dateinput.MOMENT_PATTERN
+        env.globals["day_pattern"] = dateinput.DAY_PATTERN
+        env.globals["clock_pattern"] = dateinput.CLOCK_PATTERN
+        env.filters["iso_day"] = iso_day
         env.filters["number"] = number
         env.filters["say"] = say
         env.globals["current_language"] = current_language

@@ -42,8 +42,13 @@ def format_clock(value: datetime, timezone: str) -> str:
 
 
 def format_input_datetime(value: datetime, timezone: str) -> str:
-    """The value of an `<input type="datetime-local">`: "2025-09-10T14:00" in local time."""
-    return f"{local_time(value, timezone):%Y-%m-%dT%H:%M}"
+    """A day and time as the forms show it (confhub.core.dateinput): "10/09/2025 14:00"."""
+    return f"{local_time(value, timezone):%d/%m/%Y %H:%M}"
+
+
+def format_iso_day(value: datetime, timezone: str) -> str:
+    """The local day of `value` for links (`?date=2025-09-10`)."""
+    return f"{local_time(value, timezone):%Y-%m-%d}"
 
 
 def format_number(value: int, language: str) -> str:

@@ -77,8 +77,8 @@ def follow(client: TestClient[Litestar], response: httpx.Response) -> httpx.Resp
 
 
 def local_input(day: date, clock: str) -> str:
-    """A datetime-local value."""
-    return f"{day.isoformat()}T{clock}"
+    """A typed day and time, as the form shows and takes it: "10/09/2025 14:00"."""
+    return f"{day:%d/%m/%Y} {clock}"
 
 
 def create_meeting(client: TestClient[Litestar], **overrides: str) -> int:
@@ -143,7 +143,9 @@ def viewer(make_client: Any, demo_db: str) -> TestClient[Litestar]:
 def test_create_through_the_form_stores_utc(secretariat: TestClient[Litestar]) -> None:
     form = secretariat.get("/meetings/new", headers=HTML)
     assert form.status_code == 200
-    assert 'type="datetime-local"' in form.text
+    # Typed days and times, dd/mm/yyyy hh:mm whatever the browser's locale (issue 18, item 6).
+    assert 'type="datetime-local"' not in form.text and 'type="time"' not in form.text
+    assert 'data-datetime="moment"' in form.text and 'placeholder="dd/mm/yyyy hh:mm"' in form.text
     assert "Asia/Ho_Chi_Minh" in form.text
     assert "Điểm cầu chính Thanh Hóa" in form.text  # the host select, the main point first
     assert_accessible_basics(form.text)

@@ -29,6 +29,7 @@ from confhub.attendance.desk.schemas import (
 )
 from confhub.attendance.desk.schemas import IncidentReport as IncidentReportBody
 from confhub.attendance.desk.writer import DeskWriter
+from confhub.core.dateinput import parse_day
 from confhub.core.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from confhub.core.i18n import N_
 from confhub.core.ids import MAX_CODE, Id
@@ -200,10 +201,13 @@ class DeskPagesController(Controller):
         db_session: AsyncSession,
         principal: Principal,
         province: int | None = Parameter(query="province", default=None, ge=1, le=MAX_CODE),
-        date_from: date | None = Parameter(query="from", default=None),
-        date_to: date | None = Parameter(query="to", default=None),
+        typed_from: str = Parameter(query="from", default="", max_length=40),
+        typed_to: str = Parameter(query="to", default="", max_length=40),
     ) -> Template:
-        """The points with the most incidents and the longest outages, with a CSV link."""
+        """The points with the most incidents and the longest outages, with a CSV link. The
+        days are typed as dd/mm/yyyy (or ISO, from a link)."""
+        date_from = parse_day(typed_from, "from")
+        date_to = parse_day(typed_to, "to")
         report = await _report(request, db_session, principal, province, date_from, date_to)
         name = await db_session.scalar(
             select(Province.name).where(Province.code == report.province_code)

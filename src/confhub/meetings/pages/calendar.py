@@ -19,6 +19,7 @@ from litestar.response import Template
 
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
+from confhub.core.dateinput import format_day
 from confhub.core.errors import InvalidInputError
 from confhub.core.forms import page_errors
 from confhub.core.i18n import N_
@@ -119,7 +120,7 @@ class CalendarPagesController(Controller):
             "next": (monday + timedelta(days=7)).isoformat(),
             "this_week": today.isoformat(),
             "is_this_week": monday <= today < monday + timedelta(days=7),
-            "chosen": chosen.isoformat(),
+            "chosen": format_day(chosen),
             "total": found.total,
         }
         return Template("meetings/week.html", context=context)

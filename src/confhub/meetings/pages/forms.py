@@ -3,20 +3,21 @@ do for JSON).
 
 A form keeps every value as typed (so a page shown again with an error keeps it) and collects one
 error per field, a message in the form's own words (a service's error comes with its message);
-times are entered in the province's zone with `<input type="datetime-local">` and turned into
-UTC here. The rules about meetings themselves stay in the services.
+times are typed in the province's zone as `dd/mm/yyyy hh:mm` (confhub.core.dateinput: the same
+whatever the browser's locale) and turned into UTC here. The rules about meetings themselves
+stay in the services.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from litestar.datastructures import FormMultiDict
 
-from confhub.core.dates import check_day
+from confhub.core.dateinput import parse_clock, parse_day, parse_moment
 from confhub.core.errors import ConfhubError, InvalidInputError
 from confhub.core.forms import form_text
 from confhub.core.i18n import N_
@@ -40,28 +41,13 @@ _PHONE = re.compile(r"[0-9+ .\-()]*")
 
 
 def parse_local_datetime(value: str, timezone: str, field_name: str) -> datetime:
-    """A datetime-local value ("2025-09-10T14:00") in the province's zone, as UTC."""
-    if not value:
-        raise InvalidInputError(field_name, N_("Enter a date and time."))
-    for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"):
-        try:
-            naive = datetime.strptime(value, pattern)  # noqa: DTZ007 - the zone is added below
-        except ValueError:
-            continue
-        check_day(field_name, naive)  # before the zone's offset is applied
-        return naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-    raise InvalidInputError(field_name, N_("Enter a date and time."))
+    """A typed day and time ("10/09/2025 14:00") in the province's zone, as UTC."""
+    return parse_moment(value, timezone, field_name)
 
 
 def parse_local_date(value: str, field_name: str) -> date | None:
-    """A date input's value ("2025-09-10"); None when empty."""
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(field_name, N_("Enter a date.")) from None
-    return check_day(field_name, day)
+    """A typed day ("10/09/2025"); None when empty."""
+    return parse_day(value, field_name)
 
 
 @dataclass
@@ -204,11 +190,12 @@ class MeetingForm:
             at: datetime | None = None
             if row.time and day is not None:
                 try:
-                    clock = time.fromisoformat(row.time)
-                except ValueError:
-                    not_a_time = Message(N_("Item %(n)s: enter a time of day."), item)
-                    self.errors.setdefault("agenda", not_a_time)
+                    clock = parse_clock(row.time, "agenda")
+                except InvalidInputError:
+                    not_a_time = N_("Item %(n)s: enter a time of day as hh:mm (24-hour clock).")
+                    self.errors.setdefault("agenda", Message(not_a_time, item))
                     continue
+                assert clock is not None  # the row's time is not empty
                 at = datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
             entries.append(AgendaEntry(row.title, row.presenter, at))
         return entries
