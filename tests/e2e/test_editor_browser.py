@@ -194,3 +194,64 @@ def test_the_toolbar_on_a_phone(
     assert page.inner_text("#article-preview h3") == "Ý kiến thảo luận, xem chữ liên kết"
     page.screenshot(path=str(screenshot_dir / "toolbar-phone.png"), full_page=True)
     context.close()
+
+
+def test_the_speaking_record_goes_into_the_minutes_from_the_toolbar(
+    live_server: LiveServer, browser: Any, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    organizer = api_client(live_server, demo_seed.organizer_email, demo_seed.organizer_password)
+    meeting = demo_seed.upcoming_meeting_id
+    points = organizer.get(f"/api/v1/meetings/{meeting}/points", params={"limit": 500}).json()
+    cam_tu = next(p for p in points["items"] if p["unit_code"] == CAM_TU)
+    other = next(p for p in points["items"] if p["unit_code"] != CAM_TU)
+    # Two points ask to speak (a topic with Markdown's marks in it), both get the floor; the
+    # first has finished, the second still speaks.
+    for n, (point, topic) in enumerate(
+        ((cam_tu, "Đê | kè *khẩn cấp* &_1"), (other, "Giải ngân vốn đầu tư công"))
+    ):
+        token = point["checkin_url"].rsplit("/", 1)[-1]
+        asked = organizer.post(
+            f"/api/v1/meetings/{meeting}/speaking",
+            json={"request_id": f"rec-{n}", "topic": topic, "minutes": 3},
+            headers={"X-Checkin-Token": token},
+        )
+        assert asked.status_code == 201, asked.text
+        url = f"/api/v1/meetings/{meeting}/speaking/rec-{n}"
+        assert organizer.patch(url, json={"state": "speaking"}).status_code == 200
+        if n == 0:
+            assert organizer.patch(url, json={"state": "done"}).status_code == 200
+
+    context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
+    page = context.new_page()
+    sign_in(page, live_server, demo_seed.organizer_email, demo_seed.organizer_password)
+    # A meeting where nobody spoke offers the button disabled, saying why.
+    page.goto(f"{live_server.url}/meetings/{demo_seed.past_meeting_id}/minutes")
+    nobody = page.locator("button[data-md=block]")
+    assert nobody.is_disabled()
+    assert nobody.get_attribute("title") == "Hội nghị chưa có ai được mời phát biểu"
+
+    page.goto(f"{live_server.url}/meetings/{meeting}/minutes")
+    page.fill("#markdown", "Hội nghị nghe các điểm cầu phát biểu.")
+    button = page.get_by_role("button", name="Danh sách phát biểu")
+    button.click()
+    text = page.input_value("#markdown")
+    lines = text.split("\n")
+    assert lines[:3] == [
+        "Hội nghị nghe các điểm cầu phát biểu.",
+        "",
+        "| STT | Người phát biểu | Điểm cầu | Nội dung phát biểu | Bắt đầu | Thời lượng |",
+    ]
+    assert lines[4].startswith("| 1 | ")
+    assert r"Đê \| kè \*khẩn cấp\* \&\_1" in lines[4] and " phút " in lines[4]
+    assert lines[5].startswith("| 2 |") and lines[5].endswith("| đang phát biểu |")
+    # The preview shows the table, each topic as typed: nothing became a tag or emphasis.
+    preview = page.locator("#minutes-preview table")
+    preview.wait_for()
+    cells = preview.locator("tbody tr").first.locator("td")
+    assert cells.nth(3).inner_text() == "Đê | kè *khẩn cấp* &_1"
+    assert cells.nth(2).inner_text() == cam_tu["point_name"]
+    assert page.is_hidden("#minutes-raw-html")
+    page.screenshot(path=str(screenshot_dir / "minutes-speaking-record.png"), full_page=True)
+    page.keyboard.press("Control+z")  # the browser's own undo takes it out again
+    assert page.input_value("#markdown") == "Hội nghị nghe các điểm cầu phát biểu."
+    context.close()

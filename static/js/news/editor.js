@@ -1,6 +1,8 @@
 // The Markdown editor's toolbar and paste. A toolbar (templates/news/_markdown_toolbar.html,
 // hidden until this runs) names its textarea in data-editor-for; its buttons' data-md says what
-// each does to the selection: heading, bold, italic, bullets, numbers, table, link. Pasting HTML
+// each does to the selection: heading, bold, italic, bullets, numbers, table, link, or block (the
+// Markdown of the page's <template> named by data-block, such as the minutes' speaking record,
+// on lines of its own after the current line). Pasting HTML
 // (from Word, LibreOffice or a web page) inserts its clean Markdown (html_to_markdown.js);
 // plain text pastes as usual. Every change goes through the browser's own editing (so undo
 // works) and fires "input", which the live preview (preview.js) follows.
@@ -78,6 +80,24 @@ function insertTable(textarea, placeholder) {
   replace(textarea, at, at, table, first, first + head[0].length);
 }
 
+// A block of Markdown kept in a <template> of the page (written by the server), on lines of its own
+// after the current line; the caret after it.
+function insertBlock(textarea, button) {
+  const source = document.getElementById(button.dataset.block);
+  const block = source && source.content ? source.content.textContent.trim() : "";
+  if (!block) return;
+  const { selectionEnd, value } = textarea;
+  const at = lineEnd(value, selectionEnd);
+  const above = value.slice(0, at);
+  let before = "\n\n";
+  if (!above || above.endsWith("\n\n")) before = "";
+  else if (above.endsWith("\n")) before = "\n";
+  // A line break ends it; a following line keeps its own break, so a blank line stands between.
+  const text = `${before}${block}\n`;
+  const end = at + text.length;
+  replace(textarea, at, at, text, end, end);
+}
+
 function insertLink(textarea, placeholder) {
   const { selectionStart: start, selectionEnd: end, value } = textarea;
   const label = value.slice(start, end).trim() || placeholder;
@@ -101,6 +121,8 @@ function act(textarea, button) {
       return insertTable(textarea, placeholder);
     case "link":
       return insertLink(textarea, placeholder);
+    case "block":
+      return insertBlock(textarea, button);
     default:
       return undefined;
   }

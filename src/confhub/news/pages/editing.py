@@ -18,11 +18,13 @@ from sqlalchemy import func, select
 from confhub.accounts.guards import provide_required_principal, requires_login
 from confhub.accounts.principal import Principal
 from confhub.attendance.schemas import MAX_DELEGATES
+from confhub.attendance.speaking import record as speaking_record
 from confhub.core.errors import ConfhubError, InvalidInputError, PayloadTooLargeError
 from confhub.core.forms import form_text, page_error, see_other, submit
 from confhub.core.i18n import N_
 from confhub.core.ids import Id
 from confhub.core.text import check_line, check_text
+from confhub.core.timefmt import local_time
 from confhub.core.uploads import UPLOAD_ROUTE, read_upload_form
 from confhub.meetings.controllers.documents import upload_chunks
 from confhub.meetings.deps import provide_meeting_service
@@ -45,6 +47,35 @@ from confhub.news.sites import article_path
 from confhub.units.models import Unit
 
 T = TypeVar("T")
+
+# Marks Markdown would read in a table cell (and `|`, which ends it): escaped with a backslash.
+_MARKDOWN_MARKS = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>|#!~&"})
+
+
+def markdown_cell(text: str) -> str:
+    """`text` as a Markdown table cell that says exactly it (one line, its marks escaped)."""
+    return " ".join(text.split()).translate(_MARKDOWN_MARKS)
+
+
+async def speaking_turns(session: Any, meeting_id: int, timezone: str) -> list[dict[str, Any]]:
+    """The meeting's record of who spoke (from the speaking requests given the floor), as the
+    minutes editor's "Speakers" button inserts it: each turn's cells, Markdown-escaped."""
+    turns = await speaking_record.spoken(session, meeting_id)
+    rows = []
+    for number, turn in enumerate(turns, start=1):
+        seconds = turn.seconds
+        rows.append(
+            {
+                "number": number,
+                "speaker": markdown_cell(turn.speaker),
+                "point": markdown_cell(turn.point_name),
+                "topic": markdown_cell(turn.topic),
+                "started": f"{local_time(turn.started_at, timezone):%H:%M}",
+                "minutes": None if seconds is None else seconds // 60,
+                "seconds": None if seconds is None else seconds % 60,
+            }
+        )
+    return rows
 
 
 async def _preview(stored_html: str, text: str | None) -> Markup:
@@ -125,6 +156,9 @@ class MinutesPage:
             "error": page_error(self.request, error),
             # A refused photo: its caption as typed, its error beside the file field.
             "photo_caption": caption,
+            "speaking_turns": await speaking_turns(
+                minutes_service.session, meeting.id, self.request.app.state.settings.timezone
+            ),
         }
         return Template("news/minutes.html", context=context)
 
