@@ -143,3 +143,24 @@ def test_an_incident_reported_offline_is_kept_on_the_phone_and_sent_once_back_on
     )
     phone.locator("#incidents").scroll_into_view_if_needed()
     phone.screenshot(path=str(screenshot_dir / "incident-phone-back-online.png"))
+
+
+def test_the_phone_reaches_speaking_and_incidents_from_the_top_of_its_page(
+    browser: Any, live_server: LiveServer, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    expect = _expect()
+    phone = open_phone(browser, live_server, demo_seed.cam_tu_token)
+    menu = phone.get_by_role("navigation", name="Trên trang này")
+    expect(menu).to_be_in_viewport()
+    phone.screenshot(path=str(screenshot_dir / "phone-menu.png"))
+    for link, section in (
+        ("Báo sự cố", "#incidents"),
+        ("Phát biểu", "#speaking"),
+        ("Điểm danh", "#answer"),
+    ):
+        menu.get_by_role("link", name=link).click()
+        expect(phone.locator(f"{section} h2")).to_be_in_viewport()
+    menu.get_by_role("link", name="Báo sự cố").click()
+    phone.click("#incident-form button[value=no_video]")  # one tap from the top, then one more
+    expect(phone.locator("#incident-list li")).to_contain_text("Mất hình", timeout=5000)
+    phone.screenshot(path=str(screenshot_dir / "phone-menu-incidents.png"))
