@@ -2,7 +2,9 @@
 
 A worker process runs either points or boards (never both), each socket a
 `websockets.asyncio.client` connection, and obeys commands from the parent over a pipe:
-`connect`, `status`, `start` (points only), `finish` and `close`. Times are
+`connect`, `status`, `start` (points only), `finish` and `close` for the classic run;
+`rush`, `storm` (points only) and `presence` (boards only) for the rush (bench/rollcall.py's
+default: each client connects, checks in or opens at its own random moment). Times are
 `time.monotonic()`, which on Linux is one clock for every process of the machine, so the parent
 can subtract a board's "seen" time from a point's "sent" time.
 """
@@ -13,17 +15,17 @@ import asyncio
 import contextlib
 import json
 import random
-import resource
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Any
 
+import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 CONNECT_ATTEMPTS = 3
+# A board seeing two presence deltas of one point closer than this: presence not coalesced.
+PRESENCE_QUIET_S = 1.0
 CHECKIN_RETRIES = 5
 RETRY_AFTER = 1.0
 MAX_FRAME = 64 * 1024 * 1024
@@ -35,6 +37,8 @@ class PointSpec:
 
     url: str
     point_id: int
+    # The phone's own address, as the proxy in front tells it (each chair's network).
+    forwarded_for: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class BoardSpec:
 
     url: str
     cookie: str | None
+    # The board's page, fetched before its socket opens (as a browser does); None: socket only.
+    page_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class WorkerPlan:
     seed: int = 0
     run_id: str = "run"
     report_rtt: bool = True
+    # Handshakes tried before a client gives up (a phone keeps trying; the rush allows more).
+    connect_attempts: int = CONNECT_ATTEMPTS
 
 
 def _now_ms() -> int:
@@ -66,7 +74,7 @@ def _now_ms() -> int:
 
 async def _open(url: str, plan: WorkerPlan, headers: dict[str, str] | None) -> ClientConnection:
     last: Exception | None = None
-    for attempt in range(CONNECT_ATTEMPTS):
+    for attempt in range(plan.connect_attempts):
         try:
             return await connect(
                 url,
@@ -78,12 +86,17 @@ async def _open(url: str, plan: WorkerPlan, headers: dict[str, str] | None) -> C
             )
         except (OSError, TimeoutError, ConnectionClosed) as exc:
             last = exc
-            await asyncio.sleep(0.5 * (attempt + 1))
+            await asyncio.sleep(_backoff(attempt))
         except Exception as exc:  # handshake refused (e.g. 403/503): retrying helps sometimes
             last = exc
-            await asyncio.sleep(0.5 * (attempt + 1))
+            await asyncio.sleep(_backoff(attempt))
     assert last is not None
     raise last
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds before the next handshake, jittered as pages do (no lockstep retries)."""
+    return min(5.0, 0.5 * (attempt + 1)) * random.uniform(0.5, 1.5)  # noqa: S311 - timing
 
 
 class PointClient:
@@ -107,22 +120,47 @@ class PointClient:
         self.checkin: dict[str, Any] | None = None
         self.retries = 0
         self.tasks: list[asyncio.Task[None]] = []
+        self.storm_s: float | None = None
+        self.storm_failure: str | None = None
 
     async def connect(self) -> None:
         """Open the socket, take the snapshot, heartbeat at once and then periodically."""
         started = time.monotonic()
+        self.failure = await self._establish()
+        if self.failure is None:
+            self.connect_s = time.monotonic() - started
+
+    async def _establish(self) -> str | None:
+        """Open, read the snapshot, start heartbeating and reading; why not, or None."""
+        headers = {"X-Forwarded-For": self.spec.forwarded_for} if self.spec.forwarded_for else None
         try:
-            self.ws = await _open(self.spec.url, self.plan, None)
+            self.ws = await _open(self.spec.url, self.plan, headers)
             snapshot = json.loads(await self.ws.recv())
         except Exception as exc:
-            self.failure = f"{type(exc).__name__}: {exc}"[:200]
-            return
+            return f"{type(exc).__name__}: {exc}"[:200]
         if snapshot.get("type") != "snapshot":
-            self.failure = f"first message was {snapshot.get('type')!r}"
-            return
-        self.connect_s = time.monotonic() - started
+            return f"first message was {snapshot.get('type')!r}"
         await self._heartbeat()
         self.tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._beat())]
+        return None
+
+    async def rush(self, connect_at: float, checkin_at: float, delegates: int) -> None:
+        """Connect at `connect_at`; check in at `checkin_at`, or at once when connected later."""
+        await asyncio.sleep(max(0.0, connect_at - time.monotonic()))
+        await self.connect()
+        await self.check_in_at(checkin_at, delegates)
+
+    async def reconnect(self) -> None:
+        """The network drops the socket (no closing handshake) and the phone reconnects."""
+        for task in self.tasks:
+            task.cancel()
+        if self.ws is not None:
+            self.ws.transport.abort()
+        self.ws = None
+        started = time.monotonic()
+        self.storm_failure = await self._establish()
+        if self.storm_failure is None:
+            self.storm_s = time.monotonic() - started
 
     async def _heartbeat(self) -> None:
         assert self.ws is not None
@@ -208,6 +246,8 @@ class PointClient:
             "retries": self.retries,
             "closed_early": self.closed_early,
             "close_code": self.close_code,
+            "storm_s": self.storm_s,
+            "storm_failure": self.storm_failure,
         }
 
 
@@ -219,6 +259,13 @@ class BoardClient:
         self.plan = plan
         self.ws: ClientConnection | None = None
         self.connect_s: float | None = None
+        self.page_s: float | None = None
+        # When the first snapshot arrived: check-ins sent later must reach this board as deltas.
+        self.ready_at: float | None = None
+        # Points the snapshot already showed checked in (a board opened after they answered).
+        self.from_snapshot: set[int] = set()
+        self.presence_at: dict[int, float] = {}
+        self.presence_too_soon = 0
         self.failure: str | None = None
         self.last_version = 0
         self.versions: set[int] = set()
@@ -239,10 +286,14 @@ class BoardClient:
         self.task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        """Open the socket with the session cookie and read the snapshot."""
+        """Fetch the page (when it has one), open the socket with the session cookie and read
+        the snapshot: the board's first full state."""
         headers = {"Cookie": self.spec.cookie} if self.spec.cookie else None
         started = time.monotonic()
         try:
+            if self.spec.page_url is not None:
+                await _fetch_page(self.spec.page_url, headers)
+                self.page_s = time.monotonic() - started
             self.ws = await _open(self.spec.url, self.plan, headers)
             snapshot = json.loads(await self.ws.recv())
         except Exception as exc:
@@ -251,10 +302,19 @@ class BoardClient:
         if snapshot.get("type") != "snapshot":
             self.failure = f"first message was {snapshot.get('type')!r}"
             return
-        self.connect_s = time.monotonic() - started
+        self.ready_at = time.monotonic()
+        self.connect_s = self.ready_at - started
         self._take_snapshot(snapshot)
+        self.from_snapshot = {
+            p["point_id"] for p in snapshot.get("points", []) if p.get("status") == "present"
+        }
         self.snapshots = 0
         self.task = asyncio.create_task(self._read())
+
+    async def open_at(self, when: float) -> None:
+        """Open the board at monotonic time `when`."""
+        await asyncio.sleep(max(0.0, when - time.monotonic()))
+        await self.connect()
 
     def _take_snapshot(self, snapshot: dict[str, Any]) -> None:
         self.snapshots += 1
@@ -307,6 +367,10 @@ class BoardClient:
                 self.seen[point_id] = now
         elif kind == "presence" and isinstance(point_id, int):
             self.last_presence_at = now
+            previous = self.presence_at.get(point_id)
+            if previous is not None and now - previous < PRESENCE_QUIET_S:
+                self.presence_too_soon += 1
+            self.presence_at[point_id] = now
             if delta.get("presence") == "online":
                 self.online.add(point_id)
             else:
@@ -324,6 +388,10 @@ class BoardClient:
         """What the parent needs, picklable."""
         return {
             "connect_s": self.connect_s,
+            "page_s": self.page_s,
+            "ready_at": self.ready_at,
+            "from_snapshot": self.from_snapshot,
+            "presence_too_soon": self.presence_too_soon,
             "failure": self.failure,
             "seen": self.seen,
             "duplicates": self.duplicates,
@@ -340,107 +408,8 @@ class BoardClient:
         }
 
 
-def raise_fd_limit() -> int:
-    """Lift this process's open-file limit to its hard limit; returns the new soft limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
-
-
-class Worker:
-    """One load-generator process: its clients and the command loop."""
-
-    def __init__(self, plan: WorkerPlan, conn: Connection) -> None:
-        self.plan = plan
-        self.conn = conn
-        self.points = [PointClient(spec, plan) for spec in plan.points]
-        self.boards = [BoardClient(spec, plan) for spec in plan.boards]
-        self.rng = random.Random(plan.seed)  # noqa: S311 - load timing, not secrets
-        self.checkins: list[asyncio.Task[None]] = []
-
-    async def run(self) -> None:
-        """Answer the parent's commands until `close`."""
-        handlers: dict[str, Callable[[Any], Awaitable[Any]]] = {
-            "connect": self.connect,
-            "status": self.status,
-            "start": self.start,
-            "finish": self.finish,
-            "close": self.close,
-        }
-        while True:
-            command, argument = await asyncio.to_thread(self.conn.recv)
-            self.conn.send(await handlers[command](argument))
-            if command == "close":
-                return
-
-    async def connect(self, _: Any) -> dict[str, Any]:
-        """Connect every client, at most `connect_concurrency` handshakes at a time."""
-        gate = asyncio.Semaphore(self.plan.connect_concurrency)
-        clients: list[PointClient | BoardClient] = [*self.boards, *self.points]
-
-        async def one(client: PointClient | BoardClient) -> None:
-            async with gate:
-                await client.connect()
-
-        started = time.monotonic()
-        await asyncio.gather(*(one(client) for client in clients))
-        return {
-            "seconds": time.monotonic() - started,
-            "failures": [c.failure for c in clients if c.failure],
-        }
-
-    async def status(self, _: Any) -> dict[str, float]:
-        """Progress: the fewest points any board shows online / has seen check in, the last
-        presence delta; acks."""
-        return {
-            "online_min": min((len(b.online) for b in self.boards), default=0),
-            "last_presence_at": max((b.last_presence_at for b in self.boards), default=0.0),
-            "seen_min": min((len(b.seen) for b in self.boards), default=0),
-            "sent": sum(p.sent_at is not None for p in self.points),
-            "acked": sum(p.acked_at is not None for p in self.points),
-        }
-
-    async def start(self, start_at: float) -> str:
-        """Schedule every point's check-in at a random moment of the window; boards count
-        frames and deltas from here on."""
-        for board in self.boards:
-            board.frames, board.deltas, board.kinds = 0, 0, {}
-        for point in self.points:
-            when = start_at + self.rng.uniform(0, self.plan.window)
-            delegates = self.rng.randint(3, 60)
-            self.checkins.append(asyncio.create_task(point.check_in_at(when, delegates)))
-        return "started"
-
-    async def finish(self, argument: tuple[float, frozenset[int] | None]) -> dict[str, Any]:
-        """Wait (until `deadline`) for every ack, or every board to see `expected`; report."""
-        deadline, expected = argument
-        if self.checkins:
-            await asyncio.wait(self.checkins, timeout=max(0.0, deadline - time.monotonic()))
-        while not self._complete(expected):  # polled: completion spans many sockets
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            await asyncio.sleep(min(0.05, remaining))
-        return {
-            "points": [p.result() for p in self.points],
-            "boards": [b.result() for b in self.boards],
-        }
-
-    def _complete(self, expected: frozenset[int] | None) -> bool:
-        pending = [p for p in self.points if p.sent_at is not None and p.acked_at is None]
-        if pending:
-            return False
-        return expected is None or all(expected <= b.seen.keys() for b in self.boards)
-
-    async def close(self, _: Any) -> str:
-        """Close every socket."""
-        clients: list[PointClient | BoardClient] = [*self.points, *self.boards]
-        await asyncio.gather(*(client.close() for client in clients))
-        return "closed"
-
-
-def worker_main(conn: Connection, plan: WorkerPlan) -> None:
-    """Entry point of a load-generator process."""
-    raise_fd_limit()
-    asyncio.run(Worker(plan, conn).run())
+async def _fetch_page(url: str, headers: dict[str, str] | None) -> None:
+    """GET a page and read it whole (raises on a non-200 answer)."""
+    async with httpx.AsyncClient(headers=headers, timeout=120, trust_env=False) as client:
+        response = await client.get(url)
+        response.raise_for_status()

@@ -1,9 +1,10 @@
 """The floor of bench/rollcall.py: a bare `websockets` broadcast server speaking just enough of
 confhub's live channel for the same load generator.
 
-`/board` sockets get a snapshot and then every check-in; `/point?point_id=N` sockets get a
-snapshot, a `pong` per `heartbeat` and an `ack` per `checkin`, which is numbered and broadcast
-to every board with `websockets.asyncio.server.broadcast` — no database, no framework.
+`/board` sockets get a snapshot (the check-ins so far) and then every check-in;
+`/point?point_id=N` sockets get a snapshot, a `pong` per `heartbeat` and an `ack` per
+`checkin`, which is numbered and broadcast to every board with
+`websockets.asyncio.server.broadcast` — no database, no framework.
 Run: `python bench/_rollcall_floor.py --port 8765`.
 """
 
@@ -27,6 +28,7 @@ class Floor:
     def __init__(self) -> None:
         self.boards: set[ServerConnection] = set()
         self.version = 0
+        self.checked_in: dict[int, dict[str, Any]] = {}
 
     async def handle(self, ws: ServerConnection) -> None:
         """Route a socket by its path."""
@@ -39,7 +41,8 @@ class Floor:
         await self._point(ws, point_id)
 
     async def _board(self, ws: ServerConnection) -> None:
-        await ws.send(json.dumps({"type": "snapshot", "version": self.version, "points": []}))
+        points = list(self.checked_in.values())
+        await ws.send(json.dumps({"type": "snapshot", "version": self.version, "points": points}))
         self.boards.add(ws)
         try:
             await ws.wait_closed()
@@ -70,6 +73,7 @@ class Floor:
                 "status": message["status"],
                 "delegates_present": message.get("delegates_present"),
             }
+            self.checked_in[message["point_id"]] = delta
             broadcast(self.boards, json.dumps(delta))
             ack = {"type": "ack", "idempotency_key": message["idempotency_key"]}
             ack["version"] = self.version

@@ -100,17 +100,34 @@ def latencies(
 ) -> tuple[list[float], list[float]]:
     """Check-in (send → ack) and fan-out (send → last board) latencies in ms, one per check-in
     sent. One never acknowledged, or never seen by every board, counts as infinitely late: the
-    percentiles are of every check-in sent, not only of those that made it in time."""
+    percentiles are of every check-in sent, not only of those that made it in time. Fan-out
+    counts the boards that had their snapshot before the check-in was sent (a board opened
+    later shows it in its snapshot)."""
     checkin, fanout = [], []
     for point in points:
         sent_at = point["sent_at"]
         if sent_at is None:
             continue
         checkin.append(1000 * (point["acked_at"] - sent_at) if point["acked_at"] else math.inf)
-        seen = [board["seen"].get(point["point_id"]) for board in boards]
+        watching = [b for b in boards if b.get("ready_at", 0.0) < sent_at]
+        if not watching:
+            continue
+        seen = [board["seen"].get(point["point_id"]) for board in watching]
         last = max(seen, default=None) if all(s is not None for s in seen) else None
         fanout.append(math.inf if last is None else 1000 * (last - sent_at))
     return checkin, fanout
+
+
+def storm_summary(points: list[dict[str, Any]], started: float, back_at: float) -> dict[str, Any]:
+    """The storm: every point socket dropped and reconnecting at once; until the last snapshot."""
+    times = [1000 * p["storm_s"] for p in points if p["storm_s"] is not None]
+    return {
+        "storm_back_s": back_at - started,
+        "storm_reconnected": len(times),
+        "storm_failed": sum(p["storm_failure"] is not None for p in points),
+        "storm_p50_ms": percentile(times, 50),
+        "storm_p99_ms": percentile(times, 99),
+    }
 
 
 def summarize(
@@ -125,6 +142,8 @@ def summarize(
         for kind, count in board["kinds"].items():
             kinds[kind] = kinds.get(kind, 0) + count
     connect = [1000 * p["connect_s"] for p in points if p["connect_s"] is not None]
+    first_state = [1000 * b["connect_s"] for b in live if b["connect_s"] is not None]
+    pages = [1000 * b["page_s"] for b in live if b.get("page_s") is not None]
     return {
         "label": label,
         "points": invited,
@@ -141,7 +160,13 @@ def summarize(
         "fanout_p50_ms": percentile(fanout, 50),
         "fanout_p99_ms": percentile(fanout, 99),
         "fanout_max_ms": max((ms for ms in fanout if math.isfinite(ms)), default=None),
-        "lost": sum(len(sent.keys() - b["seen"].keys()) for b in live),
+        "lost": sum(
+            len(sent.keys() - b["seen"].keys() - b.get("from_snapshot", set())) for b in live
+        ),
+        "board_state_p50_ms": percentile(first_state, 50),
+        "board_state_p99_ms": percentile(first_state, 99),
+        "board_page_p99_ms": percentile(pages, 99),
+        "presence_too_soon": sum(b.get("presence_too_soon", 0) for b in live),
         "duplicated": sum(b["duplicates"] + b["repeated_checkins"] for b in live),
         "gaps": sum(b["gaps"] + b["out_of_order"] for b in live),
         "resnapshots": sum(b["snapshots"] for b in live),

@@ -1,5 +1,5 @@
 """Benchmark of the live roll call: one national meeting, every unit's point connected to the
-live channel, every point checking in within a few seconds, 50 boards watching.
+live channel, every point checking in within a minute, 50 boards watching.
 
 Four setups in one run, each served by real subprocesses on this machine:
 
@@ -11,15 +11,19 @@ Four setups in one run, each served by real subprocesses on this machine:
 4. `floor`: a bare `websockets` broadcast server (bench/_rollcall_floor.py) taking the same
    clients and messages, with no database and no framework.
 
-The load generator runs in separate processes (bench/_rollcall_clients.py): the boards first
-(signed in as an admin), then the points (`?token=` check-in links), each heartbeating at once
-and every 10 s; once every board shows every point online, each point sends one check-in at a
-random moment of the window. Check-in latency is send → ack; fan-out latency is send → the last
-board seeing that point's delta. Lost = a sent check-in some board never saw; duplicated = a
-version a board saw twice, or a second check-in delta of a point.
+The load generator runs in separate processes (bench/_rollcall_worker.py): boards signed in as
+an admin, points with their `?token=` check-in links (each from its own address, as the proxy
+says), heartbeating at once and every 10 s. By default it runs the **rush**
+(bench/_rollcall_rush.py): connecting, check-ins and boards opening overlap within a minute,
+then every point socket drops and reconnects at once. `--classic` runs the tidy version:
+boards first, then the points, and once every board shows every point online each point sends
+one check-in at a random moment of `--window`. Check-in latency is send → ack; fan-out latency
+is send → the last board (of those open then) seeing that point's delta. Lost = a sent check-in
+some board neither saw nor had in its snapshot; duplicated = a version a board saw twice, or a
+second check-in delta of a point.
 
 It prints the command that reproduces it and writes its section of docs/performance.md.
-Run: `.venv/bin/python bench/rollcall.py` (`--help` for sizes; about 5 minutes).
+Run: `.venv/bin/python bench/rollcall.py` (`--help` for sizes; about 5 minutes a setup).
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ import asyncio
 import collections
 import json
 import multiprocessing
+import os
 import shlex
+import statistics
 import sys
 import tempfile
 import time
@@ -39,10 +45,13 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+import _rollcall_rush as rush
 import _rollcall_setup as setup
-from _rollcall_clients import BoardSpec, PointSpec, WorkerPlan, raise_fd_limit, worker_main
+from _rollcall_clients import BoardSpec, PointSpec, WorkerPlan
 from _rollcall_measure import Meter, summarize
 from _rollcall_report import format_table, write_section
+from _rollcall_rush_report import format_rush, write_rush_section
+from _rollcall_worker import raise_fd_limit, worker_main
 
 
 @dataclass
@@ -70,6 +79,12 @@ class Stage:
         if self.is_floor:
             return f"ws://127.0.0.1:{port}/point?point_id={point_id}"
         return f"ws://127.0.0.1:{port}/ws/meetings/{self.meeting_id}?token={token}"
+
+    def board_page(self) -> str | None:
+        """The board's page (the floor has none)."""
+        if self.is_floor:
+            return None
+        return f"http://127.0.0.1:{self.ports[0]}/m/{self.meeting_id}/live"
 
     def board_url(self, index: int) -> str:
         """Boards alternate between the servers too."""
@@ -123,24 +138,55 @@ def plans_for(stage: Stage, args: argparse.Namespace, run_id: str) -> dict[str, 
         "compression": None if args.no_compression else "deflate",
         "run_id": run_id,
         "report_rtt": not args.no_rtt,
+        "connect_attempts": 3 if args.classic else 20,
     }
     specs = [
-        PointSpec(stage.point_url(i, point_id, token), point_id)
+        PointSpec(stage.point_url(i, point_id, token), point_id, phone_address(i))
         for i, (point_id, token) in enumerate(stage.points)
     ]
     procs = max(1, args.point_procs)
     point_plans = [
         WorkerPlan(points=specs[i::procs], seed=args.seed + i, **common) for i in range(procs)
     ]
-    boards = [BoardSpec(stage.board_url(i), stage.cookie) for i in range(args.boards)]
+    page = None if args.classic else stage.board_page()
+    boards = [BoardSpec(stage.board_url(i), stage.cookie, page) for i in range(args.boards)]
     board_plan = WorkerPlan(boards=boards, seed=args.seed, **common)
     return {"boards": [board_plan], "points": point_plans}
 
 
+def phone_address(index: int) -> str:
+    """A chair's phone's own address (10.0.0.1, 10.0.0.2, …): counted by the per-address
+    handshake limit as the proxy in front reports it."""
+    number = index + 1
+    return f"10.{(number >> 16) & 255}.{(number >> 8) & 255}.{number & 255}"
+
+
 def drive(stage: Stage, args: argparse.Namespace) -> dict[str, Any]:
-    """Connect boards then points, let presence settle, run the check-in window, collect."""
+    """The rush (default) or the classic run, with how busy the machine was around it."""
     idle_busy = setup.machine_busy_pct()  # other work on the machine, before we start
     round_trip = setup.postgres_round_trip_us()  # how long a process waits to be scheduled
+    load_before = os.getloadavg()[0]
+    if args.classic:
+        result = drive_classic(stage, args)
+    else:
+        fleet = Fleet(plans_for(stage, args, f"{stage.key}-{int(time.time())}"))
+        services = setup.service_pids() if stage.key.startswith("pg") else []
+        meter = Meter(stage.pids, fleet.pids, services, [] if stage.is_floor else stage.ports)
+        try:
+            result = rush.run(fleet, meter, stage.pids, stage.label, len(stage.points), args)
+        finally:
+            fleet.close()
+    return result | {
+        "machine_before_pct": idle_busy,
+        "pg_round_trip_us": round_trip,
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+        "rss_mib": [setup.peak_rss_mib(pid) for pid in stage.pids],
+    }
+
+
+def drive_classic(stage: Stage, args: argparse.Namespace) -> dict[str, Any]:
+    """Connect boards then points, let presence settle, run the check-in window, collect."""
     fleet = Fleet(plans_for(stage, args, f"{stage.key}-{int(time.time())}"))
     services = setup.service_pids() if stage.key.startswith("pg") else []
     meter = Meter(stage.pids, fleet.pids, services, [] if stage.is_floor else stage.ports)
@@ -171,10 +217,7 @@ def drive(stage: Stage, args: argparse.Namespace) -> dict[str, Any]:
         | {
             "connect_wall_s": connected_at - started,
             "settle_s": settle,
-            "machine_before_pct": idle_busy,
-            "pg_round_trip_us": round_trip,
             "board_failures": boards_up["failures"],
-            "rss_mib": [setup.peak_rss_mib(pid) for pid in stage.pids],
             "rss_connected_mib": rss_connected,
         }
     )
@@ -333,7 +376,15 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--points", type=int, default=3321, help="invited points, one client each")
     parser.add_argument("--boards", type=int, default=50)
-    parser.add_argument("--window", type=float, default=10.0, help="seconds for every check-in")
+    parser.add_argument(
+        "--classic",
+        action="store_true",
+        help="check-ins only once every point is connected and presence is quiet",
+    )
+    parser.add_argument(
+        "--window", type=float, default=10.0, help="seconds for every check-in (classic)"
+    )
+    parser.add_argument("--runs", type=int, default=1, help="runs per setup; medians reported")
     parser.add_argument("--only", choices=sorted(RUNNERS), action="append", help="repeatable")
     parser.add_argument("--point-procs", type=int, default=1, help="point client processes")
     parser.add_argument("--connect-concurrency", type=int, default=100)
@@ -342,6 +393,7 @@ def parse_args() -> argparse.Namespace:
         "--drain", type=float, default=30.0, help="max wait for acks after the window, then boards"
     )
     parser.add_argument("--seed", type=int, default=2025)
+    rush.add_arguments(parser)
     parser.add_argument("--no-compression", action="store_true", help="no permessage-deflate")
     parser.add_argument(
         "--no-rtt", action="store_true", help="heartbeats without rtt_ms (presence stays quiet)"
@@ -358,23 +410,46 @@ def main() -> None:
     command = shlex.join([".venv/bin/python", "bench/rollcall.py", *sys.argv[1:]])
     print(f"Reproduce with: {command}", flush=True)
     raise_fd_limit()
+    show = format_table if args.classic else format_rush
+    default = ["sqlite", "pg1", "pg", "floor"] if args.classic else ["pg1", "pg", "floor"]
     results = []
-    for key in args.only or list(RUNNERS):
-        print(f"{key}: preparing", flush=True)
-        folder = Path(tempfile.mkdtemp(prefix=f"confhub-rollcall-{key}-"))
-        try:
-            results.append(RUNNERS[key](args, folder))
-        finally:
-            if args.keep:
-                print(f"  kept {folder} (server logs, database)", flush=True)
-            else:
-                setup.remove(folder)
-        print(format_table(results[-1:]), flush=True)
-        print_errors(results[-1])
-    print(format_table(results))
+    for key in args.only or default:
+        runs = []
+        for run in range(max(1, args.runs)):
+            print(f"{key}: preparing (run {run + 1} of {args.runs})", flush=True)
+            folder = Path(tempfile.mkdtemp(prefix=f"confhub-rollcall-{key}-"))
+            try:
+                runs.append(RUNNERS[key](args, folder))
+            finally:
+                if args.keep:
+                    print(f"  kept {folder} (server logs, database)", flush=True)
+                else:
+                    setup.remove(folder)
+            print(show(runs[-1:]), flush=True)
+            print_errors(runs[-1])
+        results.append(median_of(runs))
+    print(show(results))
     print(f"Reproduce with: {command}")
     if not args.no_report:
-        write_section(command, args, results)
+        (write_section if args.classic else write_rush_section)(command, args, results)
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from several runs of a setup: the median of every number (and of each
+    process's memory), the rest from the first run; `runs` keeps each run's own result."""
+    merged = dict(runs[0])
+    for key in runs[0]:
+        values: list[Any] = [run.get(key) for run in runs]
+        if all(_number(v) for v in values):
+            merged[key] = statistics.median(values)
+        elif all(isinstance(v, list) and v and all(_number(x) for x in v) for v in values):
+            merged[key] = [statistics.median(column) for column in zip(*values, strict=False)]
+    merged["client_errors"] = [e for run in runs for e in run["client_errors"]]
+    return merged | {"runs": runs}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 if __name__ == "__main__":
