@@ -269,21 +269,14 @@ async def snapshot(
     names = with_phones or point_ids is not None
     # A board also shows how far each point's invitation got, and the chair's answer.
     notices = await point_states(session, meeting.id) if point_ids is None else None
-    views = []
-    for shown_point in shown:
-        view = {key: shown_point[key] for key in SNAPSHOT_FIELDS}
-        view["has_chair"] = bool(shown_point["chair"])
-        if not names:
-            view["chair"] = None
-        if with_phones:
-            view["chair_phone"] = shown_point["chair_phone"]
-        if notices is not None:
+    views = [_point_view(p, names, with_phones) for p in shown]
+    if notices is not None:
+        for view in views:
             state = notices.get(view["point_id"])
             view["notice_state"] = state.notice_state if state else "none"
             view["acknowledgement"] = state.acknowledgement if state else None
             # Why the invitation failed: for the secretariat, who can mend the address.
             view["notice_failure"] = state.failure if state and with_phones else None
-        views.append(view)
     # The open speaking queue: a point's client sees its own requests and its place.
     speaking = speaking_queue.state(await speaking_queue.open_requests(session, meeting.id))
     if point_ids is not None:
@@ -295,6 +288,41 @@ async def snapshot(
         "totals": counted,
         "points": views,
         "speaking": speaking,
+    }
+
+
+def _point_view(shown: dict[str, Any], names: bool, with_phones: bool) -> dict[str, Any]:
+    """One point as a snapshot shows it."""
+    view = {key: shown[key] for key in SNAPSHOT_FIELDS}
+    view["has_chair"] = bool(shown["chair"])
+    if not names:
+        view["chair"] = None
+    if with_phones:
+        view["chair_phone"] = shown["chair_phone"]
+    return view
+
+
+async def point_snapshots(
+    session: DbSession, meeting: Meeting, asked: list[frozenset[int]]
+) -> dict[frozenset[int], dict[str, Any]]:
+    """The snapshots of several point clients (each `snapshot(…, point_ids, False)`), read
+    together at one version: the queries of one snapshot, whatever the number of clients."""
+    wanted = frozenset().union(*asked)
+    version = await events.current_version(session, meeting.id)
+    shown = await points(session, meeting.id, wanted)
+    counted = await _recent_counts(session, meeting.id, version)
+    speaking = speaking_queue.state(await speaking_queue.open_requests(session, meeting.id))
+    summary = meeting_summary(meeting)
+    return {
+        point_ids: {
+            "type": "snapshot",
+            "version": version,
+            "meeting": summary,
+            "totals": dict(counted),
+            "points": [_point_view(p, True, False) for p in shown if p["point_id"] in point_ids],
+            "speaking": speaking_queue.for_points(speaking, point_ids),
+        }
+        for point_ids in asked
     }
 
 
