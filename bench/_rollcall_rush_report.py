@@ -6,6 +6,7 @@ import argparse
 import os
 import platform
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from _report import replace_section
@@ -17,7 +18,7 @@ TARGETS = {"checkin_p99_ms": 100.0, "fanout_p99_ms": 100.0, "board_state_p99_ms"
 STORM_TARGET_S = 10.0
 
 # Written by hand from the runs and profiles: re-read it when the numbers above it change.
-ANALYSIS = ""
+ANALYSIS = Path(__file__).with_name("_rollcall_rush_analysis.md")
 
 
 def _mib(values: list[float]) -> str:
@@ -167,9 +168,8 @@ def section(command: str, args: argparse.Namespace, results: list[dict[str, Any]
         *verdicts(results),
         "",
     ]
-    if ANALYSIS:
-        lines += [ANALYSIS, ""]
-    return "\n".join(line for line in lines) + ""
+    lines += [ANALYSIS.read_text(encoding="utf-8")]
+    return "\n".join(lines)
 
 
 def write_rush_section(
