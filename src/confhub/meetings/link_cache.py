@@ -8,17 +8,23 @@ commits, whatever door the change came through (an ORM listener on `Invitation`)
 process forgets it when its own entry expires, so a revoked link opens no new live socket
 anywhere within `TTL_SECONDS`. A token that matches nothing is remembered as such: new links
 are fresh random tokens, so such an answer never turns true later.
+
+Tokens the process does not remember are looked up together: those asked while a lookup runs
+wait for the next one, a single query for all of them (3,321 phones connect within half a
+minute at the start of a national meeting, and all at once after a network failure; one
+query each queued on the connection pool and turned most of them away busy).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from confhub.core import tokens
@@ -26,14 +32,15 @@ from confhub.core.errors import ConfhubError
 from confhub.core.i18n import N_
 from confhub.db import DbSession
 from confhub.meetings.models import Invitation
-from confhub.meetings.tokens import find_invitation
 
 TTL_SECONDS = 10.0
 MAX_ENTRIES = 20_000
 # Lookups of tokens this process does not remember, waiting or running at once: past this a
-# flood of made-up tokens is told to come back (LinkLookupsBusyError) instead of queueing on the
-# connection pool ahead of every check-in. A restart's reconnecting points retry in a second.
-MAX_LOOKUPS_IN_FLIGHT = 100
+# flood of made-up tokens is told to come back (LinkLookupsBusyError) instead of growing the
+# queue without end. They take one connection whatever their number (one query per
+# LOOKUP_CHUNK), so the bound is about memory: a national roll call's every point fits.
+MAX_LOOKUPS_IN_FLIGHT = 4000
+LOOKUP_CHUNK = 500
 # The key of the cache in a session's `info` (put there by the app's database configuration).
 SESSION_INFO_KEY = "confhub_link_cache"
 _CHANGED_KEY = "confhub_changed_links"
@@ -71,6 +78,9 @@ class LinkCache:
         self._clock = clock
         self.max_lookups_in_flight = MAX_LOOKUPS_IN_FLIGHT
         self._in_flight = 0
+        # Tokens (by digest) waiting for the next lookup, and the lookup under way.
+        self._waiting: dict[str, tuple[str, asyncio.Future[Link | None]]] = {}
+        self._lookup: asyncio.Task[None] | None = None
         self._entries: OrderedDict[str, tuple[Link | None, float]] = OrderedDict()
         # Bumped by every forget: a lookup that raced a revocation does not store its answer.
         self._generation = 0
@@ -90,18 +100,49 @@ class LinkCache:
             self._entries.move_to_end(digest)
             link = remembered[0]
         else:
-            if self._in_flight >= self.max_lookups_in_flight:
-                raise LinkLookupsBusyError
-            generation = self._generation
-            self._in_flight += 1
-            try:
-                async with open_session() as session:
-                    link = await _lookup(session, token)
-            finally:
-                self._in_flight -= 1
-            if generation == self._generation:
-                self._remember(digest, link)
+            link = await self._looked_up(open_session, token, digest)
         return link if link is not None and link.meeting_id == meeting_id else None
+
+    async def _looked_up(
+        self, open_session: Callable[[], Any], token: str, digest: str
+    ) -> Link | None:
+        """Wait for the next lookup with this token among those asked meanwhile."""
+        waiting = self._waiting.get(digest)
+        if waiting is not None:  # the same token (SHA-256): the same answer
+            return await asyncio.shield(waiting[1])
+        if self._in_flight >= self.max_lookups_in_flight:
+            raise LinkLookupsBusyError
+        answer: asyncio.Future[Link | None] = asyncio.get_running_loop().create_future()
+        # Retrieved here, so a lookup that fails after its sockets left is not logged again.
+        answer.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._waiting[digest] = (token, answer)
+        self._in_flight += 1
+        if self._lookup is None:
+            self._lookup = asyncio.create_task(self._drain(open_session), name="confhub-links")
+        try:
+            return await asyncio.shield(answer)
+        finally:
+            self._in_flight -= 1
+
+    async def _drain(self, open_session: Callable[[], Any]) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, {}
+                generation = self._generation
+                try:
+                    async with open_session() as session:
+                        found = await _lookup_all(session, batch)
+                except Exception as exc:
+                    for _, answer in batch.values():
+                        answer.set_exception(exc)
+                    continue
+                for digest, (_, answer) in batch.items():
+                    if generation == self._generation:
+                        self._remember(digest, found.get(digest))
+                    answer.set_result(found.get(digest))
+        finally:
+            # No await between the last empty check and here: a new token starts a new lookup.
+            self._lookup = None
 
     def forget(self, changed: set[tuple[int, int]]) -> None:
         """Forget the links of these (meeting, point) pairs (committed as changed)."""
@@ -117,9 +158,26 @@ class LinkCache:
             self._entries.popitem(last=False)
 
 
-async def _lookup(session: DbSession, token: str) -> Link | None:
-    invitation = await find_invitation(session, token)
-    return None if invitation is None else Link(invitation.meeting_id, invitation.point_id)
+async def _lookup_all(
+    session: DbSession, batch: dict[str, tuple[str, asyncio.Future[Link | None]]]
+) -> dict[str, Link]:
+    """The links of the tokens of `batch` (by digest) that open one, compared in constant time
+    as `meetings.tokens.find_invitation` does; a query per LOOKUP_CHUNK tokens."""
+    digests = sorted(batch)
+    found: dict[str, Link] = {}
+    for start in range(0, len(digests), LOOKUP_CHUNK):
+        rows = await session.execute(
+            select(
+                Invitation.checkin_token_digest,
+                Invitation.checkin_token,
+                Invitation.meeting_id,
+                Invitation.point_id,
+            ).where(Invitation.checkin_token_digest.in_(digests[start : start + LOOKUP_CHUNK]))
+        )
+        for digest, stored, meeting_id, point_id in rows:
+            if digest in batch and tokens.same_token(stored, batch[digest][0]):
+                found[digest] = Link(meeting_id, point_id)
+    return found
 
 
 def _pair(link: Link | None) -> tuple[int, int] | None:
