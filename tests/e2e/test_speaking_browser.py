@@ -121,3 +121,49 @@ def test_a_phone_asks_to_speak_and_the_board_orders_and_gives_the_floor(
     expect(phone.locator("#speaking-mine")).to_contain_text("Đã phát biểu")
     states = {i["request_id"]: i["state"] for i in speaking_list(api, meeting_id)}
     assert sorted(states.values()) == ["done", "refused", "requested"]
+
+
+def test_a_phone_sends_a_document_with_its_request_and_the_board_offers_it(
+    browser: Any,
+    live_server: LiveServer,
+    demo_seed: DemoSeed,
+    api: httpx.Client,
+    screenshot_dir: Path,
+    tmp_path: Path,
+) -> None:
+    meeting_id = demo_seed.upcoming_meeting_id
+    board = open_board(browser, live_server, demo_seed, meeting_id, viewport=SECRETARIAT)
+    phone = open_phone(browser, live_server, demo_seed.cam_tu_token)
+    expect = _expect()
+    paper = tmp_path / "Tham luận đê điều.pdf"
+    paper.write_bytes(b"%PDF-1.4\n" + b"0" * 30_000)
+
+    phone.fill("#speaking-topic", "Tu bổ đê sông Mã")
+    phone.fill("#speaking-minutes", "4")
+    phone.set_input_files("#speaking-document", str(paper))
+    phone.click("#speaking-form button[type=submit]")
+    mine = phone.locator("#speaking-mine li[data-state=requested]")
+    expect(mine).to_contain_text("tài liệu: Tham luận đê điều.pdf", timeout=10_000)
+    phone.locator("#speaking").scroll_into_view_if_needed()
+    phone.screenshot(path=str(screenshot_dir / "speaking-phone-document.png"))
+
+    link = board.locator("#speaking-queue > li a.speaking-document")
+    expect(link).to_contain_text("Tham luận: Tham luận đê điều.pdf (29 KB)", timeout=5000)
+    board.locator("#speaking").scroll_into_view_if_needed()
+    board.screenshot(path=str(screenshot_dir / "speaking-board-document.png"))
+    with board.expect_download() as download:
+        link.click()
+    saved = tmp_path / "downloaded.pdf"
+    download.value.save_as(saved)
+    assert saved.read_bytes() == paper.read_bytes()
+    assert download.value.suggested_filename == "Tham luận đê điều.pdf"
+
+    # A file too large for the limit is refused on the phone, before anything is sent.
+    phone.evaluate("document.getElementById('speaking-document').dataset.maxBytes = '10000'")
+    phone.fill("#speaking-topic", "Ý kiến khác")
+    phone.set_input_files("#speaking-document", str(paper))
+    phone.click("#speaking-form button[type=submit]")
+    expect(phone.locator("#speaking-document")).to_have_attribute("aria-invalid", "true")
+    expect(phone.locator("#speaking")).to_contain_text("MB")
+    phone.screenshot(path=str(screenshot_dir / "speaking-phone-document-too-large.png"))
+    assert len(speaking_list(api, meeting_id)) == 1

@@ -139,6 +139,10 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     (API + "/speaking", "POST"): MANAGERS,
     (API + "/speaking", "GET"): READERS | {OTHER_LINK},
     (API + "/speaking/{request_id:str}", "PATCH"): MANAGERS,
+    # a request's document: attached as the request was made (Hạc Thành's: its link, the
+    # secretariat); read by readers (a chair: its unit's requests) and the point's own link
+    (API + "/speaking/{request_id:str}/document", "PUT"): MANAGERS,
+    (API + "/speaking/{request_id:str}/document", "GET"): READERS,
     # incidents and announcements: reporting for a point (Hạc Thành's) as answering for it; the
     # board's lists to the province's staff; the technician's steps and announcements to the
     # secretariat; the province's incident report (asked for Thanh Hóa) to its staff
@@ -261,6 +265,8 @@ LINK_ROUTES = {
     (API + "/acknowledgements", "POST"),
     (API + "/speaking", "POST"),
     (API + "/speaking", "GET"),
+    (API + "/speaking/{request_id:str}/document", "PUT"),
+    (API + "/speaking/{request_id:str}/document", "GET"),
     (API + "/incidents", "POST"),
     ("/ws/meetings/{meeting_id:int}", "WS"),
 }
@@ -334,6 +340,7 @@ def body_for(key: tuple[str, str], ids: Ids) -> dict[str, Any]:
             }
         },
         (API + "/speaking/{request_id:str}", "PATCH"): {"json": {"state": "accepted"}},
+        (API + "/speaking/{request_id:str}/document", "PUT"): {"files": {"data": PDF}},
         (API + "/incidents", "POST"): {
             "json": {"incident_id": "matrix", "kind": "other", "point_id": ids.point_id}
         },

@@ -142,28 +142,29 @@ async def _close_iterable(chunks: AsyncIterable[bytes]) -> None:
         await aclose()
 
 
-async def store_document(
-    session: DbSession,
-    settings: Settings,
-    meeting: Meeting,
-    actor: Principal,
-    filename: str | None,
-    content_type_hint: str | None,
-    chunks: AsyncIterable[bytes],
-) -> MeetingDocument:
-    """Store an uploaded file as a document of `meeting`.
+@dataclass(frozen=True)
+class StoredFile:
+    """An upload written to the documents folder under a random name, recognised by content."""
+
+    storage_name: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+
+
+async def store_file(
+    settings: Settings, filename: str | None, chunks: AsyncIterable[bytes]
+) -> StoredFile:
+    """Stream an upload to the documents folder (see the module's docstring).
 
     Raises :class:`PayloadTooLargeError` as soon as the stream passes `settings.max_upload_bytes`
-    and :class:`InvalidInputError` for an empty file or one of a refused type; in every failure
-    no file is left behind. `content_type_hint` (the client's claim) is not trusted: the stored
-    type is the one recognised from the content.
+    and :class:`InvalidInputError` for an empty file or one of a refused type, leaving nothing
+    behind; the caller removes the stored file (:func:`discard_file`) when what follows fails.
     """
-    del content_type_hint  # kept in the signature so callers pass what they have
-    require_editable(meeting)
     folder = documents_dir(settings)
     limit = settings.max_upload_bytes
     handle, temp_path = await asyncio.to_thread(_open_temp, folder)
-    final_path: Path | None = None
     try:
         digest = hashlib.sha256()
         size = 0
@@ -187,15 +188,60 @@ async def store_document(
         if kind is None:
             raise InvalidInputError("file", REFUSED)
         storage_name = f"{secrets.token_hex(16)}{kind.extension}"
-        final_path = folder / storage_name
-        await asyncio.to_thread(temp_path.replace, final_path)
+        await asyncio.to_thread(temp_path.replace, folder / storage_name)
+    except BaseException:
+        # Cancelled, too large or refused: leave nothing on disk.
+        await asyncio.to_thread(_discard, handle, temp_path, None)
+        raise
+    return StoredFile(
+        storage_name=storage_name,
+        filename=display_filename(filename, kind),
+        content_type=kind.content_type,
+        size_bytes=size,
+        sha256=digest.hexdigest(),
+    )
+
+
+async def discard_file(settings: Settings, storage_name: str | None) -> None:
+    """Remove a stored file (one of ours by its name's shape); nothing when there is none."""
+    if storage_name and _STORAGE_NAME.fullmatch(storage_name):
+        await asyncio.to_thread((documents_dir(settings) / storage_name).unlink, missing_ok=True)
+
+
+def stored_path(settings: Settings, storage_name: str | None) -> Path:
+    """Where a stored file is on disk; 404 for a name that is not one of ours."""
+    if not storage_name or not _STORAGE_NAME.fullmatch(storage_name):
+        raise NotFoundError(N_("The document has no stored file"))
+    return documents_dir(settings) / storage_name
+
+
+async def store_document(
+    session: DbSession,
+    settings: Settings,
+    meeting: Meeting,
+    actor: Principal,
+    filename: str | None,
+    content_type_hint: str | None,
+    chunks: AsyncIterable[bytes],
+) -> MeetingDocument:
+    """Store an uploaded file as a document of `meeting`.
+
+    Raises :class:`PayloadTooLargeError` as soon as the stream passes `settings.max_upload_bytes`
+    and :class:`InvalidInputError` for an empty file or one of a refused type; in every failure
+    no file is left behind. `content_type_hint` (the client's claim) is not trusted: the stored
+    type is the one recognised from the content.
+    """
+    del content_type_hint  # kept in the signature so callers pass what they have
+    require_editable(meeting)
+    stored = await store_file(settings, filename, chunks)
+    try:
         document = MeetingDocument(
             meeting_id=meeting.id,
-            filename=display_filename(filename, kind),
-            content_type=kind.content_type,
-            size_bytes=size,
-            sha256=digest.hexdigest(),
-            storage_name=storage_name,
+            filename=stored.filename,
+            content_type=stored.content_type,
+            size_bytes=stored.size_bytes,
+            sha256=stored.sha256,
+            storage_name=stored.storage_name,
             uploaded_by_id=actor.id,
         )
         session.add(document)
@@ -208,13 +254,13 @@ async def store_document(
             document_id=document.id,
             filename=document.filename,
             content_type=document.content_type,
-            size_bytes=size,
+            size_bytes=stored.size_bytes,
         )
         await session.flush()
         return document
     except BaseException:
-        # Cancelled, too large, refused or a database error: leave nothing on disk.
-        await asyncio.to_thread(_discard, handle, temp_path, final_path)
+        # A database error or a cancellation: the file goes too.
+        await discard_file(settings, stored.storage_name)
         raise
 
 

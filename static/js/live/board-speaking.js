@@ -90,6 +90,7 @@ export function setupBoardSpeaking(meetingId, boardMessages, pointName) {
     what.textContent = ` · ${request.topic} · ${fill(M.minutes, { count: request.minutes })}`;
     if (request.speaker) what.textContent += ` · ${request.speaker}`;
     li.append(place, " ", name, what, " ", state);
+    if (request.document) li.append(" ", documentLink(request));
     if (!manages) return li;
     li.tabIndex = 0;
     li.draggable = true;
@@ -131,6 +132,17 @@ export function setupBoardSpeaking(meetingId, boardMessages, pointName) {
     return li;
   }
 
+  // The request's document (tham luận), to download: a link with its name and size.
+  function documentLink(request) {
+    const link = document.createElement("a");
+    link.className = "speaking-document";
+    link.href = `/api/v1/meetings/${meetingId}/speaking/${encodeURIComponent(request.request_id)}/document`;
+    link.setAttribute("download", "");
+    const size = request.document_size ? ` (${Math.max(1, Math.round(request.document_size / 1024))} KB)` : "";
+    link.textContent = `${fill(M.document, { name: request.document })}${size}`;
+    return link;
+  }
+
   function renderCurrent() {
     window.clearInterval(timer);
     const speaker = queue.find((r) => r.state === "speaking");
@@ -153,6 +165,7 @@ export function setupBoardSpeaking(meetingId, boardMessages, pointName) {
     tick();
     timer = window.setInterval(tick, 1000);
     line.append(name, ` · ${speaker.topic} `, clock);
+    if (speaker.document) line.append(" ", documentLink(speaker));
     if (manages) line.append(" ", button(M.end_turn, () => act(speaker.request_id, { state: "done" })));
     current.replaceChildren(line);
   }

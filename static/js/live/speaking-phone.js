@@ -3,7 +3,9 @@
 // HTTP with X-Checkin-Token when the socket is down), and leaves the outbox once the server
 // acknowledges its id; sending it again is harmless (the server stores each id once). The
 // page shows the point's own requests, its place ("2 turns before your point"), an alert when
-// it is next, and a countdown while it has the floor.
+// it is next, and a countdown while it has the floor. A document chosen with the request is
+// kept in the page's memory and uploaded (PUT …/speaking/{request_id}/document with the link's
+// token) once the server has the request.
 import { Outbox } from "./outbox.js";
 import { fill, newKey, readMessages } from "./format.js";
 
@@ -23,10 +25,14 @@ export class PhoneSpeaking {
     this.error = "";
     this.timer = null;
     this.flushing = false;
+    this.files = new Map(); // request id → {file, state: "waiting" | "sending"}
   }
 
   start() {
     this.form = document.getElementById("speaking-form");
+    this.fileInput = document.getElementById("speaking-document");
+    const field = document.getElementById("speaking-document-field");
+    if (field && this.fileInput) field.hidden = false;
     this.form?.addEventListener("submit", (event) => this.submit(event));
     window.setInterval(() => {
       if (this.outbox.size) this.flush();
@@ -83,6 +89,7 @@ export class PhoneSpeaking {
     const wasNext = this.view.position === 1 && !this.view.current;
     this.view = { position: speaking.position ?? null, ahead: speaking.ahead ?? null, current: speaking.current ?? null };
     for (const request of this.requests.values()) this.outbox.remove(request.request_id);
+    for (const id of this.files.keys()) if (this.requests.has(id)) this.upload(id);
     this.render();
     const isNext = this.view.position === 1 && !this.view.current;
     if (isNext && !wasNext && navigator.vibrate) navigator.vibrate([200, 100, 200]);
@@ -105,6 +112,41 @@ export class PhoneSpeaking {
     this.outbox.remove(request.request_id);
     this.sentAt.delete(request.request_id);
     if (!this.requests.has(request.request_id)) this.requests.set(request.request_id, request);
+    this.upload(request.request_id);
+    this.render();
+  }
+
+  // The request's document, once the server has the request.
+  async upload(id) {
+    const waiting = this.files.get(id);
+    if (!waiting || waiting.state !== "waiting") return;
+    waiting.state = "sending";
+    this.render();
+    const form = new FormData();
+    form.append("data", waiting.file, waiting.file.name);
+    let status = 0;
+    try {
+      const response = await fetch(`/api/v1/meetings/${this.page.meetingId}/speaking/${encodeURIComponent(id)}/document`, {
+        method: "PUT",
+        headers: { Accept: "application/json", "X-Checkin-Token": this.page.token },
+        body: form,
+        cache: "no-store",
+      });
+      status = response.status;
+      if (response.ok) {
+        const request = await response.json();
+        const known = this.requests.get(id);
+        if (known) Object.assign(known, { document: request.document, document_size: request.document_size });
+        this.files.delete(id);
+        this.render();
+        return;
+      }
+    } catch {
+      status = 0;
+    }
+    this.files.delete(id);
+    const M = this.M;
+    this.error = { 413: M.document_too_large, 400: M.document_refused }[status] || M.document_failed;
     this.render();
   }
 
@@ -127,6 +169,10 @@ export class PhoneSpeaking {
     if (!text || text.length > 300 || CONTROL.test(topic.value)) return this.clientError(this.M.topic_required, topic);
     const typed = minutes.value.trim();
     if (!/^\d{1,2}$/.test(typed) || Number(typed) < 1 || Number(typed) > 60) return this.clientError(this.M.minutes_required, minutes);
+    const file = this.fileInput?.files?.[0] || null;
+    if (file && file.size > Number(this.fileInput.dataset.maxBytes || Infinity)) {
+      return this.clientError(this.M.document_too_large, this.fileInput);
+    }
     this.clientError("");
     const entry = {
       idempotency_key: newKey(),
@@ -136,6 +182,10 @@ export class PhoneSpeaking {
       queued_at: Date.now(),
     };
     this.outbox.add(entry); // kept on the phone BEFORE it is sent
+    if (file) {
+      this.files.set(entry.idempotency_key, { file, state: "waiting" });
+      this.fileInput.value = "";
+    }
     this.error = "";
     topic.value = "";
     this.render();
@@ -209,7 +259,7 @@ export class PhoneSpeaking {
     const list = document.getElementById("speaking-mine");
     const items = [];
     for (const entry of this.outbox.entries()) {
-      items.push(this.item({ topic: entry.topic, minutes: entry.minutes, state: "pending" }, M.pending));
+      items.push(this.item({ request_id: entry.idempotency_key, topic: entry.topic, minutes: entry.minutes, state: "pending" }, M.pending));
     }
     const shown = [...this.requests.values()].sort((a, b) => String(a.requested_at).localeCompare(String(b.requested_at)));
     for (const request of shown.slice(-5)) items.push(this.item(request, M.states[request.state] || request.state));
@@ -227,6 +277,9 @@ export class PhoneSpeaking {
     item.append(state, ` ${request.topic} · ${fill(this.M.minutes, { count: request.minutes })}`);
     if (request.state === "refused" && request.reason) item.append(` — ${fill(this.M.refused, { reason: request.reason })}`);
     if (request.state === "pending") item.append(` — ${this.M.kept}`);
+    const sending = this.files.get(request.request_id);
+    if (sending) item.append(` · ${fill(this.M.document_sending, { name: sending.file.name })}`);
+    else if (request.document) item.append(` · ${fill(this.M.document_sent, { name: request.document })}`);
     return item;
   }
 

@@ -190,3 +190,59 @@ async def test_a_link_acts_only_for_its_point_and_within_the_limits(served: Serv
     await phone.send(ask("bad", minutes=0))
     assert (await recv_message(phone, error_of("bad")))["status_code"] == 400
     await phone.close()
+
+
+PDF = b"%PDF-1.4\n" + b"0" * 2000
+
+
+async def test_a_request_carries_a_document_the_board_sees_and_downloads(
+    served: Served,
+) -> None:
+    cookie = await organizer(served)
+    tokens = await point_tokens(served.url, cookie, served.meeting_id)
+    mine, other = sorted(tokens)[:2]
+    board = await connect(served.ws_url(served.meeting_id), cookie=cookie)
+    await recv_frame(board)
+    base = f"/api/v1/meetings/{served.meeting_id}/speaking"
+    as_point = {"X-Checkin-Token": tokens[mine]}
+    async with http(served) as link:
+        asked = await link.post(
+            base,
+            json={"request_id": "doc-1", "topic": "Tham luận về đê điều", "minutes": 5},
+            headers=as_point,
+        )
+        assert asked.status_code == 201, asked.text
+        files = {"data": ("tham luận\u202egnp.pdf", PDF, "image/png")}
+        sent = await link.put(f"{base}/doc-1/document", files=files, headers=as_point)
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["document"] == "tham luậngnp.pdf"  # its bidi override dropped
+        assert sent.json()["document_size"] == len(PDF)
+        # Another point's link cannot see or touch it; a file of another kind is refused.
+        theirs = {"X-Checkin-Token": tokens[other]}
+        foreign = await link.put(f"{base}/doc-1/document", files=files, headers=theirs)
+        assert foreign.status_code == 404
+        assert (await link.get(f"{base}/doc-1/document", headers=theirs)).status_code == 404
+        script = {"data": ("x.pdf", b"#!/bin/sh\nrm -rf /\n", "application/pdf")}
+        refused = await link.put(f"{base}/doc-1/document", files=script, headers=as_point)
+        assert refused.status_code == 400 and "PDF" in refused.text
+        own = await link.get(f"{base}/doc-1/document", headers=as_point)
+        assert own.status_code == 200 and own.content == PDF
+    seen = await recv_message(board, speaking("doc-1"))
+    assert seen["request"]["document"] is None
+    attached = await recv_message(board, lambda m: m.get("type") == "speaking")
+    assert [i["document"] for i in attached["queue"]] == ["tham luậngnp.pdf"]
+
+    async with http(served, cookie) as secretariat:
+        got = await secretariat.get(f"{base}/doc-1/document")
+        assert got.status_code == 200 and got.content == PDF
+        assert got.headers["content-type"] == "application/pdf"
+        assert "attachment" in got.headers["content-disposition"]
+        log = await secretariat.get(f"/meetings/{served.meeting_id}/history")
+        assert "đính kèm tài liệu tham luậngnp.pdf" in log.text
+    assert (await patch(served, cookie, "doc-1", state="speaking")).status_code == 200
+    async with http(served) as link:
+        late = await link.put(
+            f"{base}/doc-1/document", files={"data": ("b.pdf", PDF, "")}, headers=as_point
+        )
+    assert late.status_code == 409  # the floor was given: the request no longer waits
+    await board.close()

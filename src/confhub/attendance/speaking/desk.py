@@ -35,6 +35,7 @@ from confhub.db import DbSession
 from confhub.meetings import audit
 from confhub.meetings.actors import ANSWERING_STATUSES, Actor, may_act_for_point
 from confhub.meetings.audit import AuditAction
+from confhub.meetings.documents import StoredFile
 from confhub.meetings.models import Invitation, Meeting
 from confhub.points.models import ConnectionPoint
 
@@ -70,6 +71,18 @@ class SpeakingDesk:
             asked = await ask(session, await _meeting(session, meeting_id), actor, data)
             await session.commit()
         return asked
+
+    async def attach(
+        self, meeting_id: int, actor: Actor, request_id: str, stored: StoredFile
+    ) -> tuple[dict[str, Any], int, str | None]:
+        """Attach a point's document to its request still waiting (replacing one attached
+        before); the request, the version, and the storage name of the replaced file (for
+        the caller to remove once committed)."""
+        async with one_writer(self.db_config, meeting_id), self.db_config.get_session() as session:
+            meeting = await _meeting(session, meeting_id)
+            done = await attach(session, meeting, actor, request_id, stored)
+            await session.commit()
+        return done
 
     async def change(
         self, meeting_id: int, actor: Actor, request_id: str, data: SpeakingChange
@@ -172,6 +185,47 @@ async def change(
     return queue.item(row), version + 1
 
 
+async def attachable(
+    session: DbSession, meeting: Meeting, actor: Actor, request_id: str
+) -> tuple[SpeakingRequest, ConnectionPoint]:
+    """The request a document may be attached to by `actor`: 404 unknown (or another point's,
+    for a link), 403 for someone who may not act for its point, 409 once it no longer waits
+    or the meeting is over. Checked before the file is stored, and again when it is attached."""
+    if meeting.status not in ANSWERING_STATUSES:
+        raise ConflictError(N_("The meeting is %(status)s"), status=status_word(meeting.status))
+    row = await _find(session, meeting.id, request_id)
+    if row is None or not _may_see(actor, meeting, row):
+        raise NotFoundError(N_("No speaking request %(id)s"), id=request_id[:100])
+    point = await session.get(ConnectionPoint, row.point_id)
+    if point is None or not may_act_for_point(actor, meeting, point):
+        raise PermissionDeniedError(N_("You may only ask to speak for your own connection point"))
+    if row.state not in WAITING:
+        raise ConflictError(
+            N_("A document goes with a request still waiting; this one is %(state)s"),
+            state=row.state,
+        )
+    return row, point
+
+
+async def attach(
+    session: DbSession, meeting: Meeting, actor: Actor, request_id: str, stored: StoredFile
+) -> tuple[dict[str, Any], int, str | None]:
+    """A document for a waiting request (see `SpeakingDesk.attach`), in the caller's
+    transaction: by whoever may act for the request's point."""
+    version = await events.lock_version(session, meeting.id)
+    row, point = await attachable(session, meeting, actor, request_id)
+    replaced = row.document_storage
+    row.document_storage = stored.storage_name
+    row.document_name = stored.filename
+    row.document_type = stored.content_type
+    row.document_size = stored.size_bytes
+    await session.flush()
+    _audit(session, meeting, actor, row, point, "document")
+    rows = await queue.open_requests(session, meeting.id)
+    await _append(session, meeting.id, sorted(rows, key=queue.order), row, version)
+    return queue.item(row), version + 1, replaced
+
+
 # The steps a request can take: from where to where.
 _STEPS: dict[tuple[str, str], str] = {
     ("requested", "accepted"): "accepted",
@@ -237,6 +291,9 @@ def _audit(
         details["reason"] = row.reason
     if step == "moved":
         details["position"] = row.position
+    if step == "document":
+        details["filename"] = row.document_name
+        details["size_bytes"] = row.document_size
     if step == "done" and row.started_at is not None and row.ended_at is not None:
         details["seconds"] = int((row.ended_at - row.started_at).total_seconds())
     entry = audit.record(session, meeting.id, actor.principal, AuditAction.SPEAKING, **details)

@@ -31,6 +31,7 @@ def item(row: SpeakingRequest) -> dict[str, Any]:
         "ended_at": row.ended_at.isoformat() if row.ended_at else None,
         "reason": row.reason,
         "document": row.document_name,
+        "document_size": row.document_size,
     }
 
 
