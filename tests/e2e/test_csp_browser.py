@@ -146,6 +146,7 @@ PAGES: dict[str, tuple[str, Callable[[Site], str]]] = {
     "/points": (SECRETARIAT, lambda s: "/points"),
     "/points/{point_id:int}/contacts": (SECRETARIAT, lambda s: f"/points/{s.point_id}/contacts"),
     "/outbox": (SECRETARIAT, lambda s: "/outbox"),
+    "/reports/incidents": (SECRETARIAT, lambda s: "/reports/incidents?province=38"),
     "/outbox/{delivery_id:int}": (SECRETARIAT, lambda s: f"/outbox/{s.delivery_id}"),
 }
 # Pages no GET route names: the error page of an address nothing serves.
