@@ -169,3 +169,55 @@ def test_the_clerk_types_days_and_times_as_dd_mm_yyyy_and_24_hours_on_an_english
     page.screenshot(path=str(screenshot_dir / "week.png"))
     assert not errors, errors
     context.close()
+
+
+def test_the_clerk_imports_the_right_rows_of_a_chair_sheet_and_sees_the_rest_with_reasons(
+    browser: Any,
+    live_server: LiveServer,
+    demo_seed: DemoSeed,
+    screenshot_dir: Path,
+    tmp_path: Path,
+) -> None:
+    sheet = tmp_path / "chu-tri.csv"
+    sheet.write_text(
+        "Mã đơn vị;Họ tên;Chức vụ;Điện thoại\n"
+        "15148;Lê Văn An;Bí thư Đảng ủy;0912345678\n"
+        "Xa Cam Tuu;Ngô Văn Ba;Chủ tịch UBND;0912345679\n"
+        "Phường Hạc Thành;Trịnh Văn Hải;Chủ tịch UBND;0912345670\n"
+        "15184;Vũ Thị Tư;Chủ tịch UBND;\n",
+        encoding="utf-8",
+    )
+    context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/login")
+    page.fill("#email", demo_seed.organizer_email)
+    page.fill("#password", demo_seed.organizer_password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    meeting_id = demo_seed.upcoming_meeting_id
+    page.goto(f"{live_server.url}/meetings/{meeting_id}/points")
+    page.set_input_files("#chair-file", str(sheet))
+    page.locator("#chair-file").locator("xpath=ancestor::form").locator("button").click()
+    page.wait_for_url(re.compile(r"/chairs/preview$"))
+    expect(page.locator("#rows-to-leave")).to_contain_text("2 dòng nhập được. 2 dòng có lỗi")
+    table = page.locator("table.preview-table")
+    expect(table).to_contain_text("có phải là Xã Cẩm Tú (15148)")
+    expect(table.locator("tr.row-error")).to_have_count(2)
+    page.screenshot(path=str(screenshot_dir / "preview.png"), full_page=True)
+
+    page.get_by_role("button", name="Nhập 2 dòng hợp lệ").click()
+    expect(page.locator("#import-done")).to_contain_text("2 điểm cầu")
+    expect(page.locator("#rows-left")).to_contain_text("2 dòng chưa được nhập")
+    left = page.locator("table.preview-table tbody tr")
+    expect(left).to_have_count(2)
+    expect(left.first).to_contain_text("Xa Cam Tuu")
+    expect(left.nth(1)).to_contain_text("có phải là Xã Cẩm Tú (15148)")
+    page.screenshot(path=str(screenshot_dir / "imported.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/meetings/{meeting_id}/points")
+    expect(page.locator("main")).to_contain_text("Lê Văn An")
+    expect(page.locator("main")).to_contain_text("Trịnh Văn Hải")
+    assert not errors, errors
+    context.close()

@@ -124,17 +124,21 @@ def test_a_rows_problems_are_said_together_in_each_language() -> None:
 
 
 def test_a_wrong_sheet_names_each_bad_row_in_the_apis_extra() -> None:
-    error = InvalidInputError("file", "%(n)s rows have errors; nothing was imported", n=2)
+    error = InvalidInputError(
+        "file", "none of the %(n)s rows can be imported; nothing was imported", n=2
+    )
     error.more = [
         ("row 3", Messages([Message("the unit is empty")])),
         ("row 5", Messages([Message("the chair's name is empty")])),
     ]
     assert error.extra == [
-        {"key": "file", "message": "2 rows have errors; nothing was imported"},
+        {"key": "file", "message": "none of the 2 rows can be imported; nothing was imported"},
         {"key": "row 3", "message": "the unit is empty"},
         {"key": "row 5", "message": "the chair's name is empty"},
     ]
-    assert sentence(error.message.render("vi")) == "2 dòng có lỗi; chưa nhập dòng nào."
+    assert sentence(error.message.render("vi")) == (
+        "Không dòng nào trong 2 dòng nhập được; chưa nhập gì."
+    )
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,7 @@ async def submit(
     session: _Session,
     action: Callable[[], Awaitable[T]],
     *,
-    done: Redirect | Callable[[T], Redirect],
+    done: Redirect | Callable[[T], Redirect | Template],
     refused: Callable[[ConfhubError], Awaitable[Template]],
 ) -> Template | Redirect:
     """Do a form's `action`; on success answer `done` (or `done(result)`). When a service refuses

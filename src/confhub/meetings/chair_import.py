@@ -3,7 +3,9 @@
 A province's office collects chairs from 166 communes in a spreadsheet: one row per unit with the
 chair's name, title and phone. :func:`parse_sheet` reads the file whatever its format and header
 language, :func:`preview` says what each row would do (and what is wrong with it), and
-:func:`apply` writes every chair at once, or nothing when any row is wrong.
+:func:`apply` writes the chairs of every right row at once and leaves the others, each listed with
+its reason (an unknown unit with the invited units whose names or codes come close: "did you mean
+…"), for the clerk to correct and send again.
 """
 
 from __future__ import annotations
@@ -33,7 +35,15 @@ from confhub.meetings.sheet_limits import MAX_ROWS
 from confhub.meetings.sheet_reader import sheet_rows
 from confhub.points.contacts import is_email
 from confhub.points.models import ConnectionPoint
-from confhub.units.matching import UnitIndex, UnitMatch, fold, unit_index
+from confhub.units.matching import (
+    NO_CODE,
+    NO_NAME,
+    UnitIndex,
+    UnitMatch,
+    fold,
+    near_misses,
+    unit_index,
+)
 from confhub.units.models import Province, Unit
 
 # A title row or two ("DANH SÁCH CHỦ TRÌ CÁC ĐIỂM CẦU") often sits above the header.
@@ -150,6 +160,19 @@ class ImportPreview:
     def ok(self) -> bool:
         """No row has an error."""
         return self.error_count == 0
+
+    @property
+    def importable_count(self) -> int:
+        """How many rows would be imported (the others are left, with their reasons)."""
+        return len(self.rows) - self.error_count
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """How many chairs an import assigned, and every row checked (those left with errors)."""
+
+    count: int
+    preview: ImportPreview
 
 
 # --- Reading the file ---------------------------------------------------------------------------
@@ -298,6 +321,22 @@ class _Resolver:
             self._provinces = dict(rows.tuples().all())
         return self._provinces.get(code, f"province {code}")
 
+    def units(self, codes: Iterable[int]) -> list[Unit]:
+        """The units of these codes among those matched against (after a first `match`)."""
+        index = self._index
+        return [index.by_code[c] for c in codes if index and c in index.by_code]
+
+
+def _did_you_mean(entry: str, error: Message | None, invited: list[Unit]) -> Message | None:
+    """ "did you mean …" for a name or code naming no unit, among the invited units."""
+    if error is not None and error.id not in (NO_CODE, NO_NAME):
+        return None  # ambiguous, or another province's: that says it already
+    close = near_misses(entry, invited)
+    if not close:
+        return None
+    names = " / ".join(f"{unit.name} ({unit.code})" for unit in close)
+    return Message(N_("did you mean %(names)s?"), {"names": names})
+
 
 async def _invited_points(session: DbSession, meeting_id: int) -> dict[int, int]:
     """unit code → the invited point to name the chair of (the unit's own point when invited)."""
@@ -362,6 +401,7 @@ async def preview(
         raise PermissionDeniedError(N_("Only the province's secretariat may assign chairs"))
     resolver = _Resolver(session, meeting, actor)
     invited = await _invited_points(session, meeting.id)
+    invited_units: list[Unit] | None = None  # read at the first unknown unit
     checked: list[tuple[SheetRow, Unit | None, int | None, list[Message]]] = []
     rows_of_unit: dict[int, list[int]] = {}
     for row in rows:
@@ -374,6 +414,10 @@ async def preview(
         elif unit is None:
             unknown = Message(N_("unknown unit '%(value)s'"), {"value": row.unit_entry})
             errors.append(match.error or unknown)
+            if invited_units is None:
+                invited_units = resolver.units(invited)
+            if suggestion := _did_you_mean(row.unit_entry, match.error, invited_units):
+                errors.append(suggestion)
         else:
             point_id = invited.get(unit.code)
             if point_id is None:
@@ -422,26 +466,27 @@ async def apply(
     rows: Sequence[SheetRow],
     *,
     this_meeting_only: bool = False,
-) -> int:
-    """Assign the chair of every row, or (when any row is wrong) none; returns the count. The
-    points' directory entries take the rows too (name, position, phone, e-mail), unless
-    `this_meeting_only`.
+) -> ImportOutcome:
+    """Assign the chair of every right row; the rows with errors are left, each with its
+    reasons in the outcome's preview. The points' directory entries take the rows too (name,
+    position, phone, e-mail), unless `this_meeting_only`.
 
-    The error for a wrong sheet names every bad row in `more` (`row N`, its problems): the API's
+    When no row is right the error names every row in `more` (`row N`, its problems): the API's
     `extra` lists them after the usual entry for the "file" field.
     """
     require_editable(meeting)
     if not rows:
         raise InvalidInputError("file", N_("The sheet has no rows."))
     checked = await preview(session, meeting, actor, rows)
-    if not checked.ok:
-        # Every row is checked before any is written: a half-imported sheet is worse than none.
+    if not checked.importable_count:
         error = InvalidInputError(
-            "file", N_("%(n)s rows have errors; nothing was imported"), n=checked.error_count
+            "file",
+            N_("none of the %(n)s rows can be imported; nothing was imported"),
+            n=checked.error_count,
         )
         error.more = [(f"row {r.row_number}", r.problems) for r in checked.rows if r.errors]
         raise error
-    by_point = {r.point_id: r for r in checked.rows}
+    by_point = {r.point_id: r for r in checked.rows if not r.errors}
     invitations = await session.scalars(
         select(Invitation).where(
             Invitation.meeting_id == meeting.id, Invitation.point_id.in_(list(by_point))
@@ -471,7 +516,7 @@ async def apply(
         chairs = [
             SheetChair(r.point_id, r.chair_name, r.chair_title, r.chair_phone, r.chair_email)
             for r in checked.rows
-            if r.point_id is not None
+            if r.point_id is not None and not r.errors
         ]
         await fill_directory(session, meeting.id, actor, chairs)
-    return count
+    return ImportOutcome(count, checked)

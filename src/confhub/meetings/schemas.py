@@ -218,6 +218,8 @@ class ImportResult(msgspec.Struct):
     applied: bool
     error_count: int
     rows: list[ImportRowRead]
+    # Chairs assigned by an import (0 for a preview); the rows with an `error` were left.
+    imported_count: int = 0
 
 
 class AuditEntryRead(msgspec.Struct):

@@ -299,7 +299,7 @@ async def test_csv_import_assigns_chairs_by_code_and_name(
     assert preview.rows[0].unit_name == "Xã Cẩm Tú"
     before = await chairs(session, meeting.id)
 
-    assert await chair_import.apply(session, meeting, actor, rows) == 3
+    assert (await chair_import.apply(session, meeting, actor, rows)).count == 3
 
     after = await chairs(session, meeting.id)
     # Phones are stored in the national form (confhub.core.phones).
@@ -345,7 +345,7 @@ async def test_xlsx_import_assigns_chairs_by_code_and_name(
     assert [bool(r.notes) for r in preview.rows] == [False, False, True]
     assert "read as 0912345678" in preview.rows[2].findings.render()
 
-    assert await chair_import.apply(session, meeting, actor, rows) == 3
+    assert (await chair_import.apply(session, meeting, actor, rows)).count == 3
 
     after = await chairs(session, meeting.id)
     assert after[CAM_TU] == ("Lê Văn An", None, None, False)
@@ -354,9 +354,10 @@ async def test_xlsx_import_assigns_chairs_by_code_and_name(
     assert await audit_count(session, meeting.id, AuditAction.CHAIRS_IMPORTED) == 1
 
 
-async def test_one_bad_row_is_flagged_and_nothing_is_imported(
+async def test_the_right_rows_are_imported_and_the_rest_listed_with_the_reason(
     session: AsyncSession, meeting: Meeting, actor: Principal
 ) -> None:
+    """Issue 18, item 11: one wrong row no longer stops the 165 others."""
     data = csv_bytes(
         [
             "Mã đơn vị;Họ tên;Chức vụ;Điện thoại",
@@ -364,31 +365,52 @@ async def test_one_bad_row_is_flagged_and_nothing_is_imported(
             f"{HAC_THANH};Trần Thị Bình;Chủ tịch;0912345679",
             "Xã Không Có Thật;Hoàng Minh Cường;Chủ tịch;0912345670",
             f"{HAM_RONG};Đỗ Thu Hà;Chủ tịch;",
+            "Xa Cam Tuu;Ngô Văn Ba;Chủ tịch;",
+            "15184;Vũ Thị Tư;Chủ tịch;",
         ]
     )
     rows = chair_import.parse_sheet(data)
     preview = await chair_import.preview(session, meeting, actor, rows)
     assert not preview.ok
-    assert preview.error_count == 1
-    flagged = [r for r in preview.rows if r.error]
-    assert [r.row_number for r in flagged] == [4]
-    assert "Không Có Thật" in (flagged[0].error or "")
-    assert flagged[0].unit_code is None
-    before = await chairs(session, meeting.id)
+    assert (preview.error_count, preview.importable_count) == (3, 3)
+    flagged = {r.row_number: r.error or "" for r in preview.rows if r.error}
+    assert list(flagged) == [4, 6, 7]
+    assert "Không Có Thật" in flagged[4] and "did you mean" not in flagged[4]
+    # Near misses of an invited unit's name (folded) or code: "did you mean …".
+    assert flagged[6].startswith("no unit named 'Xa Cam Tuu'; did you mean Xã Cẩm Tú (15148)")
+    assert "did you mean Xã Cẩm Tú (15148)" in flagged[7]
+    vietnamese = next(r for r in preview.rows if r.row_number == 6).problems.render("vi")
+    assert "có phải là Xã Cẩm Tú (15148)" in vietnamese
 
+    outcome = await chair_import.apply(session, meeting, actor, rows)
+    assert outcome.count == 3
+    assert [r.row_number for r in outcome.preview.rows if r.errors] == [4, 6, 7]
+    after = await chairs(session, meeting.id)
+    assert after[CAM_TU][0] == "Lê Văn An"
+    assert await audit_count(session, meeting.id, AuditAction.CHAIRS_IMPORTED) == 1
+
+
+async def test_a_sheet_without_a_right_row_imports_nothing_and_names_every_row(
+    session: AsyncSession, meeting: Meeting, actor: Principal
+) -> None:
+    data = csv_bytes(
+        [
+            "Mã đơn vị;Họ tên;Chức vụ;Điện thoại",
+            "Xã Không Có Thật;Hoàng Minh Cường;Chủ tịch;0912345670",
+            "15148;;Bí thư;0912345678",
+        ]
+    )
+    rows = chair_import.parse_sheet(data)
+    before = await chairs(session, meeting.id)
     with pytest.raises(InvalidInputError) as caught:
         await chair_import.apply(session, meeting, actor, rows)
-
     error = caught.value
     assert error.field == "file"
-    assert "1 rows have errors; nothing was imported" in error.detail
+    assert "none of the 2 rows can be imported; nothing was imported" in error.detail
     assert error.extra is not None
     row_entries = [e for e in error.extra if e["key"].startswith("row ")]
-    assert [e["key"] for e in row_entries] == ["row 4"]
-    assert "Không Có Thật" in row_entries[0]["message"]
-    # Nothing was changed, not even the good rows, and nothing is pending in the session.
-    assert not session.dirty
-    assert not session.new
+    assert [e["key"] for e in row_entries] == ["row 2", "row 3"]
+    assert not session.dirty and not session.new
     assert await chairs(session, meeting.id) == before
     assert before[CAM_TU][0] == "Phạm Thị Nhàn"
     assert await audit_count(session, meeting.id, AuditAction.CHAIRS_IMPORTED) == 0

@@ -64,12 +64,15 @@ def point_read(
     )
 
 
-def import_result(preview: chair_import.ImportPreview, applied: bool) -> ImportResult:
-    """The API view of a chair sheet preview."""
+def import_result(
+    preview: chair_import.ImportPreview, applied: bool, imported: int = 0
+) -> ImportResult:
+    """The API view of a chair sheet preview, or of an import (`imported` chairs assigned)."""
     return ImportResult(
         ok=preview.ok,
         applied=applied,
         error_count=preview.error_count,
+        imported_count=imported,
         rows=[
             ImportRowRead(
                 row_number=r.row_number,
@@ -325,7 +328,9 @@ class InvitationApiController(Controller):
         this_meeting_only: bool = Parameter(query="this_meeting_only", default=False),
     ) -> ImportResult:
         """Columns: unit code or name, chair's name, title, phone, e-mail. Every row is checked
-        first; with any bad row nothing is saved (400 naming the rows). The points' directory
+        first; the right rows are imported (`imported_count`) and the others left, each with its
+        `error` (an unknown unit: "did you mean …" the invited units close to it); with no right
+        row nothing is saved (400 naming the rows). The points' directory
         takes the chairs too, unless `this_meeting_only`; a phone whose leading 0 a spreadsheet
         lost is restored and named in the row's `notes`."""
         meeting = await meetings.get_managed(principal, meeting_id)
@@ -335,11 +340,10 @@ class InvitationApiController(Controller):
         if dry_run:
             preview = await chair_import.preview(session, meeting, principal, rows)
             return import_result(preview, applied=False)
-        await chair_import.apply(
+        outcome = await chair_import.apply(
             session, meeting, principal, rows, this_meeting_only=this_meeting_only
         )
-        preview = await chair_import.preview(session, meeting, principal, rows)
-        return import_result(preview, applied=True)
+        return import_result(outcome.preview, applied=True, imported=outcome.count)
 
     async def _point(
         self,

@@ -75,8 +75,12 @@ def _preview_page(
     filename: str = "",
     error: Renderable | None = None,
     status_code: int = 200,
+    imported: int | None = None,
 ) -> Template:
+    """The sheet's rows checked (before an import), or the rows an import left (`imported`:
+    how many chairs it assigned)."""
     context = {
+        "imported": imported,
         "meeting": meeting,
         "preview": preview,
         "rows_json": msgspec.json.encode([asdict(r) for r in rows]).decode(),
@@ -141,11 +145,19 @@ class SheetPagesController(Controller):
         principal: Principal,
         meeting_id: Id,
     ) -> Template | Redirect:
-        """Assign every row's chair, or (when any row is now wrong) none."""
+        """Assign the chair of every right row; when some rows were left, the page lists them
+        with their reasons (else back to the points, saying how many were imported)."""
         meeting = await meetings.get_managed(principal, meeting_id)
         form = await request.form()
 
-        async def apply() -> int:
+        def done(outcome: chair_import.ImportOutcome) -> Redirect | Template:
+            if outcome.preview.ok:
+                return see_other(
+                    f"/meetings/{meeting_id}/points", "chairs_imported", n=outcome.count
+                )
+            return _preview_page(request, meeting, outcome.preview, [], imported=outcome.count)
+
+        async def apply() -> chair_import.ImportOutcome:
             rows = _rows_from_json(form_text(form, "rows"))
             return await chair_import.apply(
                 meetings.session,
@@ -158,9 +170,7 @@ class SheetPagesController(Controller):
         return await submit(
             meetings.session,
             apply,
-            done=lambda count: see_other(
-                f"/meetings/{meeting_id}/points", "chairs_imported", n=count
-            ),
+            done=done,
             refused=lambda error: self._refused(
                 request, meetings, principal, meeting_id, form, error
             ),
