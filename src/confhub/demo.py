@@ -3,6 +3,12 @@ follow-up conference one hour from now with the same 166 points.
 
 The Cẩm Tú chair is real (as published by the commune); every other chair is generated and
 marked as sample data, so nobody mistakes it for a real person.
+
+The standing directory of contacts holds the same chairs for every point, with an e-mail of the
+reserved `.example` domain (a demo run with a real mail server sends nothing to anyone) and a
+technician's phone, and the gaps a real directory has: some points without an e-mail or a
+technician, the Cẩm Tú chair without a phone, and one number that a spreadsheet stored as a
+number (its leading 0 lost), restored and flagged for checking.
 """
 
 from __future__ import annotations
@@ -25,8 +31,10 @@ from confhub.meetings.actors import Actor
 from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.meetings.roll_call_limits import RollCallChanges
 from confhub.meetings.services import AgendaEntry, ChairAssignment, MeetingService
+from confhub.points.contacts import check_contacts
 from confhub.points.models import ConnectionPoint
-from confhub.points.services import province_point
+from confhub.points.services import province_point, save_contacts
+from confhub.units.matching import fold
 from confhub.units.models import Unit
 
 THANH_HOA = 38
@@ -80,6 +88,13 @@ _ABSENT_REASONS = [
 ]
 _ABSENT_COUNT = 6
 _PENDING_COUNT = 4
+# The directory's gaps (the same on every run): points without an e-mail, without a technician.
+MAIL_DOMAIN = "thanhhoa.confhub.example"
+_WITHOUT_EMAIL = 12
+_WITHOUT_TECHNICIAN = 20
+# The unit whose chair's phone a spreadsheet stored as a number (its leading 0 lost).
+LOST_ZERO_UNIT = 16531  # Phường Sầm Sơn
+PROVINCE_TECHNICIAN = "0237 385 2468"
 
 
 @dataclass(frozen=True)
@@ -152,6 +167,56 @@ async def _roll_call(
                 delegates_present=delegates,
             )
         await record_checkin(session, meeting, actor, answer)
+
+
+def _mailbox(unit_name: str) -> str:
+    """ "Xã Cẩm Tú" → "ubnd.camtu@thanhhoa.confhub.example", as communes name their mailboxes."""
+    words = fold(unit_name).split()
+    bare = words[1:] if words and words[0] in ("xa", "phuong") else words
+    return f"ubnd.{''.join(bare)}@{MAIL_DOMAIN}"
+
+
+async def _directory(
+    session: AsyncSession,
+    organizer: User,
+    invitations: list[Invitation],
+    points: list[ConnectionPoint],
+    names: dict[int, str],
+    host: ConnectionPoint | None,
+) -> None:
+    """Every point's directory entry, as the secretariat imported it from its spreadsheet: the
+    chairs the invitations name, an e-mail and a technician's phone, with the gaps above."""
+    rng = random.Random(2025_08_01)  # noqa: S311 - sample contacts, the same on every run
+    by_point = {p.id: p for p in points}
+    others = sorted(p.id for p in points if p.unit_code not in (CAM_TU, LOST_ZERO_UNIT))
+    without_email = set(rng.sample(others, _WITHOUT_EMAIL))
+    without_technician = set(rng.sample(others, _WITHOUT_TECHNICIAN))
+    actor = Principal.of(organizer)
+    for invitation in sorted(invitations, key=lambda i: i.point_id):
+        point = by_point[invitation.point_id]
+        assert point.unit_code is not None
+        phone = invitation.chair_phone or ""
+        if point.unit_code == LOST_ZERO_UNIT:
+            phone = phone.removeprefix("0")  # as the spreadsheet's number cell kept it
+        technician = f"08{rng.randrange(10_000_000, 99_999_999)}"
+        checked = check_contacts(
+            point.id,
+            chair_name=invitation.chair_name,
+            chair_position=invitation.chair_title,
+            phones=[phone] if phone else [],
+            email=None if point.id in without_email else _mailbox(names[point.unit_code]),
+            technician_phone=None if point.id in without_technician else technician,
+        )
+        await save_contacts(
+            session,
+            checked.contacts,
+            actor,
+            action="imported",
+            restored_phones=checked.restored_phones,
+        )
+    if host is not None:  # the province's own point: its technicians, no chair of its own
+        checked = check_contacts(host.id, technician_phone=PROVINCE_TECHNICIAN)
+        await save_contacts(session, checked.contacts, actor, action="imported")
 
 
 async def seed_thanh_hoa(session: AsyncSession, now: datetime | None = None) -> DemoSeed:
@@ -231,6 +296,10 @@ async def seed_thanh_hoa(session: AsyncSession, now: datetime | None = None) -> 
     )
     await _invite_province(meetings, past, points, names)
     await _roll_call(session, past, organizer, points)
+    past_invitations = list(
+        await session.scalars(select(Invitation).where(Invitation.meeting_id == past.id))
+    )
+    await _directory(session, organizer, past_invitations, points, names, host)
 
     next_start = now.replace(second=0, microsecond=0) + timedelta(hours=1)
     upcoming = await meetings.create_meeting(

@@ -48,7 +48,7 @@ def test_the_secretariat_edits_contacts_and_connection_details_and_the_chair_see
     # The directory, from the navigation, then Cẩm Tú's entry.
     desk.click("nav a[href='/points']")
     expect(desk.locator("h1")).to_have_text("Danh bạ điểm cầu")
-    desk.locator("tr:has-text('Xã Cẩm Tú')").first.locator("a").click()
+    desk.locator("tr:has-text('Xã Cẩm Tú')").first.locator("a[href$='/contacts']").click()
     desk.fill("#chair_name", "Phạm Thị Nhàn")
     desk.fill("#chair_position", "Chủ tịch UBND xã Cẩm Tú")
     desk.fill("#phones", "0912 345 678\n+84 237 385 2468")

@@ -34,6 +34,8 @@ class DirectoryEntry:
     point: ConnectionPoint
     unit: Unit | None
     contacts: Contacts
+    # Phones whose leading 0 was put back (stored as a number in a spreadsheet): to check.
+    to_check: frozenset[str] = frozenset()
 
 
 async def readable_point(
@@ -84,7 +86,9 @@ async def save(
         email=email,
         technician_phone=technician_phone,
     )
-    await points.save_contacts(session, checked.contacts, principal)
+    await points.save_contacts(
+        session, checked.contacts, principal, restored_phones=checked.restored_phones
+    )
     return checked.contacts
 
 
@@ -116,8 +120,14 @@ async def fill_directory(
             email=chair.email or None,
         )
         checked = check_contacts(chair.point_id, **{**merged.values(), "phones": merged.phones})
+        restored = [phone.number] if phone and phone.restored else []
         if await points.save_contacts(
-            session, checked.contacts, actor, action="imported", meeting_id=meeting_id
+            session,
+            checked.contacts,
+            actor,
+            action="imported",
+            meeting_id=meeting_id,
+            restored_phones=restored,
         ):
             changed += 1
     return changed
@@ -138,7 +148,11 @@ async def province_directory(session: DbSession, province_code: int) -> list[Dir
     ).tuples()
     pairs = list(rows)
     contacts = await points.contacts_of(session, [p.id for p, _ in pairs])
-    entries = [DirectoryEntry(p, u, contacts.get(p.id) or Contacts(p.id)) for p, u in pairs]
+    flagged = await points.phones_to_check(session, contacts)
+    entries = [
+        DirectoryEntry(p, u, contacts.get(p.id) or Contacts(p.id), frozenset(flagged.get(p.id, ())))
+        for p, u in pairs
+    ]
     return sorted(
         entries,
         key=lambda e: (e.unit is not None, e.unit.name if e.unit else "", e.point.id),

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confhub.db import DbSession
@@ -82,6 +82,34 @@ _CHUNK = 1000
 
 # --- Reading ------------------------------------------------------------------------------------
 
+# The log's key for the phones a save restored (a spreadsheet had stored the number as a number,
+# its leading 0 lost): flagged on the directory's pages until a person saves the entry again.
+RESTORED = "restored_phones"
+
+
+async def phones_to_check(session: DbSession, point_ids: Iterable[int]) -> dict[int, set[str]]:
+    """The phones of each point whose leading 0 was put back by its entry's latest save, still
+    in the entry: to be checked with the chair (points with none are left out)."""
+    ids = sorted(set(point_ids))
+    found: dict[int, set[str]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        latest = (
+            select(func.max(ContactsAuditEntry.id))
+            .where(ContactsAuditEntry.point_id.in_(ids[start : start + _CHUNK]))
+            .group_by(ContactsAuditEntry.point_id)
+        )
+        rows = await session.execute(
+            select(ContactsAuditEntry.point_id, ContactsAuditEntry.details, PointContacts)
+            .join(PointContacts, PointContacts.point_id == ContactsAuditEntry.point_id)
+            .where(ContactsAuditEntry.id.in_(latest))
+        )
+        for point_id, details, row in rows:
+            known = set(row.phones or ()) | ({row.technician_phone} - {None})
+            flagged = set((details or {}).get(RESTORED) or ()) & known
+            if flagged:
+                found[point_id] = flagged
+    return found
+
 
 async def contacts_of(session: DbSession, point_ids: Iterable[int]) -> dict[int, Contacts]:
     """Each point's directory entry, by point id; points nobody has filled in are left out."""
@@ -127,20 +155,27 @@ async def save_contacts(
     actor: AuditActor | None,
     *,
     action: str = "updated",
+    restored_phones: Iterable[str] = (),
     **details: Any,
 ) -> bool:
     """Store a point's entry (as :func:`confhub.points.contacts.check_contacts` made it);
     False when nothing changed.
 
     The change is logged with its old and new values and sent as :data:`contacts_changed`, all
-    in the caller's transaction; `details` add to the log entry (the meeting of an import)."""
+    in the caller's transaction; `details` add to the log entry (the meeting of an import).
+    `restored_phones`: numbers whose leading 0 was put back, flagged until a person saves the
+    entry again (:func:`phones_to_check`); such a save is logged even when nothing changed."""
+    if restored := sorted(set(restored_phones)):
+        details[RESTORED] = restored
     row = await session.scalar(
         select(PointContacts).where(PointContacts.point_id == contacts.point_id)
     )
     before = Contacts.of(row) if row else Contacts(contacts.point_id)
     changes = changes_between(before, contacts)
-    if not changes:
-        return False
+    if not changes and (
+        details.get(RESTORED) or not await phones_to_check(session, [row.point_id] if row else [])
+    ):
+        return False  # a save of the same entry still clears a flag (a person checked it)
     if row is None:
         row = PointContacts(point_id=contacts.point_id)
         session.add(row)

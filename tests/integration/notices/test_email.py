@@ -36,8 +36,8 @@ def address(unit_code: int | None) -> str:
 def fill_directory(
     database_url: str, meeting_id: int, without: int | None = None
 ) -> dict[int, str]:
-    """Give every invited point of the meeting an e-mail in the directory (but `without`'s
-    unit); each point's address by point id."""
+    """Give every invited point of the meeting an e-mail in the directory (`without`'s unit an
+    entry without one); each point's address by point id."""
 
     async def fill() -> dict[int, str]:
         engine = create_engine(database_url)
@@ -50,7 +50,10 @@ def fill_directory(
                 )
                 addresses = {}
                 for point_id, unit_code in rows:
-                    if unit_code == without:
+                    if unit_code == without:  # no e-mail in its entry (the demo gives one)
+                        await save_contacts(
+                            session, Contacts(point_id, chair_name="Chủ tịch"), None
+                        )
                         continue
                     addresses[point_id] = address(unit_code)
                     contacts = Contacts(
@@ -155,7 +158,7 @@ def test_a_refused_recipient_and_a_missing_address_fail_with_their_reason(
         client = make_client(smtp_url=url)
         login(client, demo_seed.organizer_email, demo_seed.organizer_password)
         meeting_id, by_unit = new_meeting(client, units=[15148, 14797, 16522], schedule=False)
-        fill_directory(demo_db, meeting_id, without=16522)
+        addresses = set(fill_directory(demo_db, meeting_id, without=16522).values())
         inbox.refused.add(address(14797))
         response = client.post(
             f"/api/v1/meetings/{meeting_id}/status", json={"status": "scheduled"}
@@ -176,7 +179,9 @@ def test_a_refused_recipient_and_a_missing_address_fail_with_their_reason(
         points = client.get(f"/api/v1/meetings/{meeting_id}/points").json()["items"]
         states = {p["unit_code"]: p["notice_state"] for p in points}
         assert states == {15148: "delivered", 14797: "failed", 16522: "failed"}
-        assert len(inbox.by_message_id()) == 1
+        # Only the meeting's one deliverable message arrived (the demo's own invitations, sent
+        # by this app's worker too, go to the demo's mailboxes).
+        assert len([m for rcpts, m in inbox.messages if set(rcpts) & addresses]) == 1
         # The secretariat's points page and board say why, in their words; a delivered
         # invitation waits for its answer.
         page = client.get(f"/meetings/{meeting_id}/points", headers={"Accept": "text/html"})
@@ -244,13 +249,17 @@ def test_the_emailed_invitation_carries_how_to_join(make_client, demo_seed, demo
             json={"conference_url": room, "technician_phone": "0912345678"},
         )
         assert response.status_code == 200, response.text
-        fill_directory(demo_db, meeting_id)
+        (address,) = fill_directory(demo_db, meeting_id).values()
         response = client.post(
             f"/api/v1/meetings/{meeting_id}/status", json={"status": "scheduled"}
         )
         assert response.status_code == 200
-        wait_for(lambda: inbox.count() >= 1, "the invitation")
-        (_rcpts, message) = inbox.messages[0]
+
+        def to_the_point() -> list:
+            return [m for rcpts, m in list(inbox.messages) if rcpts == [address]]
+
+        wait_for(lambda: len(to_the_point()) >= 1, "the invitation")
+        (message,) = to_the_point()
         vevent = icalendar.Calendar.from_ical(calendar_part(message)[1]).walk("VEVENT")[0]
         assert str(vevent["CONFERENCE"]) == room
         assert room in str(vevent["DESCRIPTION"])

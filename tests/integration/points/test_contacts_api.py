@@ -3,6 +3,7 @@ phone or e-mail answers, and the log of every change."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -138,11 +139,13 @@ def test_a_wrong_value_is_a_400_naming_its_field(
 ) -> None:
     cam_tu = point_id(secretariat, demo_seed.upcoming_meeting_id, CAM_TU)
     url = f"/api/v1/points/{cam_tu}/contacts"
+    before = secretariat.get(url).json()
     answer = secretariat.put(url, json={**ENTRY, **change})
     assert answer.status_code == 400, answer.text
     assert field in answer.text and words in answer.text, answer.text
-    # Nothing was stored.
-    assert secretariat.get(url).json()["chair_name"] is None
+    # Nothing was stored: the entry is the demo's, as it was.
+    assert secretariat.get(url).json() == before
+    assert before["email"] != ENTRY["email"]  # had it been stored, the entry would differ
 
 
 def test_a_number_without_its_leading_zero_is_restored(
@@ -152,6 +155,22 @@ def test_a_number_without_its_leading_zero_is_restored(
     answer = secretariat.put(f"/api/v1/points/{cam_tu}/contacts", json={"phones": ["912345678"]})
     assert answer.status_code == 200, answer.text
     assert answer.json()["phones"] == ["0912345678"]
+    # Restored, not silently right: flagged on the directory and the entry's page.
+    flag = "Kiểm tra: số 0 đầu bị mất"
+    directory = secretariat.get("/points", headers=HTML).text
+    row = re.search(rf'<tr id="point-{cam_tu}".*?</tr>', directory, re.S)
+    assert row is not None and flag in row.group(0)
+    page = secretariat.get(f"/points/{cam_tu}/contacts", headers=HTML).text
+    assert 'id="phones-to-check"' in page and "0912345678" in page
+    # A person saving the entry (the number written with its 0) marks it checked.
+    again = secretariat.put(f"/api/v1/points/{cam_tu}/contacts", json={"phones": ["0912345678"]})
+    assert again.status_code == 200, again.text
+    row = re.search(
+        rf'<tr id="point-{cam_tu}".*?</tr>', secretariat.get("/points", headers=HTML).text, re.S
+    )
+    assert row is not None and flag not in row.group(0)
+    page = secretariat.get(f"/points/{cam_tu}/contacts", headers=HTML).text
+    assert 'id="phones-to-check"' not in page
 
 
 def test_the_directory_pages_edit_and_log_the_contacts(

@@ -63,6 +63,7 @@ class ContactsPagesController(Controller):
             "province": await db_session.get(Province, code),
             "entries": entries,
             "missing": sum(1 for e in entries if not e.contacts.chair_name),
+            "to_check": sum(1 for e in entries if e.to_check),
         }
         return Template("meetings/directory.html", context=context)
 
@@ -96,6 +97,9 @@ class ContactsPagesController(Controller):
             "point": point,
             "unit": unit,
             "contacts": contacts,
+            "to_check": sorted(
+                (await points.phones_to_check(db_session, [point.id])).get(point.id, ())
+            ),
             "manage": manage,
             "history": await points.history(db_session, point.id, limit=50) if manage else [],
             "errors": page_errors(request, errors),
