@@ -175,12 +175,17 @@ def test_a_chair_sheet_fills_the_directory_unless_for_this_meeting_only(
     later = new_meeting(secretariat, CAM_TU, title="Hội nghị sau")
     assert points_of(secretariat, later)[CAM_TU]["chair_name"] == "Lê Văn An"
 
+    # A sheet whose only row has a malformed e-mail: nothing to import, a 400 naming it (a
+    # sheet with some right rows imports those and lists the rest).
+    only_wrong = "\n".join(SHEET.replace("an@camtu", "an@@camtu").splitlines()[:2]) + "\n"
     wrong = secretariat.post(
         f"/api/v1/meetings/{meeting_id}/chairs/import",
-        files={"data": ("x.csv", SHEET.replace("an@camtu", "an@@camtu").encode(), "text/csv")},
+        files={"data": ("x.csv", only_wrong.encode(), "text/csv")},
     )
     assert wrong.status_code == 400
     assert "row 2" in wrong.text and "not an e-mail address" in wrong.text
+    contacts = secretariat.get(contacts_url).json()
+    assert contacts["email"] == "an@camtu.thanhhoa.gov.vn"
 
 
 def test_the_preview_page_flags_a_restored_phone_and_offers_this_meeting_only(
