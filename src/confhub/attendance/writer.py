@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from confhub.accounts.principal import Principal
 from confhub.attendance.readiness import record_signal, set_rehearsal
@@ -32,6 +33,7 @@ from confhub.meetings.actors import Actor
 from confhub.meetings.models import Meeting
 
 logger = logging.getLogger("confhub.live")
+T = TypeVar("T")
 
 # Answers per transaction: a burst larger than this is stored in several, back to back.
 MAX_BATCH = 200
@@ -162,3 +164,81 @@ def _settle(answer: _Answer, result: CheckinOutcome | BaseException) -> None:
         answer.done.set_exception(result)
     else:
         answer.done.set_result(result)
+
+
+# The desk's writes from the points (speaking requests, incident reports): a few hundred may
+# arrive in a roll call's minute, each its own small transaction in the meeting's one queue, where
+# the roll call's check-ins wait behind them. Group-committed like check-ins instead: those that
+# arrive while one transaction is stored are stored together in the next.
+MAX_GROUP = 100
+
+
+@dataclass
+class _Work:
+    work: Callable[[DbSession], Awaitable[Any]]
+    done: asyncio.Future[Any]
+
+
+@dataclass
+class _Group:
+    waiting: list[_Work]
+    task: asyncio.Task[None] | None = None
+
+
+_groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[int, int], _Group]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def write_grouped(
+    db_config: Any, meeting_id: int, work: Callable[[DbSession], Awaitable[T]]
+) -> T:
+    """Run `work` in a transaction of the meeting's writer queue, with whatever other grouped
+    work arrived meanwhile; returns (or raises) its own outcome once committed.
+
+    `work` raises a `ConfhubError` (a refusal) only before it writes anything: that work alone
+    is refused and the others are stored. Any other failure fails the transaction, whose works
+    are then tried one by one."""
+    loop = asyncio.get_running_loop()
+    groups = _groups.setdefault(loop, {})
+    group = groups.setdefault((id(db_config), meeting_id), _Group([]))
+    done: asyncio.Future[T] = loop.create_future()
+    group.waiting.append(_Work(work, done))
+    if group.task is None or group.task.done():
+        group.task = asyncio.create_task(
+            _drain_group(db_config, meeting_id, group), name=f"confhub-desk-{meeting_id}"
+        )
+    return await asyncio.shield(done)
+
+
+async def _drain_group(db_config: Any, meeting_id: int, group: _Group) -> None:
+    while group.waiting:
+        batch, group.waiting = group.waiting[:MAX_GROUP], group.waiting[MAX_GROUP:]
+        await _store_group(db_config, meeting_id, batch)
+
+
+async def _store_group(db_config: Any, meeting_id: int, batch: list[_Work]) -> None:
+    results: list[Any] = []
+    try:
+        async with one_writer(db_config, meeting_id), db_config.get_session() as session:
+            for item in batch:
+                try:
+                    results.append(await item.work(session))
+                except ConfhubError as exc:
+                    results.append(exc)
+            await session.commit()
+    except Exception as exc:
+        if len(batch) == 1:
+            results = [exc]
+        else:
+            logger.warning("%d desk writes failed together (%r); one by one now", len(batch), exc)
+            for one in batch:
+                await _store_group(db_config, meeting_id, [one])
+            return
+    for item, result in zip(batch, results, strict=True):
+        if item.done.done():
+            continue
+        if isinstance(result, BaseException):
+            item.done.set_exception(result)
+        else:
+            item.done.set_result(result)

@@ -6,6 +6,7 @@ dropped point catches up by resync; a link cannot act for another point; the lim
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.integration.attendance.conftest import (
     quiet,
     recv_frame,
     recv_message,
+    recv_messages_until,
 )
 from tests.integration.attendance.test_protocol import cam_tu_point_id, http, organizer
 
@@ -245,4 +247,42 @@ async def test_a_request_carries_a_document_the_board_sees_and_downloads(
             f"{base}/doc-1/document", files={"data": ("b.pdf", PDF, "")}, headers=as_point
         )
     assert late.status_code == 409  # the floor was given: the request no longer waits
+    await board.close()
+
+
+async def test_requests_arriving_together_are_stored_together_and_refused_alone(
+    served: Served,
+) -> None:
+    cookie = await organizer(served)
+    tokens = await point_tokens(served.url, cookie, served.meeting_id)
+    points = sorted(tokens)[:30]
+    base = f"/api/v1/meetings/{served.meeting_id}/speaking"
+    board = await connect(served.ws_url(served.meeting_id), cookie=cookie)
+    since = (await recv_frame(board))["version"]
+
+    async def one(client: Any, point_id: int, n: int) -> int:
+        answer = await client.post(
+            base,
+            json={"request_id": f"together-{point_id}-{n}", "topic": "Cùng lúc", "minutes": 2},
+            headers={"X-Checkin-Token": tokens[point_id]},
+        )
+        return int(answer.status_code)
+
+    async with http(served) as client:
+        # Thirty points at once, and the first asking four times (one past its limit of 3).
+        asked = [one(client, point_id, 0) for point_id in points]
+        asked += [one(client, points[0], n) for n in range(1, MAX_OPEN_PER_POINT + 1)]
+        statuses = await asyncio.gather(*asked)
+    assert sorted(statuses).count(201) == len(points) + MAX_OPEN_PER_POINT - 1
+    assert statuses.count(429) == 1
+    async with http(served, cookie) as secretariat:
+        stored = (await secretariat.get(base, params={"limit": 500})).json()
+    assert stored["total"] == len(points) + MAX_OPEN_PER_POINT - 1
+    # The board heard each stored request once, in versions without a gap.
+    versions: list[int] = []
+    while len(versions) < stored["total"]:
+        for message in await recv_messages_until(board, lambda ms: bool(ms)):
+            if message.get("type") == "speaking":
+                versions.append(message["version"])
+    assert versions == list(range(since + 1, since + 1 + stored["total"]))
     await board.close()

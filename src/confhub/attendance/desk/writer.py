@@ -24,7 +24,7 @@ from confhub.attendance.desk.announcements import (
 )
 from confhub.attendance.desk.incidents import IncidentOutcome, change_incident, report_incident
 from confhub.attendance.desk.schemas import AnnouncementWrite, IncidentChange, IncidentReport
-from confhub.attendance.writer import one_writer
+from confhub.attendance.writer import one_writer, write_grouped
 from confhub.core.errors import NotFoundError
 from confhub.core.i18n import N_
 from confhub.db import DbSession
@@ -52,11 +52,12 @@ class DeskWriter:
 
     async def report(self, meeting_id: int, actor: Actor, data: IncidentReport) -> IncidentOutcome:
         """Store a point's incident (or find the one under its id); returns once committed."""
-        async with one_writer(self.db_config, meeting_id), self.db_config.get_session() as session:
-            meeting = await _meeting(session, meeting_id)
-            outcome = await report_incident(session, meeting, actor, data)
-            await session.commit()
-        return outcome
+
+        async def work(session: DbSession) -> IncidentOutcome:
+            return await report_incident(session, await _meeting(session, meeting_id), actor, data)
+
+        # Group-committed with the other reports and requests arriving meanwhile.
+        return await write_grouped(self.db_config, meeting_id, work)
 
     async def change(
         self, meeting_id: int, actor: Actor, incident_id: str, data: IncidentChange

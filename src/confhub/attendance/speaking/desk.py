@@ -21,7 +21,7 @@ from confhub.attendance.models import EventType
 from confhub.attendance.speaking import queue
 from confhub.attendance.speaking.models import OPEN, WAITING, SpeakingRequest, SpeakingState
 from confhub.attendance.speaking.schemas import SpeakingChange, SpeakRequestWrite
-from confhub.attendance.writer import one_writer
+from confhub.attendance.writer import one_writer, write_grouped
 from confhub.core.errors import (
     ConfhubError,
     ConflictError,
@@ -67,10 +67,12 @@ class SpeakingDesk:
     async def ask(self, meeting_id: int, actor: Actor, data: SpeakRequestWrite) -> Asked:
         """Store a point's request once per id (a repeat answers the first); returns once
         committed. Raises what refused it (`ConfhubError`)."""
-        async with one_writer(self.db_config, meeting_id), self.db_config.get_session() as session:
-            asked = await ask(session, await _meeting(session, meeting_id), actor, data)
-            await session.commit()
-        return asked
+
+        async def work(session: DbSession) -> Asked:
+            return await ask(session, await _meeting(session, meeting_id), actor, data)
+
+        # Group-committed with the other requests and reports arriving meanwhile.
+        return await write_grouped(self.db_config, meeting_id, work)
 
     async def attach(
         self, meeting_id: int, actor: Actor, request_id: str, stored: StoredFile
@@ -130,7 +132,10 @@ async def ask(session: DbSession, meeting: Meeting, actor: Actor, data: SpeakReq
     await session.flush()
     _audit(session, meeting, actor, row, point, "requested")
     rows.append(row)
-    await _append(session, meeting.id, sorted(rows, key=queue.order), row, version)
+    # Added at the end: the places of the others are as they were; only this point is told.
+    await _append(
+        session, meeting.id, sorted(rows, key=queue.order), row, version, others_moved=False
+    )
     return Asked(queue.item(row), created=True, version=version + 1)
 
 
@@ -261,12 +266,14 @@ async def _append(
     changed: SpeakingRequest,
     version: int,
     also: list[SpeakingRequest] | None = None,
+    *,
+    others_moved: bool = True,
 ) -> None:
     await events.append(
         session,
         meeting_id,
         EventType.SPEAKING,
-        queue.delta(rows, changed, also or []),
+        queue.delta(rows, changed, also or [], others_moved=others_moved),
         locked_version=version,
     )
 

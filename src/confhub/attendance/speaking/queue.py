@@ -62,12 +62,16 @@ def delta(
     rows: list[SpeakingRequest],
     changed: SpeakingRequest | None,
     also: Iterable[SpeakingRequest] = (),
+    *,
+    others_moved: bool = True,
 ) -> dict[str, Any]:
     """A `speaking` delta's fields: the whole open queue, the request that changed (with the
     reason of a refusal), and the points concerned (those in the queue, the changed one's and
-    those of `also`, e.g. a speaker whose turn the change ended)."""
+    those of `also`, e.g. a speaker whose turn the change ended). Without `others_moved` (a
+    request added at the end of the queue) the other points' places did not change: only the
+    changed request's point is concerned."""
     payload = state(rows)
-    concerned = {row.point_id for row in [*rows, *also]}
+    concerned = {row.point_id for row in [*(rows if others_moved else ()), *also]}
     if changed is not None:
         payload["request"] = item(changed)
         concerned.add(changed.point_id)
