@@ -77,8 +77,10 @@ def announce(stage: rollcall.Stage, number: int) -> tuple[float, int, str | None
         timeout=60,
         trust_env=False,
     )
-    announcement_id = response.json().get("announcement_id") if response.is_success else None
-    return sent_at, response.status_code, announcement_id
+    if not response.is_success:
+        print(f"  announcement {number}: {response.status_code} {response.text[:300]}", flush=True)
+        return sent_at, response.status_code, None
+    return sent_at, response.status_code, response.json().get("announcement_id")
 
 
 def drive(stage: rollcall.Stage, args: argparse.Namespace, with_desk: bool) -> dict[str, Any]:
