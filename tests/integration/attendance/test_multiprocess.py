@@ -409,7 +409,7 @@ async def test_sessions_and_live_updates_cross_processes_of_one_deployment_only(
     async with httpx.AsyncClient(base_url=cluster.b.url, timeout=10) as client_b:
         await post_checkin(client_b, cluster, tokens[points[1]], points[1], "own", 9)
     state = await database_state(cluster, cookie)
-    await follow(board_a, picture, state["version"])
+    await follow(board_a, picture, state["version"], within=10)
     assert picture.matches(state)
     await board_a.close()
     await board_b.close()
@@ -493,7 +493,7 @@ async def test_a_killed_process_restarts_and_its_board_resyncs_without_loss(
         assert fresh["type"] == "snapshot"
         assert fresh["version"] == max(written)
         await board.send(json.dumps({"type": "resync", "since": last_seen}))
-        await follow(board, picture, fresh["version"])
+        await follow(board, picture, fresh["version"], within=10)
         assert picture.applied[-(fresh["version"] - last_seen) :] == list(
             range(last_seen + 1, fresh["version"] + 1)
         )

@@ -12,7 +12,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
 from litestar.params import Parameter
 from litestar.response import Template
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_403_FORBIDDEN
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +38,7 @@ from confhub.meetings.actors import Actor, request_actor
 from confhub.meetings.deps import provide_meeting_service
 from confhub.meetings.models import Meeting
 from confhub.meetings.services import MeetingService
+from confhub.system.openapi import error_response
 from confhub.units.models import Province
 
 CSV = "text/csv"
@@ -163,6 +164,11 @@ class DeskApiController(Controller):
         "/reports/incidents.csv",
         summary="A province's incidents per point over a date range (CSV)",
         media_type=CSV,
+        responses={
+            HTTP_403_FORBIDDEN: error_response(
+                403, "Signed in, but not on the staff of the province asked for"
+            )
+        },
         dependencies={"principal": Provide(provide_required_principal, sync_to_thread=False)},
     )
     async def incidents_csv(
