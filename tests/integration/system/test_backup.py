@@ -6,6 +6,7 @@ and the articles published from them — and a restore refuses what it should re
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -33,7 +34,12 @@ def confhub(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedPro
     script = Path(sys.executable).with_name("confhub")
     return subprocess.run(
         [str(script), *args],
-        env={"PATH": "/usr/bin:/bin", "CONFHUB_DATABASE_URL": database_url},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "CONFHUB_DATABASE_URL": database_url,
+            # `make coverage` measures the command too (coverage.py's subprocess patch).
+            **{key: value for key, value in os.environ.items() if key.startswith("COVERAGE_")},
+        },
         cwd=cwd,
         capture_output=True,
         text=True,
