@@ -109,7 +109,7 @@ def latencies(
         if sent_at is None:
             continue
         checkin.append(1000 * (point["acked_at"] - sent_at) if point["acked_at"] else math.inf)
-        watching = [b for b in boards if b.get("ready_at", 0.0) < sent_at]
+        watching = [b for b in boards if (b.get("ready_at") or 0.0) < sent_at]
         if not watching:
             continue
         seen = [board["seen"].get(point["point_id"]) for board in watching]
@@ -135,7 +135,8 @@ def summarize(
 ) -> dict[str, Any]:
     """Latencies in ms, counts of what went missing or came twice."""
     sent = {p["point_id"]: p["sent_at"] for p in points if p["sent_at"] is not None}
-    live = [b for b in boards if b["failure"] is None]
+    # Boards that opened (in the rush, one may still be opening when the run ends).
+    live = [b for b in boards if b["failure"] is None and b["connect_s"] is not None]
     checkin, fanout = latencies(points, live)
     kinds: dict[str, int] = {}
     for board in live:
