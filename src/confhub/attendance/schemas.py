@@ -12,12 +12,12 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from confhub.core.bodies import Body, unknown_field
+from confhub.core.bodies import Body, first_refusal
 from confhub.core.errors import InvalidInputError
 from confhub.core.i18n import N_
 from confhub.core.ids import IdField
 from confhub.core.messages import Message
-from confhub.core.text import Line, Text, explain
+from confhub.core.text import Line, Text
 
 # The most delegates one point may report present.
 MAX_DELEGATES = 100_000
@@ -101,21 +101,8 @@ def decode_checkin(fields: Mapping[str, Any]) -> CheckinWrite:
 
 def _refusal(fields: Mapping[str, Any]) -> InvalidInputError:
     """The first field the schema refuses, found field by field (only once it has refused)."""
-    unknown = unknown_field(fields, CheckinWrite)
-    if unknown is not None:
-        return unknown
-    for info in msgspec.structs.fields(CheckinWrite):
-        if info.name not in fields:
-            if info.required:
-                return InvalidInputError(info.name, MUST_BE[info.name])
-            continue
-        try:
-            msgspec.convert(fields[info.name], info.type, strict=False)
-        except msgspec.ValidationError as exc:
-            said = str(exc)
-            rule = explain(said)  # a text rule, in words
-            return InvalidInputError(info.name, rule if rule != said else MUST_BE[info.name])
-    return InvalidInputError("checkin", N_("must be an object of the check-in's fields"))
+    whole = ("checkin", N_("must be an object of the check-in's fields"))
+    return first_refusal(fields, CheckinWrite, MUST_BE, whole)
 
 
 class CheckinRead(msgspec.Struct):

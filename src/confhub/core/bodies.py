@@ -16,6 +16,8 @@ import msgspec
 
 from confhub.core.errors import InvalidInputError
 from confhub.core.i18n import N_
+from confhub.core.messages import Message
+from confhub.core.text import explain
 
 UNKNOWN_FIELD = N_("unknown field, not one this request takes")
 
@@ -33,3 +35,31 @@ def unknown_field(
         if name not in known:
             return InvalidInputError(str(name)[:100], UNKNOWN_FIELD)
     return None
+
+
+def first_refusal(
+    fields: Mapping[str, Any],
+    kind: type[msgspec.Struct],
+    must_be: Mapping[str, Message],
+    whole: tuple[str, str],
+) -> InvalidInputError:
+    """The first of `fields` that `kind` refuses, found field by field once the whole has been
+    refused (a live message or a form names its field as an HTTP body's 400 does): an unknown
+    field, a missing required one, or a value breaking its rule (`must_be` says each field's
+    rule in words, a text rule its own). `whole` names the refusal when no one field is at fault.
+    """
+    unknown = unknown_field(fields, kind)
+    if unknown is not None:
+        return unknown
+    for info in msgspec.structs.fields(kind):
+        if info.name not in fields:
+            if info.required:
+                return InvalidInputError(info.name, must_be[info.name])
+            continue
+        try:
+            msgspec.convert(fields[info.name], info.type, strict=False)
+        except msgspec.ValidationError as exc:
+            said = str(exc)
+            rule = explain(said)  # a text rule, in words
+            return InvalidInputError(info.name, rule if rule != said else must_be[info.name])
+    return InvalidInputError(*whole)

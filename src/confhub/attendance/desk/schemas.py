@@ -10,12 +10,12 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from confhub.core.bodies import Body, unknown_field
+from confhub.core.bodies import Body, first_refusal
 from confhub.core.errors import InvalidInputError
 from confhub.core.i18n import N_
 from confhub.core.ids import CodeField, IdField
 from confhub.core.messages import Message
-from confhub.core.text import Text, explain
+from confhub.core.text import Text
 
 MAX_CLIENT_ID = 100
 MAX_NOTE = 500
@@ -108,18 +108,5 @@ def decode(fields: Mapping[str, Any], kind: type[Any]) -> Any:
 
 
 def _refusal(fields: Mapping[str, Any], kind: type[Any]) -> InvalidInputError:
-    unknown = unknown_field(fields, kind)
-    if unknown is not None:
-        return unknown
-    for info in msgspec.structs.fields(kind):
-        if info.name not in fields:
-            if info.required:
-                return InvalidInputError(info.name, MUST_BE[info.name])
-            continue
-        try:
-            msgspec.convert(fields[info.name], info.type, strict=False)
-        except msgspec.ValidationError as exc:
-            said = str(exc)
-            rule = explain(said)
-            return InvalidInputError(info.name, rule if rule != said else MUST_BE[info.name])
-    return InvalidInputError("message", N_("must be an object of the message's fields"))
+    whole = ("message", N_("must be an object of the message's fields"))
+    return first_refusal(fields, kind, MUST_BE, whole)

@@ -10,12 +10,12 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 from msgspec import Meta
 
-from confhub.core.bodies import Body, unknown_field
+from confhub.core.bodies import Body, first_refusal
 from confhub.core.errors import InvalidInputError
 from confhub.core.i18n import N_
 from confhub.core.ids import IdField
 from confhub.core.messages import Message
-from confhub.core.text import Line, Text, explain
+from confhub.core.text import Line, Text
 
 MAX_REQUEST_ID = 100
 MAX_TOPIC = 300
@@ -86,20 +86,5 @@ def decode(fields: Mapping[str, Any], kind: type[S]) -> S:
         return msgspec.convert(fields, kind, strict=False)
     except msgspec.ValidationError:
         pass
-    unknown = unknown_field(fields, kind)
-    if unknown is not None:
-        raise unknown from None
-    for info in msgspec.structs.fields(kind):
-        if info.name not in fields:
-            if info.required:
-                raise InvalidInputError(info.name, MUST_BE[info.name])
-            continue
-        try:
-            msgspec.convert(fields[info.name], info.type, strict=False)
-        except msgspec.ValidationError as exc:
-            said = str(exc)
-            rule = explain(said)
-            raise InvalidInputError(
-                info.name, rule if rule != said else MUST_BE[info.name]
-            ) from None
-    raise InvalidInputError("speaking", N_("must be an object of the speaking request's fields"))
+    whole = ("speaking", N_("must be an object of the speaking request's fields"))
+    raise first_refusal(fields, kind, MUST_BE, whole)
