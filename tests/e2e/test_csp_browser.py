@@ -131,6 +131,7 @@ PAGES: dict[str, tuple[str, Callable[[Site], str]]] = {
         lambda s: f"/meetings/{s.meeting}/qr-sheet",
     ),
     "/m/{meeting_id:int}/live": (SECRETARIAT, lambda s: f"/m/{s.meeting}/live"),
+    "/m/{meeting_id:int}/live/list": (SECRETARIAT, lambda s: f"/m/{s.meeting}/live/list"),
     "/profile": (SECRETARIAT, lambda s: "/profile"),
     "/meetings/{meeting_id:int}/minutes": (
         SECRETARIAT,

@@ -331,6 +331,51 @@ def test_a_reloaded_board_shows_the_same_state(
     board.screenshot(path=str(screenshot_dir / "board-phone-tiles.png"))
 
 
+def test_a_filter_in_the_boards_address_applies_to_its_snapshot(
+    browser: Any, live_server: LiveServer, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    meeting_id = demo_seed.upcoming_meeting_id
+    board = open_board(browser, live_server, demo_seed, meeting_id)
+    board.goto(f"{live_server.url}/m/{meeting_id}/live?show=pending&q=cam+tu")
+    board.wait_for_selector("#board[data-ready=true]", timeout=10_000)
+    expect = _expect()
+    expect(board.locator("#shown-count")).to_have_text("Đang hiện 1 / 166 điểm cầu")
+    expect(board.locator("#tiles > li.tile:visible")).to_have_count(1)
+    expect(tile(board, CAM_TU_POINT)).to_be_visible()
+    expect(board.locator("[data-count=pending]")).to_have_text("166")
+    board.fill("#board-search", "")
+    board.press("#board-search", "Enter")
+    expect(board.locator("#tiles > li.tile:visible")).to_have_count(166)
+    assert "/live/list" not in board.url, "with its script the form filters in place"
+    board.screenshot(path=str(screenshot_dir / "board-desktop-filtered.png"))
+
+
+def test_without_javascript_the_board_leads_to_its_list(
+    browser: Any, live_server: LiveServer, demo_seed: DemoSeed, screenshot_dir: Path
+) -> None:
+    meeting_id = demo_seed.upcoming_meeting_id
+    context = browser.new_context(viewport=PHONE, locale="vi-VN", java_script_enabled=False)
+    page = watch(context.new_page())
+    page.goto(f"{live_server.url}/m/{meeting_id}/live")
+    page.fill("#email", demo_seed.organizer_email)
+    page.fill("#password", demo_seed.organizer_password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"**/m/{meeting_id}/live")
+    expect = _expect()
+    expect(page.locator("#tiles > li.tile")).to_have_count(0)
+    page.get_by_role("link", name="Xem danh sách điểm cầu không cần JavaScript").click()
+    page.wait_for_url(f"**/m/{meeting_id}/live/list")
+    expect(page.locator("#tiles > li.tile")).to_have_count(166)
+    expect(page.locator("#headline")).to_have_text("0 điểm cầu với 0 đại biểu")
+    page.screenshot(path=str(screenshot_dir / "board-list-phone.png"))
+    page.fill("#board-search", "cam tu")
+    page.click("#board-filters button[type=submit]")
+    expect(page.locator("#shown-count")).to_have_text("Đang hiện 1 / 166 điểm cầu")
+    expect(page.locator("#tiles > li.tile")).to_have_count(1)
+    expect(tile(page, CAM_TU_POINT)).to_be_visible()
+    context.close()
+
+
 def test_a_board_that_lost_its_connection_says_so_and_catches_up(
     browser: Any,
     live_server: LiveServer,

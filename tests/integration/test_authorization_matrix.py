@@ -170,6 +170,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("/checkin/{token:str}/acknowledgement", "POST"): EVERYONE - {REVOKED_LINK},
     # the live board: the province's staff (a chair follows its own point on its check-in page)
     ("/m/{meeting_id:int}/live", "GET"): BOARD_READERS,
+    ("/m/{meeting_id:int}/live/list", "GET"): BOARD_READERS,
     (M, "GET"): EVERYONE,
     # the signed-in pages of scheduling
     ("/meetings", "GET"): SIGNED_IN,

@@ -230,7 +230,7 @@ def test_a_viewer_and_another_communes_chair_see_neither_name_nor_phone(
         "/profile",
     ]
     if who == "viewer":
-        paths.append(f"/m/{meeting}/live")
+        paths += [f"/m/{meeting}/live", f"/m/{meeting}/live/list"]
     for path in paths:
         body = fetch(client, path)
         assert NAME not in body and not shows_phone(body), f"{who}: {path}"
@@ -250,7 +250,7 @@ def test_the_secretariat_and_the_points_own_chair_see_name_and_phone(scene: Scen
     ):
         body = fetch(scene.secretariat, path)
         assert NAME in body and shows_phone(body), path
-    assert NAME in fetch(scene.secretariat, f"/m/{meeting}/live")
+    assert NAME in fetch(scene.secretariat, f"/m/{meeting}/live/list")
     assert NAME in fetch(scene.secretariat, f"/api/v1/meetings/{meeting}/attendance.csv")
 
     own = fetch(scene.own_chair, f"/api/v1/meetings/{meeting}/points")

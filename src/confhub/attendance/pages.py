@@ -1,9 +1,11 @@
 """The live attendance pages: a chair's check-in page (`/checkin/{token}`, phone-sized) and the
 province's live board (`/m/{id}/live`).
 
-Both are rendered complete on the server, so they work without JavaScript; the modules in
-static/js/live/ then take over through the websocket. The check-in form's plain POST carries an
-idempotency key made here, so a double submit is stored once.
+The check-in page is rendered complete on the server, so it works without JavaScript; the
+modules in static/js/live/ then take over through the websocket. The board is a shell its
+socket's snapshot fills, and its list (`/m/{id}/live/list`) is rendered on the server a page at a
+time for a reader without JavaScript. The check-in form's plain POST carries an idempotency key
+made here, so a double submit is stored once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confhub.accounts.guards import current_principal
+from confhub.accounts.principal import Principal
 from confhub.attendance import views
 from confhub.attendance.deps import provide_attendance_writer
 from confhub.attendance.models import RollCallStatus, Signal
@@ -56,13 +59,17 @@ from confhub.db.transactions import release_connection
 from confhub.meetings.actors import ANSWERING_STATUSES, Actor
 from confhub.meetings.deps import provide_invitation_service, provide_meeting_service
 from confhub.meetings.invitations import InvitationService
-from confhub.meetings.models import Invitation, MeetingStatus
+from confhub.meetings.models import Invitation, Meeting, MeetingStatus
 from confhub.meetings.roll_call_limits import OUT_OF_BOUNDS, is_roll_call_open, local_moment
 from confhub.meetings.services import MeetingService
 from confhub.notices.acknowledgements import acknowledge, answer_of, decode_acknowledgement
 from confhub.units.matching import fold
 
 HISTORY_SHOWN = 5
+# Tiles a page of the board without JavaScript (`/m/{id}/live/list`); a national meeting's
+# 3,321 would take the event loop ~155 ms and 2.5 MB a page.
+BOARD_PAGE = 200
+CLOSED_STATUSES = frozenset({MeetingStatus.ENDED.value, MeetingStatus.CANCELLED.value})
 READY_SIGNALS = frozenset({Signal.TEST_OK.value, Signal.CONNECTED.value})
 # The board's filters (`?show=`), in the order the page offers them.
 BOARD_FILTERS = ("all", "not_ready", "absent", "pending", "offline")
@@ -429,17 +436,59 @@ class LivePagesController(Controller):
         show: str | None = Parameter(query="show", default=None, max_length=20),
         text: str | None = Parameter(query="q", default=None, max_length=200, pattern=LINE_PATTERN),
     ) -> Template | Redirect:
-        """Every invited point's tile; the province's staff only (anonymous: sign in first)."""
+        """The live board: a shell the websocket's snapshot fills (board.js); the province's
+        staff only (anonymous: sign in first).
+
+        No tile is rendered here. A national meeting has 3,321 points: rendering them took the
+        event loop ~155 ms and 2.5 MB a page, while the points were connecting, only for the
+        script to rebuild them from the snapshot it reads anyway. One way for every size of
+        meeting, rather than a threshold below which the server renders: the board's first full
+        state is the snapshot, and without JavaScript `<noscript>` leads to the board's list
+        (`live_board_list`), rendered on the server a bounded page at a time."""
         principal = current_principal(request)
         if principal is None:
             return Redirect(f"/login?next={quote(request.url.path)}", status_code=303)
-        meeting = await meetings.get_visible(principal, meeting_id)
-        if not principal.reads_province(meeting.province_code):
-            raise PermissionDeniedError(N_("The live board is for the province's staff"))
-        manages = principal.manages_province(meeting.province_code)
+        meeting, manages = await board_meeting(principal, meetings, meeting_id)
+        closed = meeting.status in CLOSED_STATUSES
+        return Template(
+            "attendance/board.html",
+            headers=NO_STORE,
+            context={
+                "meeting": meeting,
+                "manages": manages,
+                "listing": False,
+                "show": show if show in BOARD_FILTERS else "all",
+                "q": text or "",
+                "filters": BOARD_FILTERS,
+                "rehearsal": meeting.rehearsal_started_at is not None,
+                # A closed meeting's result is final (no rush to spare): said here in words.
+                "totals": await views.counts(meetings.session, meeting.id) if closed else None,
+            },
+        )
+
+    @get("/m/{meeting_id:int}/live/list", name="live_board_list")
+    async def board_list(
+        self,
+        request: Request[Any, Any, Any],
+        meetings: MeetingService,
+        meeting_id: Id,
+        show: str | None = Parameter(query="show", default=None, max_length=20),
+        text: str | None = Parameter(query="q", default=None, max_length=200, pattern=LINE_PATTERN),
+        page: int = Parameter(query="page", default=1, ge=1, le=100_000),
+    ) -> Template | Redirect:
+        """The board without JavaScript: the totals, and the tiles of one filter and search a
+        page of `BOARD_PAGE` at a time (reload to refresh); the same readers as the board."""
+        principal = current_principal(request)
+        if principal is None:
+            return Redirect(f"/login?next={quote(request.url.path)}", status_code=303)
+        meeting, manages = await board_meeting(principal, meetings, meeting_id)
         view = await views.snapshot(meetings.session, meeting, None, with_phones=manages)
         chosen = show if show in BOARD_FILTERS else "all"
         words = fold(text or "")
+        matching = [p for p in view["points"] if board_matches(p, chosen, words)]
+        pages = max(1, -(-len(matching) // BOARD_PAGE))
+        page = min(page, pages)
+        not_ready = [p for p in view["points"] if p["signal"] not in READY_SIGNALS]
         return Template(
             "attendance/board.html",
             headers=NO_STORE,
@@ -447,18 +496,33 @@ class LivePagesController(Controller):
                 "meeting": meeting,
                 "view": view,
                 "manages": manages,
+                "listing": True,
                 "show": chosen,
                 "q": text or "",
                 "filters": BOARD_FILTERS,
-                "hidden": {
-                    p["point_id"] for p in view["points"] if not board_matches(p, chosen, words)
-                },
+                "rehearsal": view["meeting"]["rehearsal"],
+                "totals": view["totals"],
+                "shown_points": matching[(page - 1) * BOARD_PAGE : page * BOARD_PAGE],
+                "matching": len(matching),
+                "page": page,
+                "pages": pages,
                 "filter_counts": filter_counts(view["points"]),
-                "not_ready": [p for p in view["points"] if p["signal"] not in READY_SIGNALS],
-                "signals": [s.value for s in Signal],
+                "not_ready": not_ready[:BOARD_PAGE],
+                "not_ready_more": max(0, len(not_ready) - BOARD_PAGE),
                 "points_by_id": {p["point_id"]: p["name"] for p in view["points"]},
             },
         )
+
+
+async def board_meeting(
+    principal: Principal, meetings: MeetingService, meeting_id: int
+) -> tuple[Meeting, bool]:
+    """The meeting of a board its reader may watch (else refused), and whether the reader
+    manages it."""
+    meeting = await meetings.get_visible(principal, meeting_id)
+    if not principal.reads_province(meeting.province_code):
+        raise PermissionDeniedError(N_("The live board is for the province's staff"))
+    return meeting, principal.manages_province(meeting.province_code)
 
 
 def filter_counts(points: list[dict[str, Any]]) -> dict[str, int]:

@@ -1,6 +1,8 @@
-// The live attendance board. The server rendered every tile; this module rebuilds them from the
-// websocket's snapshot in one pass (template clones into a DocumentFragment) and then changes
-// only the tile a delta is about (a Map point id → tile). Filters and search toggle `hidden`.
+// The live attendance board. The server sends a shell without tiles or counts (a national
+// meeting's 3,321 tiles cost it ~155 ms a page); this module builds them from the websocket's
+// snapshot in one pass (template clones into a DocumentFragment), so the snapshot is the board's
+// first full state, and then changes only the tile a delta is about (a Map point id → tile).
+// Filters and search toggle `hidden`.
 // Totals and filter counts are kept by adding and subtracting each change, never by recounting.
 import { LiveSocket } from "./socket.js";
 import { noticeText } from "./notice-text.js";
@@ -344,13 +346,13 @@ function startBoard(root) {
   // --- wiring --------------------------------------------------------------------------------
 
   let searchTimer = null;
-  // Until the first snapshot the tiles are the server's: the form then works as a plain GET.
+  // The form's plain GET is the list without JavaScript: here it filters in place. Chosen before
+  // the first snapshot, a filter or search applies when it arrives (`build` reads them).
   const ready = () => root.dataset.ready === "true";
   filterForm.addEventListener("submit", (event) => {
-    if (!ready()) return;
     event.preventDefault();
     words = fold(search.value);
-    applyFilters();
+    if (ready()) applyFilters();
   });
   filterForm.addEventListener("change", (event) => {
     if (event.target.name !== "show") return;
@@ -358,11 +360,10 @@ function startBoard(root) {
     if (ready()) applyFilters();
   });
   search.addEventListener("input", () => {
-    if (!ready()) return;
     window.clearTimeout(searchTimer);
     searchTimer = window.setTimeout(() => {
       words = fold(search.value);
-      applyFilters();
+      if (ready()) applyFilters();
     }, 120);
   });
 

@@ -1,7 +1,8 @@
 """The live attendance pages without JavaScript: the chair's check-in page (its plain form stores
-an answer once per hidden key) and the live board (server-rendered tiles, who may see it, what a
-viewer does not see). Both pages must be ready for a Content-Security-Policy without
-'unsafe-inline': no inline scripts, event handlers or style attributes.
+an answer once per hidden key) and the live board (a shell its socket's snapshot fills, its list
+rendered a page at a time without JavaScript, who may see it, what a viewer does not see). The
+pages must be ready for a Content-Security-Policy without 'unsafe-inline': no inline scripts,
+event handlers or style attributes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from confhub.attendance import pages
 from confhub.demo import DemoSeed
 from tests.conftest import login
 from tests.helpers.accounts import create_account
@@ -357,27 +359,46 @@ def test_a_revoked_link_is_a_404(
 # --- the live board -------------------------------------------------------------------------------
 
 
-def test_the_board_renders_every_invited_point(
+def test_the_board_is_a_shell_its_snapshot_fills(
     secretariat: TestClient[Litestar], demo_seed: DemoSeed
 ) -> None:
     meeting_id = demo_seed.upcoming_meeting_id
     response = secretariat.get(f"/m/{meeting_id}/live", headers=HTML)
     assert response.status_code == 200
     html = response.text
-    tiles = TILE.findall(html)
-    assert len(tiles) == 166
-    assert len({point_id for point_id, _rest in tiles}) == 166
-    assert 'id="tile-template"' in html
-    assert "0 điểm cầu với 0 đại biểu" in html
-    assert "Chưa điểm danh" in html and "Phạm Thị Nhàn" in html
+    assert TILE.findall(html) == [], "the tiles come with the socket's snapshot"
+    assert 'id="tile-template"' in html and 'src="/static/js/live/board.js"' in html
+    assert "Phạm Thị Nhàn" not in html, "no point's data in the shell"
     assert f'href="/api/v1/meetings/{meeting_id}/attendance.csv"' in html
     assert f'href="/api/v1/meetings/{meeting_id}/attendance.xlsx"' in html
     assert 'data-rehearsal="start"' in html and 'id="roll-call-dialog"' in html
     assert html.count('data-action="checkin"') == 1, "the button is in the template tile only"
+    # Without JavaScript: a link to the list, and the filter form's plain GET goes there too.
+    assert f'<a href="/m/{meeting_id}/live/list">' in html
+    assert f'action="/m/{meeting_id}/live/list"' in html
     words = page_messages(html)
     assert words["behind"] == "Đang kết nối lại… dữ liệu có thể chưa mới nhất"
     assert words["headline"] == "{points} điểm cầu với {delegates} đại biểu"
     assert 'id="banner" role="status" aria-live="polite"' in html
+    assert_labelled(html)
+    assert_csp_ready(html)
+
+
+def test_the_board_list_renders_every_invited_point_without_javascript(
+    secretariat: TestClient[Litestar], demo_seed: DemoSeed
+) -> None:
+    meeting_id = demo_seed.upcoming_meeting_id
+    response = secretariat.get(f"/m/{meeting_id}/live/list", headers=HTML)
+    assert response.status_code == 200
+    html = response.text
+    tiles = TILE.findall(html)
+    assert len(tiles) == 166
+    assert len({point_id for point_id, _rest in tiles}) == 166
+    assert "0 điểm cầu với 0 đại biểu" in html
+    assert "Chưa điểm danh" in html and "Phạm Thị Nhàn" in html
+    assert "board.js" not in html and 'data-action="checkin"' not in html
+    assert f'<a href="/m/{meeting_id}/live">' in html, "back to the live board"
+    assert 'class="pager"' not in html, "166 points fit on one page"
     assert_labelled(html)
     assert_csp_ready(html)
 
@@ -393,7 +414,7 @@ def test_the_board_shows_the_roll_call_and_the_province_totals(
     key = hidden_key(client.get(url, headers=HTML).text)
     form = {"status": "present", "delegates_present": "2050", "idempotency_key": key}
     assert post_form(client, url, form).status_code == 303
-    html = secretariat.get(f"/m/{meeting_id}/live", headers=HTML).text
+    html = secretariat.get(f"/m/{meeting_id}/live/list", headers=HTML).text
     assert "1 điểm cầu với 2.050 đại biểu" in html
     assert "Có mặt · 2.050 đại biểu" in html
     assert re.search(r'data-total="pending">165<', html)
@@ -403,22 +424,47 @@ def test_board_filters_and_search_work_without_javascript(
     secretariat: TestClient[Litestar], demo_seed: DemoSeed
 ) -> None:
     meeting_id = demo_seed.upcoming_meeting_id
-    html = secretariat.get(f"/m/{meeting_id}/live?q=cam+tu", headers=HTML).text
-    shown = [point for point, rest in TILE.findall(html) if "hidden" not in rest]
-    assert len(shown) == 1
+    html = secretariat.get(f"/m/{meeting_id}/live/list?q=cam+tu", headers=HTML).text
+    assert len(TILE.findall(html)) == 1
     assert "Đang hiện 1 / 166 điểm cầu" in html
-    absent = secretariat.get(f"/m/{meeting_id}/live?show=absent", headers=HTML).text
-    assert all("hidden" in rest for _point, rest in TILE.findall(absent))
+    assert 'id="board-search" name="q" type="search" value="cam tu"' in html
+    absent = secretariat.get(f"/m/{meeting_id}/live/list?show=absent", headers=HTML).text
+    assert TILE.findall(absent) == []
     assert 'id="show-absent" value="absent" checked' in absent
+    # The board keeps a filter chosen in its address for its list without JavaScript.
+    board = secretariat.get(f"/m/{meeting_id}/live?show=absent&q=cam+tu", headers=HTML).text
+    assert 'id="show-absent" value="absent" checked' in board
+    assert f'href="/m/{meeting_id}/live/list?show=absent&amp;q=cam%20tu"' in board
 
 
+def test_the_board_list_is_read_a_page_at_a_time(
+    secretariat: TestClient[Litestar], demo_seed: DemoSeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "BOARD_PAGE", 50)
+    path = f"/m/{demo_seed.upcoming_meeting_id}/live/list"
+    seen: list[str] = []
+    for page in (1, 2, 3, 4):
+        html = secretariat.get(f"{path}?page={page}", headers=HTML).text
+        tiles = [point_id for point_id, _rest in TILE.findall(html)]
+        assert len(tiles) == (50 if page < 4 else 16)
+        assert f"Trang {page}/4" in html
+        assert ('rel="next"' in html) == (page < 4) and ('rel="prev"' in html) == (page > 1)
+        assert "Đang hiện 166 / 166 điểm cầu" in html
+        seen += tiles
+    assert len(set(seen)) == 166, "every point once over the pages"
+    beyond = secretariat.get(f"{path}?page=99", headers=HTML).text
+    assert "Trang 4/4" in beyond, "past the last page: the last page"
+
+
+@pytest.mark.parametrize("page", ["live", "live/list"])
 def test_the_board_is_refused_to_others(
     client: TestClient[Litestar],
     make_client: Callable[[], TestClient[Litestar]],
     demo_db: str,
     demo_seed: DemoSeed,
+    page: str,
 ) -> None:
-    path = f"/m/{demo_seed.upcoming_meeting_id}/live"
+    path = f"/m/{demo_seed.upcoming_meeting_id}/{page}"
     anonymous = client.get(path, headers=HTML, follow_redirects=False)
     assert anonymous.status_code == 303
     assert anonymous.headers["location"] == f"/login?next={path}"
@@ -431,7 +477,7 @@ def test_the_board_is_refused_to_others(
     own_chair = make_client()
     login(own_chair, demo_seed.chair_email, demo_seed.chair_password)
     assert own_chair.get(path, headers=HTML).status_code == 403
-    assert own_chair.get("/m/999999/live", headers=HTML).status_code == 404
+    assert own_chair.get(f"/m/999999/{page}", headers=HTML).status_code == 404
 
 
 def test_a_viewer_sees_the_board_without_controls_or_phones(
@@ -443,24 +489,27 @@ def test_a_viewer_sees_the_board_without_controls_or_phones(
     meeting_id = demo_seed.upcoming_meeting_id
     started = secretariat.post(f"/api/v1/meetings/{meeting_id}/rehearsal", json={"action": "start"})
     assert started.status_code == 200, started.text
-    managed = secretariat.get(f"/m/{meeting_id}/live", headers=HTML).text
+    managed = secretariat.get(f"/m/{meeting_id}/live/list", headers=HTML).text
     assert "Đang chạy thử" in managed
     assert 'href="tel:' in managed and PHONE.search(managed), "the secretariat calls the chairs"
 
     viewer = signed_in(make_client, demo_db, "viewer", province_code=38)
-    response = viewer.get(f"/m/{meeting_id}/live", headers=HTML)
-    assert response.status_code == 200
-    html = response.text
+    for path in (f"/m/{meeting_id}/live", f"/m/{meeting_id}/live/list"):
+        response = viewer.get(path, headers=HTML)
+        assert response.status_code == 200
+        html = response.text
+        assert "Điểm cầu chưa sẵn sàng" in html, "the viewer sees who is not ready"
+        assert "data-rehearsal" not in html and 'id="rehearsal"' not in html
+        assert 'id="roll-call-dialog"' not in html and 'data-action="checkin"' not in html
+        assert "tel:" not in html and not PHONE.search(html)
+        assert_csp_ready(html)
     assert len(TILE.findall(html)) == 166
-    assert "Điểm cầu chưa sẵn sàng" in html, "the viewer sees who is not ready"
-    assert "data-rehearsal" not in html and 'id="rehearsal"' not in html
-    assert 'id="roll-call-dialog"' not in html and 'data-action="checkin"' not in html
-    assert "tel:" not in html and not PHONE.search(html)
-    assert_csp_ready(html)
 
 
 def test_the_board_in_english(secretariat: TestClient[Litestar], demo_seed: DemoSeed) -> None:
-    html = secretariat.get(f"/m/{demo_seed.upcoming_meeting_id}/live?lang=en", headers=HTML).text
+    path = f"/m/{demo_seed.upcoming_meeting_id}/live"
+    html = secretariat.get(f"{path}?lang=en", headers=HTML).text
     assert '<html lang="en"' in html
-    assert "0 connection points with 0 delegates" in html
-    assert "Not answered" in html
+    assert "Not answered" in html and "Loading the board…" in html
+    listed = secretariat.get(f"{path}/list?lang=en", headers=HTML).text
+    assert "0 connection points with 0 delegates" in listed

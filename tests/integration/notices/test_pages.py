@@ -60,7 +60,7 @@ def test_the_board_snapshot_carries_notice_states(secretariat, demo_seed) -> Non
     assert states[cam_tu["point_id"]] == "acknowledged"
     # The demo has no mail server: the other invitations wait on the outbox.
     assert set(states.values()) == {"acknowledged", "queued"}
-    board = secretariat.get(f"/m/{meeting_id}/live")
+    board = secretariat.get(f"/m/{meeting_id}/live/list")
     assert "dự kiến 9 đại biểu" in board.text
     # The log carries the `notice` delta a board missed (resync).
     assert attendance["version"] >= 1

@@ -155,6 +155,7 @@ def test_signed_in_pages_json_and_media(client: TestClient[Litestar], demo_seed:
         f"/meetings/{meeting}/minutes",
         f"/meetings/{meeting}/articles",
         f"/m/{meeting}/live",
+        f"/m/{meeting}/live/list",
         "/profile",
         published["province_article"]["url"],
         f"/api/v1/meetings/{meeting}",
