@@ -7,6 +7,7 @@ naming the variable and exit code 2.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
@@ -14,31 +15,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from confhub.attendance import listeners as attendance_listeners
-from confhub.db import migrate
-from confhub.db.engine import create_engine, session_maker
-from confhub.meetings import listeners as meetings_listeners
-from confhub.news import listeners as news_listeners
-from confhub.notices import listeners as notices_listeners
-from confhub.points import listeners as points_listeners
 from confhub.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from confhub.core.people import PersonalData
 
 T = TypeVar("T")
 
-# Every domain's receivers of other domains' signals, connected by importing them
-# (confhub.core.signals): the commands send the app's signals too (`units load`, `demo`).
-SIGNAL_LISTENERS = (
-    attendance_listeners,
-    meetings_listeners,
-    news_listeners,
-    notices_listeners,
-    points_listeners,
-)
+SIGNAL_LISTENER_DOMAINS = ("attendance", "meetings", "news", "notices", "points")
+
+# The database layer, the models and the app are imported by the commands that use them, not
+# here: `confhub --help`, a refused setting and the `serve` supervisor then start in a fraction
+# of the second (and the megabytes) the models and Litestar cost.
+
+
+def _connect_signal_listeners() -> None:
+    """Connect every domain's receivers of other domains' signals (confhub.core.signals) by
+    importing them: the commands send the app's signals too (`units load`, `demo`)."""
+    for domain in SIGNAL_LISTENER_DOMAINS:
+        importlib.import_module(f"confhub.{domain}.listeners")
 
 
 class _OneLineError(click.ClickException):
@@ -53,12 +51,21 @@ def _fail(message: str) -> None:
 
 
 async def _with_session(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from confhub.db.engine import create_engine, session_maker
+
+    _connect_signal_listeners()
     engine = create_engine(database_url)
     try:
         async with session_maker(engine)() as session, session.begin():
             return await work(session)
     finally:
         await engine.dispose()
+
+
+def _migrate() -> Any:
+    from confhub.db import migrate
+
+    return migrate
 
 
 def _run(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -112,7 +119,7 @@ def demo(host: str, port: int, db_path: Path) -> None:
     except SettingsError as exc:
         _fail(str(exc))
     click.echo(f"Building the demo database at {db_path} …")
-    migrate.upgrade(settings.database_url)
+    _migrate().upgrade(settings.database_url)
 
     async def build(session: AsyncSession) -> Any:
         report = await load_units(session)
@@ -177,7 +184,7 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
             "are shared between processes through Redis"
         )
     if not no_migrate:
-        migrate.upgrade(settings.database_url)
+        _migrate().upgrade(settings.database_url)
     _serve(settings, host=host, port=port, workers=workers)
 
 
@@ -198,7 +205,7 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Migrate the database up to REVISION (default: the newest)."""
-    migrate.upgrade(_settings_or_fail().database_url, revision)
+    _migrate().upgrade(_settings_or_fail().database_url, revision)
     click.echo(f"Database upgraded to {revision}.")
 
 
@@ -206,7 +213,7 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Migrate the database down to REVISION (`base` removes every table)."""
-    migrate.downgrade(_settings_or_fail().database_url, revision)
+    _migrate().downgrade(_settings_or_fail().database_url, revision)
     click.echo(f"Database downgraded to {revision}.")
 
 
