@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
@@ -50,6 +49,7 @@ from confhub.calendar.controllers import CalendarFeedController, ProfilePageCont
 from confhub.calendar.links import with_calendar_links
 from confhub.core.errors import exception_handlers
 from confhub.core.i18n import LanguageMiddleware
+from confhub.core.request_session import DatabasePlugin
 from confhub.core.templating import resource_dir, template_config
 from confhub.db.engine import sqlalchemy_config
 from confhub.meetings import link_cache
@@ -194,7 +194,7 @@ class ConfhubPlugin(InitPluginProtocol):
         # where the accounts' guards refuse anonymous callers.
         app_config.plugins.extend(
             [
-                SQLAlchemyPlugin(config=db_config),
+                DatabasePlugin(db_config),
                 live.channels,
                 ApiErrorResponses(needs_sign_in=needs_sign_in),
             ]

@@ -25,6 +25,7 @@ OWN_SESSIONS = {
     "attendance/speaking/desk.py",  # every door's speaking requests, in the writer's queue
     "attendance/desk/writer.py",  # incidents and announcements, in the same queue
     "notices/outbox.py",  # the delivery workers
+    "core/request_session.py",  # the request's own transaction, committed before its answer
     "db/transactions.py",  # release_connection itself
     "db/migrations/env.py",  # Alembic's connection
 }

@@ -1,7 +1,6 @@
 """Dependency providers of the accounts domain."""
 
-from advanced_alchemy.extensions.litestar.providers import create_service_provider
-
 from confhub.accounts.services import UserService
+from confhub.core.request_session import service_provider
 
-provide_user_service = create_service_provider(UserService)
+provide_user_service = service_provider(UserService)

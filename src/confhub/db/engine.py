@@ -1,8 +1,8 @@
 """The one database configuration: engine, session provider and SQLite pragmas.
 
-Every request gets its session from the Advanced Alchemy plugin (`db_session`, which the
-domains' service providers in their `deps.py` build on), committed by the plugin when the answer
-is a 2xx or a redirect and rolled back otherwise (see `confhub.db.transactions`). The live
+Every request gets its session from `db_session` (confhub.core.request_session, which the domains'
+service providers in their `deps.py` build on), committed before the answer starts when it is a
+2xx or a redirect and rolled back otherwise (see `confhub.db.transactions`). The live
 channel, the attendance writer and the background tasks open theirs from the same configuration
 (`db_config.get_session()`) and commit them themselves; the CLI from :func:`session_maker`. What
 happens after a commit (live deltas, forgotten links) is the app's to install: it puts their
@@ -13,11 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advanced_alchemy.extensions.litestar import (
-    AsyncSessionConfig,
-    EngineConfig,
-    SQLAlchemyAsyncConfig,
-)
+from advanced_alchemy.config import AsyncSessionConfig, EngineConfig, SQLAlchemyAsyncConfig
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -48,7 +44,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def sqlalchemy_config(
     settings: Settings, session_info: dict[str, Any] | None = None
 ) -> SQLAlchemyAsyncConfig:
-    """The Advanced Alchemy config behind the app's `db_session` dependency.
+    """The database configuration behind the app's `db_session` dependency.
 
     `session_info` goes into every session's `info`, where after-commit listeners find what
     they hand their work to.
@@ -59,8 +55,6 @@ def sqlalchemy_config(
         connection_string=settings.database_url,
         create_engine_callable=create_engine,
         engine_config=engine_config,
-        # Commit on 2xx and on redirects: the web forms answer a POST with 303 (Post/Redirect/Get).
-        before_send_handler="autocommit_include_redirects",
         session_config=AsyncSessionConfig(expire_on_commit=False, info=info),
     )
 

@@ -1,10 +1,10 @@
 """The request's transaction, and the one reason a handler ends it early.
 
 A request's session (`db_session`, and every service its providers build on it) is committed
-by the SQLAlchemy plugin when the answer is a 2xx or a redirect, and rolled back otherwise
-(`autocommit_include_redirects`, see `confhub.db.engine`): that is confhub's only transaction
-policy, and neither handlers nor services commit it themselves. The exception is named here.
-A refused web form rolls back what its action did before the page is shown again
+before the answer starts when it is a 2xx or a redirect, and rolled back otherwise
+(`confhub.core.request_session.RequestTransaction`): that is confhub's only transaction policy, and
+neither handlers nor services commit it themselves. The exception is named here. A refused web
+form rolls back what its action did before the page is shown again
 (`confhub.core.forms.submit`); sessions a piece of work opens for itself (the attendance writer,
 the live channel, the notices' outbox, the CLI) commit their own.
 """

@@ -1,7 +1,6 @@
 """Dependency providers of the units domain."""
 
-from advanced_alchemy.extensions.litestar.providers import create_service_provider
-
+from confhub.core.request_session import service_provider
 from confhub.units.services import UnitService
 
-provide_unit_service = create_service_provider(UnitService)
+provide_unit_service = service_provider(UnitService)
