@@ -94,9 +94,15 @@ def bump() -> None:
 class VersionMemory(Generic[V]):
     """Remembered values by key, each good for `ttl` seconds within one generation."""
 
-    def __init__(self, ttl: float = VERSION_TTL, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self,
+        ttl: float = VERSION_TTL,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self._clock = clock
         self._entries: OrderedDict[Hashable, tuple[float, int, V]] = OrderedDict()
 
     def get(self, key: Hashable) -> V | None:
@@ -105,7 +111,7 @@ class VersionMemory(Generic[V]):
         if entry is None:
             return None
         expires, remembered_in, value = entry
-        if remembered_in != _Generation.value or time.monotonic() >= expires:
+        if remembered_in != _Generation.value or self._clock() >= expires:
             del self._entries[key]
             return None
         return value
@@ -114,7 +120,7 @@ class VersionMemory(Generic[V]):
         """Remember `value`, read from the database during generation `read_in`."""
         if read_in != _Generation.value or self.ttl <= 0:
             return  # something changed while it was being read: do not keep it
-        self._entries[key] = (time.monotonic() + self.ttl, read_in, value)
+        self._entries[key] = (self._clock() + self.ttl, read_in, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
