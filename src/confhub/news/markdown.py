@@ -23,18 +23,18 @@ from collections.abc import Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import nh3
-from markdown_it import MarkdownIt
-from markdown_it.ruler import RuleOptionsType
-from markdown_it.rules_block import StateBlock
-from markdown_it.rules_core import StateCore
-from markdown_it.rules_inline import StateInline
 from markupsafe import Markup
 
 from confhub.core.errors import InvalidInputError
 from confhub.core.i18n import N_
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_block import StateBlock
+    from markdown_it.rules_core import StateCore
+    from markdown_it.rules_inline import StateInline
 
 ALLOWED_TAGS = frozenset(
     {
@@ -208,6 +208,11 @@ def _shift_headings(state: StateCore) -> None:
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
+    # Imported on the first render, not by every serving process (where pages only show the
+    # HTML stored when the text was saved).
+    from markdown_it import MarkdownIt
+    from markdown_it.ruler import RuleOptionsType
+
     # Raw HTML is parsed (so it can be told from text) and then reduced to its text.
     parser = MarkdownIt("commonmark", {"html": True, "typographer": False})
     parser.enable(["table", "strikethrough"])
@@ -224,6 +229,8 @@ def _parser() -> MarkdownIt:
 
 def sanitize(html: str) -> str:
     """Keep only the allow-listed tags, attributes and URL schemes of `html`."""
+    import nh3
+
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
