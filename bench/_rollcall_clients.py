@@ -278,6 +278,7 @@ class BoardClient:
         self.out_of_order = 0
         self.snapshots = 0
         self.frames = 0
+        self.chars = 0  # of text frames (about their bytes)
         self.deltas = 0
         self.kinds: dict[str, int] = {}
         self.errors: list[str] = []
@@ -328,6 +329,7 @@ class BoardClient:
             async for raw in self.ws:
                 now = time.monotonic()
                 self.frames += 1
+                self.chars += len(raw)
                 self._take(json.loads(raw), now)
         except ConnectionClosed as exc:
             self.close_code = exc.rcvd.code if exc.rcvd else None
@@ -400,6 +402,7 @@ class BoardClient:
             "out_of_order": self.out_of_order,
             "snapshots": self.snapshots,
             "frames": self.frames,
+            "chars": self.chars,
             "deltas": self.deltas,
             "kinds": self.kinds,
             "errors": self.errors[:20],

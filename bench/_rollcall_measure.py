@@ -173,6 +173,7 @@ def summarize(
         "resnapshots": sum(b["snapshots"] for b in live),
         "deltas_per_board": {k: v / max(len(live), 1) for k, v in kinds.items()},
         "frames_per_board": statistics.mean(b["frames"] for b in live) if live else 0,
+        "chars_per_board": statistics.mean(b.get("chars", 0) for b in live) if live else 0,
         "client_errors": [e for p in points for e in p["errors"]]
         + [e for b in live for e in b["errors"]]
         + [

@@ -38,9 +38,11 @@ CONFHUB = str(Path(sys.executable).with_name("confhub"))
 FLOOR_SCRIPT = BENCH / "_rollcall_floor.py"
 POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRES_BASE = "postgresql+asyncpg://postgres@127.0.0.1:5432"
-# Not database 15: the test-suite flushes it. Pub/sub ignores the database number, so the
-# PostgreSQL meeting also gets an id no test uses (the channel is `meeting:{id}`).
-REDIS_URL = "redis://127.0.0.1:6379/13"
+# Database 0: the test suite takes 15, 14, … 1 (tests/helpers/services.py) and flushes each one
+# it takes, which deleted a running benchmark's sessions (the secretariat's 401s at high load in
+# docs/performance.md, issue #19). Pub/sub ignores the database number, so the PostgreSQL
+# meeting also gets an id no test uses (the channel is `meeting:{id}`).
+REDIS_URL = "redis://127.0.0.1:6379/0"
 ADMIN_EMAIL = "rollcall-bench@example.org"
 NATIONAL_PROVINCE = 1  # Hà Nội convenes; every unit of the country is invited
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -82,7 +82,7 @@ class Worker:
         """Schedule every point's check-in at a random moment of the window; boards count
         frames and deltas from here on."""
         for board in self.boards:
-            board.frames, board.deltas, board.kinds = 0, 0, {}
+            board.frames, board.chars, board.deltas, board.kinds = 0, 0, 0, {}
         for point in self.points:
             when = start_at + self.rng.uniform(0, self.plan.window)
             delegates = self.rng.randint(3, 60)

@@ -90,6 +90,7 @@ def drive(stage: rollcall.Stage, args: argparse.Namespace, with_desk: bool) -> d
     services = setup.service_pids()
     meter = Meter(stage.pids, fleet.pids, services, stage.ports)
     sent_announcements: list[tuple[float, int, str | None]] = []
+    profilers: list[tuple[int, Path]] = []
     try:
         fleet.ask("boards", "connect")
         started = time.monotonic()
@@ -99,6 +100,7 @@ def drive(stage: rollcall.Stage, args: argparse.Namespace, with_desk: bool) -> d
         print(f"  {connected} points connected in {connected_at - started:.1f} s", flush=True)
         settle = rollcall.wait_settled(fleet, connected, connected_at, args)
         meter.begin()
+        profilers = rollcall.start_profilers(stage, args)
         start_at = time.monotonic() + 0.5
         if with_desk:
             chosen = random.Random(args.seed).sample(  # noqa: S311 - which points, not secrets
@@ -126,6 +128,8 @@ def drive(stage: rollcall.Stage, args: argparse.Namespace, with_desk: bool) -> d
         usage = meter.end()
     finally:
         fleet.close()
+    for pid, output in profilers:
+        rollcall.print_profile(pid, output)
     label = f"{'with the desk' if with_desk else 'roll call alone'}"
     return (
         summarize(label, len(stage.points), points, boards)
@@ -266,6 +270,17 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {r['acked']:,} / {r['sent']:,} | {r['lost']} | {r['duplicated']} "
             f"| {r['server_pct']:.0f} |"
         )
+    lines += [
+        "",
+        "What each board received from the window's start: "
+        + "; ".join(
+            f"{r['label']} {r['frames_per_board']:,.0f} frames, "
+            f"{r['chars_per_board'] / 2**20:,.1f} MiB, "
+            f"{r['deltas_per_board'].get('speaking', 0):,.0f} `speaking` deltas"
+            for r in results
+        )
+        + ".",
+    ]
     desk = next((r for r in results if "speak_sent" in r), None)
     if desk is None:
         return "\n".join(lines)
@@ -313,6 +328,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--no-compression", action="store_true")
     parser.add_argument("--no-report", action="store_true")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="py-spy the servers (with --keep)")
     args = parser.parse_args()
     # What bench/rollcall.py's plans expect of a classic run.
     args.classic, args.no_rtt = True, False
