@@ -217,15 +217,38 @@ async def _drain_group(db_config: Any, meeting_id: int, group: _Group) -> None:
         await _store_group(db_config, meeting_id, batch)
 
 
+# Steps a group's works left for its end (`at_group_end`), in the session's info.
+_AT_END = "confhub_group_end"
+
+
+def at_group_end(
+    session: DbSession, key: Any, step: Callable[[DbSession], Awaitable[None]]
+) -> bool:
+    """In `write_grouped`'s transaction, run `step` once after every work of the group, before
+    the commit (a later work registering the same `key` adds nothing): e.g. one `speaking` delta
+    for every request the group stored, instead of one each. False outside a group: the caller
+    takes its step itself."""
+    steps: dict[Any, Callable[[DbSession], Awaitable[None]]] | None = session.info.get(_AT_END)
+    if steps is None:
+        return False
+    steps.setdefault(key, step)
+    return True
+
+
 async def _store_group(db_config: Any, meeting_id: int, batch: list[_Work]) -> None:
     results: list[Any] = []
     try:
         async with one_writer(db_config, meeting_id), db_config.get_session() as session:
+            steps: dict[Any, Callable[[DbSession], Awaitable[None]]] = {}
+            session.info[_AT_END] = steps
             for item in batch:
                 try:
                     results.append(await item.work(session))
                 except ConfhubError as exc:
                     results.append(exc)
+            del session.info[_AT_END]
+            for step in steps.values():
+                await step(session)
             await session.commit()
     except Exception as exc:
         if len(batch) == 1:

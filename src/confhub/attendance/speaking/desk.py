@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,7 +22,7 @@ from confhub.attendance.models import EventType
 from confhub.attendance.speaking import queue
 from confhub.attendance.speaking.models import OPEN, WAITING, SpeakingRequest, SpeakingState
 from confhub.attendance.speaking.schemas import SpeakingChange, SpeakRequestWrite
-from confhub.attendance.writer import one_writer, write_grouped
+from confhub.attendance.writer import at_group_end, one_writer, write_grouped
 from confhub.core.errors import (
     ConfhubError,
     ConflictError,
@@ -49,9 +50,10 @@ class SpeakingLimitError(ConfhubError):
     status_code = 429
 
 
-@dataclass(frozen=True)
+@dataclass
 class Asked:
-    """A stored request, whether this call created it, and the version it took."""
+    """A stored request, whether this call created it, and the version it took (set when its
+    group's `speaking` delta is appended, before the commit)."""
 
     request: dict[str, Any]
     created: bool
@@ -106,7 +108,11 @@ async def ask(session: DbSession, meeting: Meeting, actor: Actor, data: SpeakReq
     if found is not None:
         if point_id not in (None, found.point_id) or not _may_see(actor, meeting, found):
             raise ConflictError(N_("This request id is taken; choose another"))
-        return Asked(queue.item(found), created=False, version=found.version)
+        again = Asked(queue.item(found), created=False, version=found.version)
+        told = _added(session, meeting.id)
+        if found in told.rows:  # added earlier in this transaction: its version is not taken yet
+            told.asked.append((found, again))
+        return again
     if point_id is None:
         raise InvalidInputError("point_id", N_("say which point_id the request is for"))
     point = await _invited_point(session, meeting, point_id)
@@ -115,8 +121,12 @@ async def ask(session: DbSession, meeting: Meeting, actor: Actor, data: SpeakReq
     if meeting.status not in ANSWERING_STATUSES:
         raise ConflictError(N_("The meeting is %(status)s"), status=status_word(meeting.status))
     await _within_limits(session, meeting.id, point_id)
-    rows = await queue.open_requests(session, meeting.id)
-    last = max((r.position for r in rows if r.state in WAITING), default=0)
+    # The last place (not the queue's rows: a burst of N requests would load N² of them).
+    last = await session.scalar(
+        select(func.max(SpeakingRequest.position)).where(
+            SpeakingRequest.meeting_id == meeting.id, SpeakingRequest.state.in_(WAITING)
+        )
+    )
     row = SpeakingRequest(
         meeting_id=meeting.id,
         request_id=data.request_id,
@@ -125,18 +135,60 @@ async def ask(session: DbSession, meeting: Meeting, actor: Actor, data: SpeakReq
         minutes=data.minutes,
         speaker=data.speaker,
         state=SpeakingState.REQUESTED.value,
-        position=last + 1,
+        position=(last or 0) + 1,
         version=version + 1,
     )
     session.add(row)
     await session.flush()
     _audit(session, meeting, actor, row, point, "requested")
-    rows.append(row)
-    # Added at the end: the places of the others are as they were; only this point is told.
-    await _append(
-        session, meeting.id, sorted(rows, key=queue.order), row, version, others_moved=False
+    asked = Asked(queue.item(row), created=True, version=version + 1)
+    told = _added(session, meeting.id)
+    told.rows.append(row)
+    told.asked.append((row, asked))
+    step = partial(_tell_added, meeting_id=meeting.id)
+    if not at_group_end(session, (_ADDED, meeting.id), step):
+        await step(session)
+    return asked
+
+
+# The requests a transaction added, told in one `speaking` delta at its end (`_tell_added`).
+_ADDED = "confhub_speaking_added"
+
+
+@dataclass
+class _Added:
+    rows: list[SpeakingRequest]
+    # Each answer to a request of `rows`, to be given the version of the delta telling it.
+    asked: list[tuple[SpeakingRequest, Asked]]
+
+
+def _added(session: DbSession, meeting_id: int) -> _Added:
+    """The requests this transaction added to a meeting's queue and not yet told."""
+    by_meeting: dict[int, _Added] = session.info.setdefault(_ADDED, {})
+    return by_meeting.setdefault(meeting_id, _Added([], []))
+
+
+async def _tell_added(session: DbSession, meeting_id: int) -> None:
+    """One `speaking` delta for the requests this transaction added (at the end of the queue):
+    a burst of requests stored together costs each board one copy of the queue, not one each.
+    The places of the others are as they were; only the asking points are told."""
+    told = session.info.get(_ADDED, {}).pop(meeting_id, None)
+    if told is None or not told.rows:
+        return
+    version = await events.lock_version(session, meeting_id)
+    for row in told.rows:
+        row.version = version + 1
+    for row, asked in told.asked:
+        asked.version = row.version
+    rows = await queue.open_requests(session, meeting_id)
+    changed = told.rows
+    await events.append(
+        session,
+        meeting_id,
+        EventType.SPEAKING,
+        queue.delta(rows, changed[-1], changed[:-1], others_moved=False, several=changed),
+        locked_version=version,
     )
-    return Asked(queue.item(row), created=True, version=version + 1)
 
 
 async def change(

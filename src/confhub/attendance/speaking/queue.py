@@ -14,6 +14,8 @@ from confhub.db import DbSession
 
 # The key of a delta naming the points it concerns (the hub sends it to those and the boards).
 TO_POINTS = "to_points"
+# The key of a delta telling of several requests stored together (each point sees its own).
+SEVERAL = "requests"
 
 
 def item(row: SpeakingRequest) -> dict[str, Any]:
@@ -64,17 +66,21 @@ def delta(
     also: Iterable[SpeakingRequest] = (),
     *,
     others_moved: bool = True,
+    several: list[SpeakingRequest] | None = None,
 ) -> dict[str, Any]:
     """A `speaking` delta's fields: the whole open queue, the request that changed (with the
     reason of a refusal), and the points concerned (those in the queue, the changed one's and
     those of `also`, e.g. a speaker whose turn the change ended). Without `others_moved` (a
     request added at the end of the queue) the other points' places did not change: only the
-    changed request's point is concerned."""
+    changed request's point is concerned. `several`: the requests one delta tells of when a
+    transaction stored more than one (`requests`; `request` is the last of them)."""
     payload = state(rows)
     concerned = {row.point_id for row in [*(rows if others_moved else ()), *also]}
     if changed is not None:
         payload["request"] = item(changed)
         concerned.add(changed.point_id)
+    if several is not None and len(several) > 1:
+        payload[SEVERAL] = [item(row) for row in several]
     payload[TO_POINTS] = sorted(concerned)
     return payload
 
@@ -95,9 +101,10 @@ def for_points(speaking: dict[str, Any], point_ids: frozenset[int]) -> dict[str,
         # Turns before this point's: those waiting ahead, and the one speaking now.
         "ahead": (place - 1 + (1 if someone_speaking else 0)) if place is not None else None,
     }
-    changed = speaking.get("request")
-    if changed is not None and changed["point_id"] in point_ids:
-        view["request"] = changed
+    told = speaking.get(SEVERAL) or [speaking.get("request")]
+    own_changes = [c for c in told if c is not None and c["point_id"] in point_ids]
+    if own_changes:
+        view["request"] = own_changes[-1]
     return view
 
 
@@ -105,6 +112,6 @@ def point_view(message: dict[str, Any], point_ids: frozenset[int]) -> dict[str, 
     """A `speaking` delta as a point's client receives it (None: it does not concern it)."""
     if not set(message.get(TO_POINTS) or ()) & point_ids:
         return None
-    hidden = (TO_POINTS, "queue", "current", "request")
+    hidden = (TO_POINTS, "queue", "current", "request", SEVERAL)
     shown = {k: v for k, v in message.items() if k not in hidden}
     return shown | for_points(message, point_ids)

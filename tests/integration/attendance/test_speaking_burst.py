@@ -1,0 +1,105 @@
+"""A burst of speaking requests (and incidents) from many points at once, in-process on SQLite:
+the requests stored in one transaction reach the boards as one `speaking` delta carrying the
+whole queue (not one copy of the queue each), each asking point is still told of its own
+request and its place, each is acknowledged with the version of a delta that shows it, and the
+event log stays one gap-free run of versions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from confhub.attendance.desk.schemas import IncidentReport
+from confhub.attendance.desk.writer import DeskWriter
+from confhub.attendance.models import AttendanceEvent
+from confhub.attendance.speaking.desk import Asked, SpeakingDesk
+from confhub.attendance.speaking.schemas import SpeakRequestWrite
+from confhub.attendance.targeting import view_for
+from confhub.db.engine import sqlalchemy_config
+from confhub.demo import DemoSeed
+from confhub.meetings.actors import Actor
+from confhub.meetings.models import Invitation, Meeting
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_burst_of_requests_reaches_the_board_as_one_queue(
+    demo_db: str, demo_seed: DemoSeed, tmp_path: Path
+) -> None:
+    db_config = sqlalchemy_config(make_settings(demo_db, tmp_path))
+    speaking, desk = SpeakingDesk(db_config), DeskWriter(db_config)
+    meeting_id = demo_seed.upcoming_meeting_id
+    try:
+        async with db_config.get_session() as session:
+            meeting = await session.get(Meeting, meeting_id)
+            assert meeting is not None
+            start = meeting.attendance_version
+            points = sorted(
+                await session.scalars(
+                    select(Invitation.point_id).where(Invitation.meeting_id == meeting_id)
+                )
+            )[:24]
+
+        # Every point asks to speak at once; every third also reports lost sound, and one
+        # phone sends its request twice (resending from its outbox before the first ack).
+        burst: list[Awaitable[Any]] = []
+        for n, point_id in enumerate(points):
+            link = Actor.of_link(point_id)
+            asking = SpeakRequestWrite(f"burst-{n}", f"Ý kiến số {n}", 3)
+            burst.append(speaking.ask(meeting_id, link, asking))
+            if n == 5:
+                burst.append(speaking.ask(meeting_id, link, asking))
+            if n % 3 == 0:
+                lost = IncidentReport(f"mat-tieng-{n}", "no_audio", point_id=point_id)
+                burst.append(desk.report(meeting_id, link, lost))
+        results = await asyncio.gather(*burst)
+
+        async with db_config.get_session() as session:
+            logged = list(
+                await session.scalars(
+                    select(AttendanceEvent)
+                    .where(
+                        AttendanceEvent.meeting_id == meeting_id, AttendanceEvent.version > start
+                    )
+                    .order_by(AttendanceEvent.version)
+                )
+            )
+    finally:
+        await db_config.get_engine().dispose()
+
+    asked = [r for r in results if isinstance(r, Asked)]
+    assert len(asked) == len(points) + 1
+    assert sum(a.created for a in asked) == len(points), "the repeat stored nothing"
+    versions = [e.version for e in logged]
+    assert versions == list(range(start + 1, start + len(logged) + 1)), "one gap-free run"
+    told = [e.payload for e in logged if e.type == "speaking"]
+    assert 1 <= len(told) < len(points), "requests stored together are told together"
+    assert len([e for e in logged if e.type == "incident"]) == len(points[::3])
+
+    # The board's last delta shows the whole queue, in the order asked.
+    queue = told[-1]["queue"]
+    assert [i["request_id"] for i in queue] == [f"burst-{n}" for n in range(len(points))]
+    assert [i["position"] for i in queue] == list(range(1, len(points) + 1))
+
+    by_version = {e.version: e.payload for e in logged}
+    for answer in asked:
+        request_id = answer.request["request_id"]
+        delta = by_version[answer.version]
+        assert delta["type"] == "speaking", request_id
+        assert request_id in {i["request_id"] for i in delta["queue"]}
+        # The asking point sees its own request as the change, with its place; nobody else's.
+        point_id = answer.request["point_id"]
+        mine = view_for(delta, frozenset({point_id}))
+        assert mine is not None
+        assert mine["request"]["request_id"] == request_id
+        assert [i["request_id"] for i in mine["queue"]] == [request_id]
+        assert mine["position"] == answer.request["position"]
+        assert "requests" not in mine and "to_points" not in mine
+    repeat = [a for a in asked if a.request["request_id"] == "burst-5"]
+    assert repeat[0].version == repeat[1].version
