@@ -217,38 +217,15 @@ async def _drain_group(db_config: Any, meeting_id: int, group: _Group) -> None:
         await _store_group(db_config, meeting_id, batch)
 
 
-# Steps a group's works left for its end (`at_group_end`), in the session's info.
-_AT_END = "confhub_group_end"
-
-
-def at_group_end(
-    session: DbSession, key: Any, step: Callable[[DbSession], Awaitable[None]]
-) -> bool:
-    """In `write_grouped`'s transaction, run `step` once after every work of the group, before
-    the commit (a later work registering the same `key` adds nothing): e.g. one `speaking` delta
-    for every request the group stored, instead of one each. False outside a group: the caller
-    takes its step itself."""
-    steps: dict[Any, Callable[[DbSession], Awaitable[None]]] | None = session.info.get(_AT_END)
-    if steps is None:
-        return False
-    steps.setdefault(key, step)
-    return True
-
-
 async def _store_group(db_config: Any, meeting_id: int, batch: list[_Work]) -> None:
     results: list[Any] = []
     try:
         async with one_writer(db_config, meeting_id), db_config.get_session() as session:
-            steps: dict[Any, Callable[[DbSession], Awaitable[None]]] = {}
-            session.info[_AT_END] = steps
             for item in batch:
                 try:
                     results.append(await item.work(session))
                 except ConfhubError as exc:
                     results.append(exc)
-            del session.info[_AT_END]
-            for step in steps.values():
-                await step(session)
             await session.commit()
     except Exception as exc:
         if len(batch) == 1:
@@ -265,3 +242,89 @@ async def _store_group(db_config: Any, meeting_id: int, batch: list[_Work]) -> N
             item.done.set_exception(result)
         else:
             item.done.set_result(result)
+
+
+# Work of one kind gathered into one call (`write_batched`): a burst of speaking requests or
+# incident reports costs the writer's transaction a handful of statements for the lot, not a
+# handful each (each one is a round trip to the database while the meeting's queue waits: the
+# roll call's check-ins waited seconds behind 500 of them, docs/performance.md).
+@dataclass
+class _Batch:
+    items: list[Any]
+    done: list[asyncio.Future[Any]]
+    task: asyncio.Task[None] | None = None
+
+
+_batches: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[int, int, str], _Batch]
+] = weakref.WeakKeyDictionary()
+
+StoreMany = Callable[[DbSession, list[Any]], Awaitable[list[Any]]]
+
+
+async def write_batched(
+    db_config: Any, meeting_id: int, kind: str, item: Any, store_many: StoreMany
+) -> Any:
+    """Store `item` with the others of its `kind` arriving until their transaction begins, by
+    one call of `store_many(session, items)` (which answers each item's outcome, or the
+    `ConfhubError` refusing it, in order) in `write_grouped`'s transaction; returns (or raises)
+    this item's outcome once committed. When the lot fails otherwise, each item is tried alone.
+    """
+    loop = asyncio.get_running_loop()
+    batches = _batches.setdefault(loop, {})
+    key = (id(db_config), meeting_id, kind)
+    done: asyncio.Future[Any] = loop.create_future()
+    batch = batches.get(key)
+    if batch is not None:  # not yet begun: join it
+        batch.items.append(item)
+        batch.done.append(done)
+        return await asyncio.shield(done)
+    batch = batches[key] = _Batch([item], [done])
+
+    async def work(session: DbSession) -> list[Any]:
+        if batches.get(key) is batch:
+            del batches[key]  # what arrives from now on waits for the next transaction
+        return await store_many(session, batch.items)
+
+    batch.task = loop.create_task(_store_batch(db_config, meeting_id, batch, work, store_many))
+    return await asyncio.shield(done)
+
+
+async def _store_batch(
+    db_config: Any,
+    meeting_id: int,
+    batch: _Batch,
+    work: Callable[[DbSession], Awaitable[list[Any]]],
+    store_many: StoreMany,
+) -> None:
+    try:
+        results = await write_grouped(db_config, meeting_id, work)
+    except Exception as exc:
+        if len(batch.items) == 1:
+            _settle_batched(batch.done[0], exc)
+            return
+        logger.warning(
+            "%d batched writes failed together (%r); one by one now", len(batch.items), exc
+        )
+        for item, done in zip(batch.items, batch.done, strict=True):
+
+            async def alone(session: DbSession, item: Any = item) -> list[Any]:
+                return await store_many(session, [item])
+
+            try:
+                result = (await write_grouped(db_config, meeting_id, alone))[0]
+            except Exception as failure:
+                result = failure
+            _settle_batched(done, result)
+        return
+    for done, result in zip(batch.done, results, strict=True):
+        _settle_batched(done, result)
+
+
+def _settle_batched(done: asyncio.Future[Any], result: Any) -> None:
+    if done.done():
+        return
+    if isinstance(result, BaseException):
+        done.set_exception(result)
+    else:
+        done.set_result(result)

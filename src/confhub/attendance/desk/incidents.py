@@ -20,6 +20,7 @@ from confhub.attendance import events
 from confhub.attendance.desk.models import Incident, IncidentState
 from confhub.attendance.desk.schemas import IncidentChange, IncidentReport
 from confhub.attendance.models import EventType
+from confhub.attendance.rows import chunks
 from confhub.core.errors import (
     ConfhubError,
     ConflictError,
@@ -100,24 +101,107 @@ async def find_incident(session: DbSession, meeting_id: int, incident_id: str) -
     )
 
 
-async def report_incident(
-    session: DbSession, meeting: Meeting, actor: Actor, data: IncidentReport
-) -> IncidentOutcome:
-    """Store a point's report once per `incident_id`; a repeat answers with the first."""
+async def report_incidents(
+    session: DbSession, meeting: Meeting, reports: list[tuple[Actor, IncidentReport]]
+) -> list[IncidentOutcome | ConfhubError]:
+    """Points' reports, in the caller's transaction: each one's incident (a repeated id
+    answers the first) or what refused it, in order. What it reads, it reads for all of them
+    at once, and it appends their deltas (one each) together."""
     version = await events.lock_version(session, meeting.id)
-    earlier = await find_incident(session, meeting.id, data.incident_id)
-    point_id = earlier.point_id if earlier else data.point_id
+    ids = sorted({data.incident_id for _, data in reports})
+    earlier: dict[str, Incident] = {}
+    for chunk in chunks(ids):
+        earlier |= {
+            incident.incident_id: incident
+            for incident in await session.scalars(
+                select(Incident).where(
+                    Incident.meeting_id == meeting.id, Incident.incident_id.in_(chunk)
+                )
+            )
+        }
+    wanted = {data.point_id for _, data in reports} | {i.point_id for i in earlier.values()}
+    points = await _invited_points(session, meeting, {p for p in wanted if p is not None})
+    now = datetime.now(UTC)
+    counted = await _report_counts(session, meeting.id, sorted(points), now)
+    added: list[tuple[Incident, ConnectionPoint]] = []
+    answers: list[tuple[Incident, bool] | ConfhubError] = []
+    for actor, data in reports:
+        try:
+            incident, created = _one_report(meeting, actor, data, earlier, points, counted, now)
+        except ConfhubError as refusal:
+            answers.append(refusal)
+            continue
+        if created:
+            earlier[incident.incident_id] = incident
+            point = points[incident.point_id]
+            added.append((incident, point))
+            audit.record_for(
+                session,
+                meeting.id,
+                actor.principal,
+                actor.label,
+                AuditAction.INCIDENT_REPORTED,
+                point_id=point.id,
+                kind=data.kind,
+                note=data.note,
+            )
+        answers.append((incident, created))
+    messages: dict[int, dict[str, Any]] = {}
+    if added:
+        for offset, (incident, _point) in enumerate(added):
+            incident.version = version + 1 + offset  # the delta appended below takes it
+            session.add(incident)
+        await session.flush()
+        deltas = [
+            events.Delta(EventType.INCIDENT, incident_view(incident, point.name), incident.point_id)
+            for incident, point in added
+        ]
+        appended = await events.append_many(session, meeting.id, deltas, locked_version=version)
+        messages = {
+            id(incident): message
+            for (incident, _point), message in zip(added, appended, strict=True)
+        }
+    outcomes: list[IncidentOutcome | ConfhubError] = []
+    for answer in answers:
+        if isinstance(answer, ConfhubError):
+            outcomes.append(answer)
+            continue
+        incident, created = answer
+        message = messages.get(id(incident)) if created else None
+        outcomes.append(IncidentOutcome(incident, changed=created, message=message))
+    return outcomes
+
+
+def _one_report(
+    meeting: Meeting,
+    actor: Actor,
+    data: IncidentReport,
+    earlier: dict[str, Incident],
+    points: dict[int, ConnectionPoint],
+    counted: dict[int, list[int]],
+    now: datetime,
+) -> tuple[Incident, bool]:
+    """One report checked against what `report_incidents` read (and what it added before this
+    one): the incident stored or to store, and whether it is new; raises what refuses it."""
+    first = earlier.get(data.incident_id)
+    point_id = first.point_id if first else data.point_id
     if point_id is None:
         raise InvalidInputError("point_id", N_("say which point_id the message is for"))
-    point = await _invited_point(session, meeting, point_id)
+    point = points.get(point_id)
+    if point is None:
+        raise InvalidInputError(
+            "point_id", N_("point %(id)s is not invited to this meeting"), id=point_id
+        )
     if not may_act_for_point(actor, meeting, point):
         raise PermissionDeniedError(N_("You may only report for your own connection point"))
-    if earlier is not None:
-        return IncidentOutcome(earlier, changed=False, message=None)
+    if first is not None:
+        return first, False
     if meeting.status not in ANSWERING_STATUSES:
         raise ConflictError(N_("The meeting is %(status)s"), status=status_word(meeting.status))
-    now = datetime.now(UTC)
-    await _check_rate(session, meeting.id, point.id, now)
+    recent_and_unresolved = counted.setdefault(point.id, [0, 0])
+    _check_rate(*recent_and_unresolved)
+    recent_and_unresolved[0] += 1
+    recent_and_unresolved[1] += 1
     incident = Incident(
         meeting_id=meeting.id,
         point_id=point.id,
@@ -127,22 +211,9 @@ async def report_incident(
         state=IncidentState.OPEN.value,
         reported_at=now,
         reported_by=actor.label,
-        version=version + 1,  # the delta appended below takes the next version
+        version=0,
     )
-    session.add(incident)
-    audit.record_for(
-        session,
-        meeting.id,
-        actor.principal,
-        actor.label,
-        AuditAction.INCIDENT_REPORTED,
-        point_id=point.id,
-        kind=data.kind,
-        note=data.note,
-    )
-    await session.flush()
-    message = await _append(session, meeting.id, incident, point.name, version)
-    return IncidentOutcome(incident, changed=True, message=message)
+    return incident, True
 
 
 async def change_incident(
@@ -240,38 +311,55 @@ async def _append(
     )
 
 
-async def _check_rate(session: DbSession, meeting_id: int, point_id: int, now: datetime) -> None:
-    """Refuse a point's report past its allowance (counted in the database: every process)."""
+async def _report_counts(
+    session: DbSession, meeting_id: int, point_ids: list[int], now: datetime
+) -> dict[int, list[int]]:
+    """Each point's reports within the window and those not yet resolved (counted in the
+    database under the meeting's version lock: every process)."""
     since = now - REPORT_WINDOW
-    recent, unresolved = (
-        await session.execute(
+    counted: dict[int, list[int]] = {}
+    for chunk in chunks(point_ids):
+        rows = await session.execute(
             select(
+                Incident.point_id,
                 func.count().filter(Incident.reported_at >= since),
                 func.count().filter(Incident.state != IncidentState.RESOLVED.value),
-            ).where(Incident.meeting_id == meeting_id, Incident.point_id == point_id)
+            )
+            .where(Incident.meeting_id == meeting_id, Incident.point_id.in_(chunk))
+            .group_by(Incident.point_id)
         )
-    ).one()
-    if int(unresolved or 0) >= MAX_OPEN_PER_POINT:
+        for point_id, recent, unresolved in rows.all():
+            counted[point_id] = [int(recent or 0), int(unresolved or 0)]
+    return counted
+
+
+def _check_rate(recent: int, unresolved: int) -> None:
+    """Refuse a point's report past its allowance."""
+    if unresolved >= MAX_OPEN_PER_POINT:
         raise TooManyReportsError(
             N_("This point has %(n)s incidents not yet resolved; the technician is on them"),
             60,
             n=MAX_OPEN_PER_POINT,
         )
-    if int(recent or 0) >= MAX_REPORTS_PER_WINDOW:
+    if recent >= MAX_REPORTS_PER_WINDOW:
         raise TooManyReportsError(
             N_("Too many reports from this point; try again in a few minutes"),
             int(REPORT_WINDOW.total_seconds() // 2),
         )
 
 
-async def _invited_point(session: DbSession, meeting: Meeting, point_id: int) -> ConnectionPoint:
-    point = await session.scalar(
-        select(ConnectionPoint)
-        .join(Invitation, Invitation.point_id == ConnectionPoint.id)
-        .where(Invitation.meeting_id == meeting.id, ConnectionPoint.id == point_id)
-    )
-    if point is None:
-        raise InvalidInputError(
-            "point_id", N_("point %(id)s is not invited to this meeting"), id=point_id
-        )
-    return point
+async def _invited_points(
+    session: DbSession, meeting: Meeting, point_ids: set[int]
+) -> dict[int, ConnectionPoint]:
+    """Those of `point_ids` invited to the meeting."""
+    points: dict[int, ConnectionPoint] = {}
+    for chunk in chunks(sorted(point_ids)):
+        points |= {
+            point.id: point
+            for point in await session.scalars(
+                select(ConnectionPoint)
+                .join(Invitation, Invitation.point_id == ConnectionPoint.id)
+                .where(Invitation.meeting_id == meeting.id, ConnectionPoint.id.in_(chunk))
+            )
+        }
+    return points

@@ -22,9 +22,9 @@ from confhub.attendance.desk.announcements import (
     send_announcement,
     store_receipts,
 )
-from confhub.attendance.desk.incidents import IncidentOutcome, change_incident, report_incident
+from confhub.attendance.desk.incidents import IncidentOutcome, change_incident, report_incidents
 from confhub.attendance.desk.schemas import AnnouncementWrite, IncidentChange, IncidentReport
-from confhub.attendance.writer import one_writer, write_grouped
+from confhub.attendance.writer import one_writer, write_batched
 from confhub.core.errors import NotFoundError
 from confhub.core.i18n import N_
 from confhub.db import DbSession
@@ -53,11 +53,15 @@ class DeskWriter:
     async def report(self, meeting_id: int, actor: Actor, data: IncidentReport) -> IncidentOutcome:
         """Store a point's incident (or find the one under its id); returns once committed."""
 
-        async def work(session: DbSession) -> IncidentOutcome:
-            return await report_incident(session, await _meeting(session, meeting_id), actor, data)
+        async def store(session: DbSession, reports: list[Any]) -> list[Any]:
+            return await report_incidents(session, await _meeting(session, meeting_id), reports)
 
-        # Group-committed with the other reports and requests arriving meanwhile.
-        return await write_grouped(self.db_config, meeting_id, work)
+        # With the other reports arriving meanwhile, in one call, group-committed with the
+        # speaking requests.
+        outcome: IncidentOutcome = await write_batched(
+            self.db_config, meeting_id, "incident", (actor, data), store
+        )
+        return outcome
 
     async def change(
         self, meeting_id: int, actor: Actor, incident_id: str, data: IncidentChange

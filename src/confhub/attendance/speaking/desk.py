@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
 
 from confhub.attendance import events
 from confhub.attendance.models import EventType
+from confhub.attendance.rows import chunks
 from confhub.attendance.speaking import queue
 from confhub.attendance.speaking.models import OPEN, WAITING, SpeakingRequest, SpeakingState
 from confhub.attendance.speaking.schemas import SpeakingChange, SpeakRequestWrite
-from confhub.attendance.writer import at_group_end, one_writer, write_grouped
+from confhub.attendance.writer import one_writer, write_batched
 from confhub.core.errors import (
     ConfhubError,
     ConflictError,
@@ -70,11 +70,15 @@ class SpeakingDesk:
         """Store a point's request once per id (a repeat answers the first); returns once
         committed. Raises what refused it (`ConfhubError`)."""
 
-        async def work(session: DbSession) -> Asked:
-            return await ask(session, await _meeting(session, meeting_id), actor, data)
+        async def store(session: DbSession, asks: list[Any]) -> list[Any]:
+            return await ask_many(session, await _meeting(session, meeting_id), asks)
 
-        # Group-committed with the other requests and reports arriving meanwhile.
-        return await write_grouped(self.db_config, meeting_id, work)
+        # With the other requests arriving meanwhile, in one call, group-committed with the
+        # incident reports.
+        asked: Asked = await write_batched(
+            self.db_config, meeting_id, "speak_request", (actor, data), store
+        )
+        return asked
 
     async def attach(
         self, meeting_id: int, actor: Actor, request_id: str, stored: StoredFile
@@ -100,33 +104,98 @@ class SpeakingDesk:
         return done
 
 
-async def ask(session: DbSession, meeting: Meeting, actor: Actor, data: SpeakRequestWrite) -> Asked:
-    """A point asks to speak (see `SpeakingDesk.ask`), in the caller's transaction."""
+async def ask_many(
+    session: DbSession, meeting: Meeting, asks: list[tuple[Actor, SpeakRequestWrite]]
+) -> list[Asked | ConfhubError]:
+    """Points ask to speak, in the caller's transaction: each ask's request (a repeated id
+    answers the first) or what refused it, in order. What it reads, it reads for all of them
+    at once; those it adds are told in one `speaking` delta (the whole queue once, not once
+    each), at the end of the queue: the places of the others are as they were, and only the
+    asking points are told."""
     version = await events.lock_version(session, meeting.id)
-    found = await _find(session, meeting.id, data.request_id)
-    point_id = data.point_id or actor.link_point_id
-    if found is not None:
-        if point_id not in (None, found.point_id) or not _may_see(actor, meeting, found):
-            raise ConflictError(N_("This request id is taken; choose another"))
-        again = Asked(queue.item(found), created=False, version=found.version)
-        told = _added(session, meeting.id)
-        if found in told.rows:  # added earlier in this transaction: its version is not taken yet
-            told.asked.append((found, again))
-        return again
-    if point_id is None:
-        raise InvalidInputError("point_id", N_("say which point_id the request is for"))
-    point = await _invited_point(session, meeting, point_id)
-    if not may_act_for_point(actor, meeting, point):
-        raise PermissionDeniedError(N_("You may only ask to speak for your own connection point"))
-    if meeting.status not in ANSWERING_STATUSES:
-        raise ConflictError(N_("The meeting is %(status)s"), status=status_word(meeting.status))
-    await _within_limits(session, meeting.id, point_id)
-    # The last place (not the queue's rows: a burst of N requests would load N² of them).
+    found = {row.request_id: row for row in await _find_many(session, meeting.id, asks)}
+    wanted = {data.point_id or actor.link_point_id for actor, data in asks}
+    wanted |= {row.point_id for row in found.values()}
+    points = await _invited_points(session, meeting, {p for p in wanted if p is not None})
+    counted = await _counts(session, meeting.id, list(points))
     last = await session.scalar(
         select(func.max(SpeakingRequest.position)).where(
             SpeakingRequest.meeting_id == meeting.id, SpeakingRequest.state.in_(WAITING)
         )
     )
+    added: list[tuple[SpeakingRequest, ConnectionPoint]] = []
+    answers: list[tuple[SpeakingRequest, bool] | ConfhubError] = []
+    for actor, data in asks:
+        try:
+            row, created = _one_ask(meeting, actor, data, found, points, counted)
+        except ConfhubError as refusal:
+            answers.append(refusal)
+            continue
+        if created:
+            last = (last or 0) + 1
+            row.position = last
+            found[row.request_id] = row
+            added.append((row, points[row.point_id]))
+        answers.append((row, created))
+    if added:
+        for row, point in added:
+            row.version = version + 1  # the delta appended below takes the next version
+            session.add(row)
+            _audit(session, meeting, actor_of(asks, row), row, point, "requested")
+        await session.flush()
+        rows = await queue.open_requests(session, meeting.id)
+        changed = [row for row, _ in added]
+        await events.append(
+            session,
+            meeting.id,
+            EventType.SPEAKING,
+            queue.delta(rows, changed[-1], changed[:-1], others_moved=False, several=changed),
+            locked_version=version,
+        )
+    return [
+        answer
+        if isinstance(answer, ConfhubError)
+        else Asked(queue.item(answer[0]), created=answer[1], version=answer[0].version)
+        for answer in answers
+    ]
+
+
+def actor_of(asks: list[tuple[Actor, SpeakRequestWrite]], row: SpeakingRequest) -> Actor:
+    """Who asked for the request `row` (the first ask under its id)."""
+    return next(actor for actor, data in asks if data.request_id == row.request_id)
+
+
+def _one_ask(
+    meeting: Meeting,
+    actor: Actor,
+    data: SpeakRequestWrite,
+    found: dict[str, SpeakingRequest],
+    points: dict[int, ConnectionPoint],
+    counted: dict[int, dict[str, int]],
+) -> tuple[SpeakingRequest, bool]:
+    """One ask checked against what `ask_many` read (and what it added before this one): the
+    request stored or to store, and whether it is new; raises what refuses it."""
+    point_id = data.point_id or actor.link_point_id
+    earlier = found.get(data.request_id)
+    if earlier is not None:
+        if point_id not in (None, earlier.point_id) or not _may_see(actor, meeting, earlier):
+            raise ConflictError(N_("This request id is taken; choose another"))
+        return earlier, False
+    if point_id is None:
+        raise InvalidInputError("point_id", N_("say which point_id the request is for"))
+    point = points.get(point_id)
+    if point is None:
+        raise InvalidInputError(
+            "point_id", N_("point %(id)s is not invited to this meeting"), id=point_id
+        )
+    if not may_act_for_point(actor, meeting, point):
+        raise PermissionDeniedError(N_("You may only ask to speak for your own connection point"))
+    if meeting.status not in ANSWERING_STATUSES:
+        raise ConflictError(N_("The meeting is %(status)s"), status=status_word(meeting.status))
+    by_state = counted.setdefault(point_id, {})
+    _within_limits(by_state)
+    state = SpeakingState.REQUESTED.value
+    by_state[state] = by_state.get(state, 0) + 1
     row = SpeakingRequest(
         meeting_id=meeting.id,
         request_id=data.request_id,
@@ -134,61 +203,11 @@ async def ask(session: DbSession, meeting: Meeting, actor: Actor, data: SpeakReq
         topic=data.topic,
         minutes=data.minutes,
         speaker=data.speaker,
-        state=SpeakingState.REQUESTED.value,
-        position=(last or 0) + 1,
-        version=version + 1,
+        state=state,
+        position=0,
+        version=0,
     )
-    session.add(row)
-    await session.flush()
-    _audit(session, meeting, actor, row, point, "requested")
-    asked = Asked(queue.item(row), created=True, version=version + 1)
-    told = _added(session, meeting.id)
-    told.rows.append(row)
-    told.asked.append((row, asked))
-    step = partial(_tell_added, meeting_id=meeting.id)
-    if not at_group_end(session, (_ADDED, meeting.id), step):
-        await step(session)
-    return asked
-
-
-# The requests a transaction added, told in one `speaking` delta at its end (`_tell_added`).
-_ADDED = "confhub_speaking_added"
-
-
-@dataclass
-class _Added:
-    rows: list[SpeakingRequest]
-    # Each answer to a request of `rows`, to be given the version of the delta telling it.
-    asked: list[tuple[SpeakingRequest, Asked]]
-
-
-def _added(session: DbSession, meeting_id: int) -> _Added:
-    """The requests this transaction added to a meeting's queue and not yet told."""
-    by_meeting: dict[int, _Added] = session.info.setdefault(_ADDED, {})
-    return by_meeting.setdefault(meeting_id, _Added([], []))
-
-
-async def _tell_added(session: DbSession, meeting_id: int) -> None:
-    """One `speaking` delta for the requests this transaction added (at the end of the queue):
-    a burst of requests stored together costs each board one copy of the queue, not one each.
-    The places of the others are as they were; only the asking points are told."""
-    told = session.info.get(_ADDED, {}).pop(meeting_id, None)
-    if told is None or not told.rows:
-        return
-    version = await events.lock_version(session, meeting_id)
-    for row in told.rows:
-        row.version = version + 1
-    for row, asked in told.asked:
-        asked.version = row.version
-    rows = await queue.open_requests(session, meeting_id)
-    changed = told.rows
-    await events.append(
-        session,
-        meeting_id,
-        EventType.SPEAKING,
-        queue.delta(rows, changed[-1], changed[:-1], others_moved=False, several=changed),
-        locked_version=version,
-    )
+    return row, True
 
 
 async def change(
@@ -366,13 +385,9 @@ def _may_see(actor: Actor, meeting: Meeting, row: SpeakingRequest) -> bool:
     return True
 
 
-async def _within_limits(session: DbSession, meeting_id: int, point_id: int) -> None:
-    counted = await session.execute(
-        select(SpeakingRequest.state, func.count())
-        .where(SpeakingRequest.meeting_id == meeting_id, SpeakingRequest.point_id == point_id)
-        .group_by(SpeakingRequest.state)
-    )
-    by_state = {state: int(n) for state, n in counted.all()}
+def _within_limits(by_state: dict[str, int]) -> None:
+    """Refuse a point's ask past its limits (`by_state`: its requests in the meeting by state,
+    counted under the meeting's version lock, so the limits hold across processes)."""
     if sum(n for state, n in by_state.items() if state in OPEN) >= MAX_OPEN_PER_POINT:
         raise SpeakingLimitError(
             N_("This point already has %(n)s requests waiting; wait for them first"),
@@ -385,6 +400,53 @@ async def _within_limits(session: DbSession, meeting_id: int, point_id: int) -> 
         )
 
 
+async def _counts(
+    session: DbSession, meeting_id: int, point_ids: list[int]
+) -> dict[int, dict[str, int]]:
+    """Each point's requests in the meeting, by state."""
+    counted: dict[int, dict[str, int]] = {}
+    for chunk in chunks(point_ids):
+        rows = await session.execute(
+            select(SpeakingRequest.point_id, SpeakingRequest.state, func.count())
+            .where(SpeakingRequest.meeting_id == meeting_id, SpeakingRequest.point_id.in_(chunk))
+            .group_by(SpeakingRequest.point_id, SpeakingRequest.state)
+        )
+        for point_id, state, n in rows.all():
+            counted.setdefault(point_id, {})[state] = int(n)
+    return counted
+
+
+async def _find_many(
+    session: DbSession, meeting_id: int, asks: list[tuple[Actor, SpeakRequestWrite]]
+) -> list[SpeakingRequest]:
+    ids = sorted({data.request_id for _, data in asks})
+    found: list[SpeakingRequest] = []
+    for chunk in chunks(ids):
+        found += await session.scalars(
+            select(SpeakingRequest).where(
+                SpeakingRequest.meeting_id == meeting_id, SpeakingRequest.request_id.in_(chunk)
+            )
+        )
+    return found
+
+
+async def _invited_points(
+    session: DbSession, meeting: Meeting, point_ids: set[int]
+) -> dict[int, ConnectionPoint]:
+    """Those of `point_ids` invited to the meeting."""
+    points: dict[int, ConnectionPoint] = {}
+    for chunk in chunks(sorted(point_ids)):
+        points |= {
+            point.id: point
+            for point in await session.scalars(
+                select(ConnectionPoint)
+                .join(Invitation, Invitation.point_id == ConnectionPoint.id)
+                .where(Invitation.meeting_id == meeting.id, ConnectionPoint.id.in_(chunk))
+            )
+        }
+    return points
+
+
 async def _find(session: DbSession, meeting_id: int, request_id: str) -> SpeakingRequest | None:
     return await session.scalar(
         select(SpeakingRequest).where(
@@ -392,19 +454,6 @@ async def _find(session: DbSession, meeting_id: int, request_id: str) -> Speakin
             SpeakingRequest.request_id == request_id.strip(),
         )
     )
-
-
-async def _invited_point(session: DbSession, meeting: Meeting, point_id: int) -> ConnectionPoint:
-    point = await session.scalar(
-        select(ConnectionPoint)
-        .join(Invitation, Invitation.point_id == ConnectionPoint.id)
-        .where(Invitation.meeting_id == meeting.id, ConnectionPoint.id == point_id)
-    )
-    if point is None:
-        raise InvalidInputError(
-            "point_id", N_("point %(id)s is not invited to this meeting"), id=point_id
-        )
-    return point
 
 
 async def _meeting(session: DbSession, meeting_id: int) -> Meeting:
