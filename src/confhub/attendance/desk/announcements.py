@@ -298,8 +298,14 @@ async def store_receipts(
             )
     if not changes:
         return results
-    await session.flush()
+    # Each row's version is known before it is stored (the deltas below take them in this
+    # order): one UPDATE a receipt, not two.
     touched = sorted({row.announcement_pk for row, _name, _index in changes})
+    version_of = {pk: version + 1 + offset for offset, pk in enumerate(touched)}
+    for row, name, index in changes:
+        setattr(row, name, version_of[row.announcement_pk])
+        results[index] = version_of[row.announcement_pk]
+    await session.flush()
     counts = await receipt_counts(session, touched)
     by_pk = {a.id: a for a in announcements.values()}
     deltas = [
@@ -310,11 +316,6 @@ async def store_receipts(
         for pk in touched
     ]
     await events.append_many(session, meeting.id, deltas, locked_version=version)
-    version_of = {pk: version + 1 + offset for offset, pk in enumerate(touched)}
-    for row, name, index in changes:
-        setattr(row, name, version_of[row.announcement_pk])
-        results[index] = version_of[row.announcement_pk]
-    await session.flush()
     return results
 
 
