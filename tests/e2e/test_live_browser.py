@@ -363,6 +363,8 @@ def test_without_javascript_the_board_leads_to_its_list(
     page.wait_for_url(f"**/m/{meeting_id}/live")
     expect = _expect()
     expect(page.locator("#tiles > li.tile")).to_have_count(0)
+    # Nothing pretends to load: the note says where the list is.
+    expect(page.get_by_text("Đang tải các điểm cầu…")).to_be_hidden()
     page.get_by_role("link", name="Xem danh sách điểm cầu không cần JavaScript").click()
     page.wait_for_url(f"**/m/{meeting_id}/live/list")
     expect(page.locator("#tiles > li.tile")).to_have_count(166)

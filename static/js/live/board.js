@@ -46,6 +46,7 @@ function startBoard(root) {
   let shownCount = 0;
   let summaryQueued = false;
   const startedAt = Date.now();
+  document.getElementById("shown-count").hidden = false; // hidden for pages without script
 
   const socket = new LiveSocket(socketUrl(meetingId), {
     contiguous: true,
