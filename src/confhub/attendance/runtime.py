@@ -24,13 +24,14 @@ from confhub.attendance.presence import (
     sweep_stale_presence,
     touch,
 )
-from confhub.attendance.writer import one_writer
+from confhub.attendance.writer import Priority, one_writer
 from confhub.core.outages import outage_of
 
 logger = logging.getLogger("confhub.live")
 
 PRESENCE_EVERY = 2.0
-# Presence changes stored per transaction: few enough to keep check-ins waiting briefly.
+# Presence changes stored per transaction: few enough to keep check-ins waiting briefly (presence
+# goes last in the meeting's writer queue, but a transaction once begun is not interrupted).
 PRESENCE_CHUNK = 50
 TOUCH_EVERY = 20.0
 # Points left online by a process that died are marked offline this often, once stale
@@ -90,7 +91,7 @@ class LiveRuntime:
         due = sorted(self.presence.due(), key=lambda change: (change[0], change[1]))
         for start in range(0, len(due), PRESENCE_CHUNK):
             chunk = due[start : start + PRESENCE_CHUNK]
-            writer = one_writer(self.db_config, chunk[0][0])
+            writer = one_writer(self.db_config, chunk[0][0], Priority.BACKGROUND)
             by_meeting: dict[int, list[tuple[int, Presence, int | None]]] = {}
             for meeting_id, point_id, presence, pulse in chunk:
                 by_meeting.setdefault(meeting_id, []).append((point_id, presence, pulse.rtt_ms))

@@ -9,6 +9,11 @@ until commit; SQLite has one writer for the whole file). One transaction per ans
 them for seconds; one per burst costs a handful of statements and one commit whatever the
 burst's size, and each answer is still acknowledged only once it is committed.
 
+The queue serves check-ins first, then the desk's work, then receipts and presence
+(`Priority`), each class in its order of arrival and none passed over more than a few times in
+a row: in a roll call every write of the meeting passes through it, and a check-in should not
+wait behind ten thousand announcement receipts.
+
 Callers hand their request's connection back before they wait here (commit their session), so
 however many wait, they hold no pooled connection meanwhile.
 """
@@ -17,9 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any, TypeVar
 
 from confhub.accounts.principal import Principal
@@ -34,30 +42,140 @@ from confhub.meetings.models import Meeting
 
 logger = logging.getLogger("confhub.live")
 T = TypeVar("T")
+K = TypeVar("K")
 
 # Answers per transaction: a burst larger than this is stored in several, back to back.
 MAX_BATCH = 200
 
+
+class Priority(IntEnum):
+    """Who goes first in a meeting's writer queue when several wait (lower first)."""
+
+    # The roll call's answers, whatever door they came through: what the meeting waits for.
+    CHECKIN = 0
+    # The desk: speaking requests, incidents, announcements, the secretariat's and technicians'
+    # steps, link signals and the test run.
+    DESK = 1
+    # What nobody waits for and many send at once: announcement receipts and presence, each
+    # burst stored in one transaction (taken once the queue is theirs, so it grows while they
+    # wait).
+    BACKGROUND = 2
+
+
+# How many times in a row a waiting class may be passed over before it is served, whoever else
+# waits: check-ins go first, but the desk's work and the receipts still progress in a roll call
+# that fills the queue (one desk transaction after at most 3 others, one background transaction
+# after at most 5).
+PASSED_OVER_AT_MOST = {Priority.DESK: 3, Priority.BACKGROUND: 5}
+
+
+class WriterQueue:
+    """One meeting's writers in this process, one transaction at a time: each class in the order
+    it arrived, a higher class before a lower one, within `PASSED_OVER_AT_MOST`.
+
+    When a writer leaves, the next is chosen on the loop's next turn, not at once: a worker
+    storing a class's bursts back to back (the check-ins') asks again before that, so it keeps
+    its place ahead of the lower classes instead of queueing behind them."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._choosing = False
+        self._waiting: dict[Priority, deque[asyncio.Future[None]]] = {p: deque() for p in Priority}
+        self._passed = dict.fromkeys(Priority, 0)
+
+    def hold(self, priority: Priority) -> _Hold:
+        """`async with queue.hold(priority)`: the queue is this writer's inside."""
+        return _Hold(self, priority)
+
+    async def acquire(self, priority: Priority) -> None:
+        """Wait for this writer's turn; the caller must `release` after."""
+        if not self._held and not self._choosing and not any(self._waiting.values()):
+            self._held = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[priority].append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release()  # given the turn as it was cancelled: the next one's
+            elif turn in self._waiting[priority]:
+                self._waiting[priority].remove(turn)
+            raise
+
+    def release(self) -> None:
+        """Leave the queue to the next writer (chosen on the loop's next turn)."""
+        self._held = False
+        if not self._choosing:
+            self._choosing = True
+            asyncio.get_running_loop().call_soon(self._choose)
+
+    def _choose(self) -> None:
+        self._choosing = False
+        if self._held:
+            return
+        for waiting in self._waiting.values():
+            while waiting and waiting[0].done():  # cancelled while waiting
+                waiting.popleft()
+        classes = [p for p in Priority if self._waiting[p]]
+        if not classes:
+            return
+        starved = [p for p in classes if self._passed[p] >= PASSED_OVER_AT_MOST.get(p, sys.maxsize)]
+        chosen = (starved or classes)[0]
+        for other in classes:
+            self._passed[other] = 0 if other == chosen else self._passed[other] + 1
+        self._held = True
+        self._waiting[chosen].popleft().set_result(None)
+
+
+@dataclass
+class _Hold:
+    queue: WriterQueue
+    priority: Priority
+
+    async def __aenter__(self) -> None:
+        await self.queue.acquire(self.priority)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.queue.release()
+
+
 # A meeting's versions are taken one transaction at a time: its row stays locked until commit
 # on PostgreSQL, and SQLite has one writer for the whole database. This process's attendance
-# writers queue here, in order, instead of each holding a pooled connection while it waits: in a
-# burst of check-ins those take every connection (the hub then cannot fill gaps, its reader
+# writers queue here, by `Priority`, instead of each holding a pooled connection while it waits:
+# in a burst of check-ins those take every connection (the hub then cannot fill gaps, its reader
 # dies and boards stop hearing anything), and on SQLite they poll the lock with busy_timeout's
 # backoff (up to 100 ms between tries), starving some for seconds.
 _writers: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, weakref.WeakValueDictionary[int, asyncio.Lock]
+    asyncio.AbstractEventLoop, weakref.WeakValueDictionary[int, WriterQueue]
 ] = weakref.WeakKeyDictionary()
 
 
-def one_writer(db_config: Any, meeting_id: int) -> asyncio.Lock:
-    """Hold around a whole write transaction on a meeting's attendance: that meeting's queue
-    in this process (on SQLite, the whole database's)."""
+def writer_queue(db_config: Any, meeting_id: int) -> WriterQueue:
+    """A meeting's writer queue in this process (on SQLite, the whole database's)."""
     key = 0 if is_sqlite(db_config.get_engine()) else meeting_id
     queues = _writers.setdefault(asyncio.get_running_loop(), weakref.WeakValueDictionary())
     queue = queues.get(key)
     if queue is None:
-        queue = queues[key] = asyncio.Lock()
+        queue = queues[key] = WriterQueue()
     return queue
+
+
+def one_writer(db_config: Any, meeting_id: int, priority: Priority) -> _Hold:
+    """Hold around a whole write transaction on a meeting's attendance: that meeting's queue
+    in this process (on SQLite, the whole database's), in `priority`'s turn."""
+    return writer_queue(db_config, meeting_id).hold(priority)
+
+
+def take(waiting: dict[K, list[T]], key: K, limit: int) -> list[T]:
+    """The first `limit` of what waits under `key` (the key gone once nothing is left)."""
+    items = waiting[key]
+    taken, rest = items[:limit], items[limit:]
+    if rest:
+        waiting[key] = rest
+    else:
+        del waiting[key]
+    return taken
 
 
 @dataclass
@@ -96,7 +214,10 @@ class AttendanceWriter:
     ) -> dict[str, Any] | None:
         """Store a technician's report of a point's link; returns its delta (None when the
         point already reported it). Raises what refused it (`ConfhubError`)."""
-        async with one_writer(self.db_config, meeting_id), self.db_config.get_session() as session:
+        async with (
+            one_writer(self.db_config, meeting_id, Priority.DESK),
+            self.db_config.get_session() as session,
+        ):
             meeting = await _meeting(session, meeting_id)
             delta = await record_signal(session, meeting, actor, point_id, signal)
             await session.commit()
@@ -105,7 +226,10 @@ class AttendanceWriter:
     async def rehearsal(self, meeting_id: int, actor: Principal, running: bool) -> dict[str, Any]:
         """Start the test run (every point's signal back to `untested`) or end it; returns its
         delta. The caller has checked that `actor` manages the meeting."""
-        async with one_writer(self.db_config, meeting_id), self.db_config.get_session() as session:
+        async with (
+            one_writer(self.db_config, meeting_id, Priority.DESK),
+            self.db_config.get_session() as session,
+        ):
             meeting = await _meeting(session, meeting_id)
             delta = await set_rehearsal(session, meeting, actor, running)
             await session.commit()
@@ -113,41 +237,55 @@ class AttendanceWriter:
 
     async def _drain(self, meeting_id: int) -> None:
         try:
-            while answers := self._waiting.pop(meeting_id, None):
-                for start in range(0, len(answers), MAX_BATCH):
-                    await self._store(meeting_id, answers[start : start + MAX_BATCH])
+            while self._waiting.get(meeting_id):
+                async with one_writer(self.db_config, meeting_id, Priority.CHECKIN):
+                    # Taken once the queue is ours: what arrived while it waited is stored too.
+                    answers = take(self._waiting, meeting_id, MAX_BATCH)
+                    try:
+                        results = await self._store(meeting_id, answers)
+                    except Exception as exc:
+                        failed: Exception | None = exc
+                    else:
+                        failed = None
+                if failed is None:
+                    for answer, result in zip(answers, results, strict=True):
+                        _settle(answer, result)
+                else:
+                    await self._one_by_one(meeting_id, answers, failed)
         finally:
-            # No await between the last empty pop and here: a new answer starts a new worker.
+            # No await between the last empty look and here: a new answer starts a new worker.
             del self._workers[meeting_id]
 
-    async def _store(self, meeting_id: int, answers: list[_Answer]) -> None:
-        try:
-            async with (
-                one_writer(self.db_config, meeting_id),
-                self.db_config.get_session() as session,
-            ):
-                meeting = await session.get(Meeting, meeting_id)
-                if meeting is None:
-                    results: list[CheckinOutcome | ConfhubError] = [
-                        NotFoundError(N_("No meeting %(id)s"), id=meeting_id) for _ in answers
-                    ]
-                else:
-                    results = await store_checkins(
-                        session, meeting, [(answer.actor, answer.data) for answer in answers]
-                    )
-                    await session.commit()  # stored before it is acknowledged or broadcast
-        except Exception as exc:
-            if len(answers) == 1:
-                _settle(answers[0], exc)
-                return
-            # Something in the burst broke the transaction: store each on its own, so one
-            # answer's failure is not everybody's.
-            logger.warning("%d check-ins failed together (%r); one by one now", len(answers), exc)
-            for answer in answers:
-                await self._store(meeting_id, [answer])
+    async def _one_by_one(self, meeting_id: int, answers: list[_Answer], exc: Exception) -> None:
+        if len(answers) == 1:
+            _settle(answers[0], exc)
             return
-        for answer, result in zip(answers, results, strict=True):
-            _settle(answer, result)
+        # Something in the burst broke the transaction: store each on its own, so one answer's
+        # failure is not everybody's.
+        logger.warning("%d check-ins failed together (%r); one by one now", len(answers), exc)
+        for answer in answers:
+            try:
+                async with one_writer(self.db_config, meeting_id, Priority.CHECKIN):
+                    (result,) = await self._store(meeting_id, [answer])
+            except Exception as failure:
+                _settle(answer, failure)
+            else:
+                _settle(answer, result)
+
+    async def _store(
+        self, meeting_id: int, answers: list[_Answer]
+    ) -> list[CheckinOutcome | ConfhubError]:
+        """Store a burst in one transaction (the caller holds the queue); each answer's outcome
+        or what refused it."""
+        async with self.db_config.get_session() as session:
+            meeting = await session.get(Meeting, meeting_id)
+            if meeting is None:
+                return [NotFoundError(N_("No meeting %(id)s"), id=meeting_id) for _ in answers]
+            results = await store_checkins(
+                session, meeting, [(answer.actor, answer.data) for answer in answers]
+            )
+            await session.commit()  # stored before it is acknowledged or broadcast
+        return results
 
 
 async def _meeting(session: DbSession, meeting_id: int) -> Meeting:
@@ -169,7 +307,7 @@ def _settle(answer: _Answer, result: CheckinOutcome | BaseException) -> None:
 # The desk's writes from the points (speaking requests, incident reports): a few hundred may
 # arrive in a roll call's minute, each its own small transaction in the meeting's one queue, where
 # the roll call's check-ins wait behind them. Group-committed like check-ins instead: those that
-# arrive while one transaction is stored are stored together in the next.
+# arrive while the queue is busy are stored together once it is theirs (`Priority.DESK`).
 MAX_GROUP = 100
 
 
@@ -213,27 +351,34 @@ async def write_grouped(
 
 async def _drain_group(db_config: Any, meeting_id: int, group: _Group) -> None:
     while group.waiting:
-        batch, group.waiting = group.waiting[:MAX_GROUP], group.waiting[MAX_GROUP:]
-        await _store_group(db_config, meeting_id, batch)
+        await _store_group(db_config, meeting_id, group)
 
 
-async def _store_group(db_config: Any, meeting_id: int, batch: list[_Work]) -> None:
+async def _store_group(
+    db_config: Any, meeting_id: int, group: _Group, alone: _Work | None = None
+) -> None:
+    """Store the first `MAX_GROUP` works waiting, taken once the queue is ours (what arrived
+    while it waited is stored too), or `alone`."""
+    batch = [alone] if alone is not None else []
     results: list[Any] = []
     try:
-        async with one_writer(db_config, meeting_id), db_config.get_session() as session:
-            for item in batch:
-                try:
-                    results.append(await item.work(session))
-                except ConfhubError as exc:
-                    results.append(exc)
-            await session.commit()
+        async with one_writer(db_config, meeting_id, Priority.DESK):
+            if alone is None:
+                batch, group.waiting = group.waiting[:MAX_GROUP], group.waiting[MAX_GROUP:]
+            async with db_config.get_session() as session:
+                for item in batch:
+                    try:
+                        results.append(await item.work(session))
+                    except ConfhubError as exc:
+                        results.append(exc)
+                await session.commit()
     except Exception as exc:
-        if len(batch) == 1:
-            results = [exc]
+        if len(batch) <= 1:
+            results = [exc] * len(batch)
         else:
             logger.warning("%d desk writes failed together (%r); one by one now", len(batch), exc)
             for one in batch:
-                await _store_group(db_config, meeting_id, [one])
+                await _store_group(db_config, meeting_id, group, one)
             return
     for item, result in zip(batch, results, strict=True):
         if item.done.done():

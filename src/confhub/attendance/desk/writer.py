@@ -4,8 +4,9 @@ in a transaction of its own, in the meeting's one writer queue (`one_writer`, as
 their versions interleave with the roll call's in one order.
 
 Receipts are group-committed as check-ins are: when an announcement reaches 3,321 phones, each
-shows it and says so at once; those arriving while one transaction is stored are stored together
-in the next, with one count delta per announcement for the boards.
+shows it and says so at once; those arriving while the queue is busy are stored together once it
+is theirs, with one count delta per announcement for the boards. They come last in the queue
+(`Priority.BACKGROUND`): the roll call's check-ins and the desk's work go before them.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from confhub.attendance.desk.announcements import (
 )
 from confhub.attendance.desk.incidents import IncidentOutcome, change_incident, report_incidents
 from confhub.attendance.desk.schemas import AnnouncementWrite, IncidentChange, IncidentReport
-from confhub.attendance.writer import one_writer, write_batched
-from confhub.core.errors import NotFoundError
+from confhub.attendance.writer import Priority, one_writer, take, write_batched
+from confhub.core.errors import ConfhubError, NotFoundError
 from confhub.core.i18n import N_
 from confhub.db import DbSession
 from confhub.meetings.actors import Actor
@@ -67,7 +68,10 @@ class DeskWriter:
         self, meeting_id: int, actor: Actor, incident_id: str, data: IncidentChange
     ) -> IncidentOutcome:
         """The technician's step on an incident; the caller checked that `actor` manages it."""
-        async with one_writer(self.db_config, meeting_id), self.db_config.get_session() as session:
+        async with (
+            one_writer(self.db_config, meeting_id, Priority.DESK),
+            self.db_config.get_session() as session,
+        ):
             meeting = await _meeting(session, meeting_id)
             outcome = await change_incident(session, meeting, actor, incident_id, data)
             await session.commit()
@@ -77,7 +81,10 @@ class DeskWriter:
         self, meeting_id: int, principal: Principal, data: AnnouncementWrite
     ) -> SentAnnouncement:
         """Send an announcement; the caller checked that `principal` manages the meeting."""
-        async with one_writer(self.db_config, meeting_id), self.db_config.get_session() as session:
+        async with (
+            one_writer(self.db_config, meeting_id, Priority.DESK),
+            self.db_config.get_session() as session,
+        ):
             meeting = await _meeting(session, meeting_id)
             sent = await send_announcement(session, meeting, principal, data)
             await session.commit()
@@ -86,41 +93,64 @@ class DeskWriter:
     async def receipt(self, meeting_id: int, receipt: Receipt) -> int | None:
         """Store that a point saw or acknowledged an announcement; returns its version once
         committed (stored with whatever else arrived meanwhile)."""
+        return await asyncio.shield(self.queue_receipt(meeting_id, receipt))
+
+    def queue_receipt(self, meeting_id: int, receipt: Receipt) -> asyncio.Future[int | None]:
+        """Queue a receipt at once, behind those before it; the future is its version once
+        committed (or what refused it). It is stored even if nobody waits for it."""
         done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(meeting_id, []).append(_Waiting(receipt, done))
         if meeting_id not in self._workers:
             self._workers[meeting_id] = asyncio.create_task(
                 self._drain(meeting_id), name=f"confhub-receipts-{meeting_id}"
             )
-        return await asyncio.shield(done)
+        return done
 
     async def _drain(self, meeting_id: int) -> None:
         try:
-            while waiting := self._waiting.pop(meeting_id, None):
-                for start in range(0, len(waiting), MAX_BATCH):
-                    await self._store(meeting_id, waiting[start : start + MAX_BATCH])
+            while self._waiting.get(meeting_id):
+                async with one_writer(self.db_config, meeting_id, Priority.BACKGROUND):
+                    # Taken once the queue is ours: the receipts that arrived while they waited
+                    # behind the check-ins and the desk are stored in the same transaction.
+                    waiting = take(self._waiting, meeting_id, MAX_BATCH)
+                    try:
+                        results = await self._store(meeting_id, waiting)
+                    except Exception as exc:
+                        failed: Exception | None = exc
+                    else:
+                        failed = None
+                if failed is None:
+                    for one, result in zip(waiting, results, strict=True):
+                        _settle(one, result)
+                else:
+                    await self._one_by_one(meeting_id, waiting, failed)
         finally:
+            # No await between the last empty look and here: a new receipt starts a new worker.
             del self._workers[meeting_id]
 
-    async def _store(self, meeting_id: int, waiting: list[_Waiting]) -> None:
-        try:
-            async with (
-                one_writer(self.db_config, meeting_id),
-                self.db_config.get_session() as session,
-            ):
-                meeting = await _meeting(session, meeting_id)
-                results = await store_receipts(session, meeting, [w.receipt for w in waiting])
-                await session.commit()
-        except Exception as exc:
-            if len(waiting) == 1:
-                _settle(waiting[0], exc)
-                return
-            logger.warning("%d receipts failed together (%r); one by one now", len(waiting), exc)
-            for one in waiting:
-                await self._store(meeting_id, [one])
+    async def _one_by_one(self, meeting_id: int, waiting: list[_Waiting], exc: Exception) -> None:
+        if len(waiting) == 1:
+            _settle(waiting[0], exc)
             return
-        for one, result in zip(waiting, results, strict=True):
-            _settle(one, result)
+        logger.warning("%d receipts failed together (%r); one by one now", len(waiting), exc)
+        for one in waiting:
+            try:
+                async with one_writer(self.db_config, meeting_id, Priority.BACKGROUND):
+                    (result,) = await self._store(meeting_id, [one])
+            except Exception as failure:
+                _settle(one, failure)
+            else:
+                _settle(one, result)
+
+    async def _store(
+        self, meeting_id: int, waiting: list[_Waiting]
+    ) -> list[int | ConfhubError | None]:
+        """Store receipts in one transaction (the caller holds the queue)."""
+        async with self.db_config.get_session() as session:
+            meeting = await _meeting(session, meeting_id)
+            results = await store_receipts(session, meeting, [w.receipt for w in waiting])
+            await session.commit()
+        return results
 
 
 async def _meeting(session: DbSession, meeting_id: int) -> Meeting:

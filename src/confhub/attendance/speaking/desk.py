@@ -22,7 +22,7 @@ from confhub.attendance.rows import chunks
 from confhub.attendance.speaking import queue
 from confhub.attendance.speaking.models import OPEN, WAITING, SpeakingRequest, SpeakingState
 from confhub.attendance.speaking.schemas import SpeakingChange, SpeakRequestWrite
-from confhub.attendance.writer import one_writer, write_batched
+from confhub.attendance.writer import Priority, one_writer, write_batched
 from confhub.core.errors import (
     ConfhubError,
     ConflictError,
@@ -86,7 +86,10 @@ class SpeakingDesk:
         """Attach a point's document to its request still waiting (replacing one attached
         before); the request, the version, and the storage name of the replaced file (for
         the caller to remove once committed)."""
-        async with one_writer(self.db_config, meeting_id), self.db_config.get_session() as session:
+        async with (
+            one_writer(self.db_config, meeting_id, Priority.DESK),
+            self.db_config.get_session() as session,
+        ):
             meeting = await _meeting(session, meeting_id)
             done = await attach(session, meeting, actor, request_id, stored)
             await session.commit()
@@ -97,7 +100,10 @@ class SpeakingDesk:
     ) -> tuple[dict[str, Any], int]:
         """The secretariat's step on a request; the request as it now is, and the version.
         The caller has checked that `actor` manages the meeting."""
-        async with one_writer(self.db_config, meeting_id), self.db_config.get_session() as session:
+        async with (
+            one_writer(self.db_config, meeting_id, Priority.DESK),
+            self.db_config.get_session() as session,
+        ):
             meeting = await _meeting(session, meeting_id)
             done = await change(session, meeting, actor, request_id, data)
             await session.commit()
