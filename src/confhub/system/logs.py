@@ -57,12 +57,16 @@ class RequestIdFilter(logging.Filter):
 
 
 class WebsocketLineFilter(logging.Filter):
-    """Drops uvicorn's own line for each websocket (`"WebSocket /ws/…" [accepted]`): the
-    `confhub.access` line says the same with the request id and close code, and a flood of
-    sockets would otherwise write and mask two lines per socket."""
+    """Drops uvicorn's own lines for each websocket (`"WebSocket /ws/…" [accepted]`, and the
+    `connection open` of its websockets protocol): the `confhub.access` line says the same with
+    the request id and close code, and a flood of sockets would otherwise write and mask three
+    lines per socket."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (isinstance(record.msg, str) and record.msg.startswith('%s - "WebSocket %s"'))
+        message = record.msg
+        if not isinstance(message, str):
+            return True
+        return not (message == "connection open" or message.startswith('%s - "WebSocket %s"'))
 
 
 class JsonFormatter(logging.Formatter):

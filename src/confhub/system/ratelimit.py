@@ -17,11 +17,15 @@ which one subscriber usually holds whole.
 
 Live-channel handshakes (`/ws/...`) are counted per address in the same counters: past
 `CONFHUB_WS_HANDSHAKES_PER_MINUTE` within a minute counted from the first, a handshake is
-refused (429 with `Retry-After`, before the upgrade) until the minute ends.
+refused (429 with `Retry-After`, before the upgrade) until the minute ends. In Redis, the
+handshakes that arrive while one count is under way are counted together in the next, one
+script call for all of them (3,321 phones connecting at once cost a call each, a third of the
+process's work per connection; docs/performance.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import logging
@@ -47,6 +51,9 @@ ADDRESS = "address"
 KEY_PREFIX = "confhub:login:"
 HANDSHAKE_KEY_PREFIX = "confhub:ws-handshakes:"
 HANDSHAKE_WINDOW_SECONDS = 60
+# Handshakes counted in one call to Redis at most (the script runs atomically: Redis serves
+# nothing else meanwhile, so a call stays short).
+HANDSHAKE_BATCH = 500
 # While Redis is down, one warning this often instead of one per handshake.
 OUTAGE_WARNING_EVERY = 60.0
 # Login names are logged so an operator sees which account is attacked; past this they are
@@ -244,6 +251,10 @@ class HandshakeThrottle:
         self.window = HANDSHAKE_WINDOW_SECONDS
         self._warned_at = -OUTAGE_WARNING_EVERY
         self.counters: Counters = RedisCounters(redis) if redis is not None else MemoryCounters()
+        self._batched = redis is not None
+        # Keys waiting for the next count in Redis, and the count under way.
+        self._waiting: list[tuple[str, asyncio.Future[tuple[int, int]]]] = []
+        self._counting: asyncio.Task[None] | None = None
 
     async def refusal(self, address: str) -> int | None:
         """Count one handshake from `address`: None lets it in; past the limit, the seconds until
@@ -252,7 +263,10 @@ class HandshakeThrottle:
             return None
         key = HANDSHAKE_KEY_PREFIX + _digest(address_bucket(address))
         try:
-            ((count, ttl),) = await self.counters.add([key], self.window)
+            if self._batched:
+                count, ttl = await self._count(key)
+            else:
+                ((count, ttl),) = await self.counters.add([key], self.window)
         except Exception as exc:
             # Redis is down: links' sockets need nothing else from it, so they are let in
             # uncounted (nginx still limits each address) rather than refused.
@@ -273,6 +287,34 @@ class HandshakeThrottle:
                 ttl,
             )
         return ttl
+
+    async def _count(self, key: str) -> tuple[int, int]:
+        """Count `key` in the next call to Redis, with every key asked while one runs. The
+        script counts a batch's keys in order, so an address twice in it counts twice."""
+        answer: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
+        # Retrieved here, so a failure after its handshake went away is not logged again.
+        answer.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._waiting.append((key, answer))
+        if self._counting is None:
+            self._counting = asyncio.create_task(self._drain(), name="confhub-handshakes")
+        return await asyncio.shield(answer)
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch = self._waiting[:HANDSHAKE_BATCH]
+                del self._waiting[:HANDSHAKE_BATCH]
+                try:
+                    counts = await self.counters.add([key for key, _ in batch], self.window)
+                except Exception as exc:
+                    for _, answer in batch:
+                        answer.set_exception(exc)
+                    continue
+                for (_, answer), count in zip(batch, counts, strict=True):
+                    answer.set_result(count)
+        finally:
+            # No await between the last empty check and here: a new key starts a new count.
+            self._counting = None
 
 
 def normalize_login(login_name: str) -> str:

@@ -253,6 +253,42 @@ async def test_the_limit_is_counted_across_processes_in_redis(
             await redis.aclose()
 
 
+async def test_handshakes_arriving_together_are_each_counted_in_redis(
+    demo_db: str, demo_seed: DemoSeed, tmp_path: Path, redis_url: str
+) -> None:
+    # Handshakes asked while a count runs in Redis are counted together in the next one: ten at
+    # once from one address under a limit of six let exactly six in, however they were grouped.
+    with exclusive_redis_db(redis_url) as own_redis:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(own_redis)
+        await redis.flushdb()
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        settings = make_settings(
+            demo_db, tmp_path, base_url=url, redis_url=own_redis, ws_handshakes_per_minute=6
+        )
+        site = Served(url, demo_seed, demo_db)
+        try:
+            with LiveServer(create_app(settings), port):
+                outcomes = await asyncio.gather(
+                    *(open_point(site, f"together-{n:04d}") for n in range(10)),
+                    return_exceptions=True,
+                )
+                opened = [ws for ws in outcomes if isinstance(ws, websockets.ClientConnection)]
+                refused = [
+                    exc.response.status_code
+                    for exc in outcomes
+                    if isinstance(exc, websockets.InvalidStatus)
+                ]
+                assert (len(opened), refused) == (6, [429] * 4)
+                for ws in opened:
+                    await ws.close()
+        finally:
+            await redis.flushdb()
+            await redis.aclose()
+
+
 async def revoke(served: Served, cookie: str, point_id: int, action: str = "revoke") -> str | None:
     """Revoke or re-issue a point's link through the API; the new token, if any."""
     async with httpx.AsyncClient(base_url=served.url, cookies={SESSION_COOKIE: cookie}) as http:
