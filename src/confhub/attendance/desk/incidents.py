@@ -20,7 +20,7 @@ from confhub.attendance import events
 from confhub.attendance.desk.models import Incident, IncidentState
 from confhub.attendance.desk.schemas import IncidentChange, IncidentReport
 from confhub.attendance.models import EventType
-from confhub.attendance.rows import chunks
+from confhub.attendance.rows import chunks, invited_points
 from confhub.core.errors import (
     ConfhubError,
     ConflictError,
@@ -34,7 +34,7 @@ from confhub.db import DbSession
 from confhub.meetings import audit
 from confhub.meetings.actors import ANSWERING_STATUSES, Actor, may_act_for_point
 from confhub.meetings.audit import AuditAction
-from confhub.meetings.models import Invitation, Meeting
+from confhub.meetings.models import Meeting
 from confhub.points.models import ConnectionPoint
 
 # A point's reports within the window, and its incidents not yet resolved, at most.
@@ -120,7 +120,7 @@ async def report_incidents(
             )
         }
     wanted = {data.point_id for _, data in reports} | {i.point_id for i in earlier.values()}
-    points = await _invited_points(session, meeting, {p for p in wanted if p is not None})
+    points = await invited_points(session, meeting.id, {p for p in wanted if p is not None})
     now = datetime.now(UTC)
     counted = await _report_counts(session, meeting.id, sorted(points), now)
     added: list[tuple[Incident, ConnectionPoint]] = []
@@ -346,20 +346,3 @@ def _check_rate(recent: int, unresolved: int) -> None:
             N_("Too many reports from this point; try again in a few minutes"),
             int(REPORT_WINDOW.total_seconds() // 2),
         )
-
-
-async def _invited_points(
-    session: DbSession, meeting: Meeting, point_ids: set[int]
-) -> dict[int, ConnectionPoint]:
-    """Those of `point_ids` invited to the meeting."""
-    points: dict[int, ConnectionPoint] = {}
-    for chunk in chunks(sorted(point_ids)):
-        points |= {
-            point.id: point
-            for point in await session.scalars(
-                select(ConnectionPoint)
-                .join(Invitation, Invitation.point_id == ConnectionPoint.id)
-                .where(Invitation.meeting_id == meeting.id, ConnectionPoint.id.in_(chunk))
-            )
-        }
-    return points

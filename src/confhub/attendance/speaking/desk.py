@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from confhub.attendance import events
 from confhub.attendance.models import EventType
-from confhub.attendance.rows import chunks
+from confhub.attendance.rows import chunks, invited_points
 from confhub.attendance.speaking import queue
 from confhub.attendance.speaking.models import OPEN, WAITING, SpeakingRequest, SpeakingState
 from confhub.attendance.speaking.schemas import SpeakingChange, SpeakRequestWrite
@@ -37,7 +37,7 @@ from confhub.meetings import audit
 from confhub.meetings.actors import ANSWERING_STATUSES, Actor, may_act_for_point
 from confhub.meetings.audit import AuditAction
 from confhub.meetings.documents import StoredFile
-from confhub.meetings.models import Invitation, Meeting
+from confhub.meetings.models import Meeting
 from confhub.points.models import ConnectionPoint
 
 MAX_OPEN_PER_POINT = 3
@@ -122,7 +122,7 @@ async def ask_many(
     found = {row.request_id: row for row in await _find_many(session, meeting.id, asks)}
     wanted = {data.point_id or actor.link_point_id for actor, data in asks}
     wanted |= {row.point_id for row in found.values()}
-    points = await _invited_points(session, meeting, {p for p in wanted if p is not None})
+    points = await invited_points(session, meeting.id, {p for p in wanted if p is not None})
     counted = await _counts(session, meeting.id, list(points))
     last = await session.scalar(
         select(func.max(SpeakingRequest.position)).where(
@@ -434,23 +434,6 @@ async def _find_many(
             )
         )
     return found
-
-
-async def _invited_points(
-    session: DbSession, meeting: Meeting, point_ids: set[int]
-) -> dict[int, ConnectionPoint]:
-    """Those of `point_ids` invited to the meeting."""
-    points: dict[int, ConnectionPoint] = {}
-    for chunk in chunks(sorted(point_ids)):
-        points |= {
-            point.id: point
-            for point in await session.scalars(
-                select(ConnectionPoint)
-                .join(Invitation, Invitation.point_id == ConnectionPoint.id)
-                .where(Invitation.meeting_id == meeting.id, ConnectionPoint.id.in_(chunk))
-            )
-        }
-    return points
 
 
 async def _find(session: DbSession, meeting_id: int, request_id: str) -> SpeakingRequest | None:
