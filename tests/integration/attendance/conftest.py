@@ -15,9 +15,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import websockets
+from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection
 
 from confhub.app import create_app
+from confhub.attendance.models import AttendanceEvent
 from confhub.demo import DemoSeed
 from tests.conftest import free_port, make_settings
 from tests.e2e.conftest import LiveServer
@@ -165,3 +167,15 @@ async def point_tokens(base_url: str, cookie: str, meeting_id: int) -> dict[int,
             for item in response.json()["items"]
             if item["checkin_url"]
         }
+
+
+async def events_after(db_config: Any, meeting_id: int, version: int) -> list[AttendanceEvent]:
+    """The meeting's stored events past `version`, in version order."""
+    async with db_config.get_session() as session:
+        return list(
+            await session.scalars(
+                select(AttendanceEvent)
+                .where(AttendanceEvent.meeting_id == meeting_id, AttendanceEvent.version > version)
+                .order_by(AttendanceEvent.version)
+            )
+        )

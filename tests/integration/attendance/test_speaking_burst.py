@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from confhub.attendance.desk.schemas import IncidentReport
 from confhub.attendance.desk.writer import DeskWriter
-from confhub.attendance.models import AttendanceEvent
 from confhub.attendance.speaking.desk import Asked, SpeakingDesk
 from confhub.attendance.speaking.schemas import SpeakRequestWrite
 from confhub.attendance.targeting import view_for
@@ -25,6 +24,7 @@ from confhub.demo import DemoSeed
 from confhub.meetings.actors import Actor
 from confhub.meetings.models import Invitation, Meeting
 from tests.conftest import make_settings
+from tests.integration.attendance.conftest import events_after
 
 pytestmark = pytest.mark.integration
 
@@ -60,16 +60,7 @@ async def test_a_burst_of_requests_reaches_the_board_as_one_queue(
                 burst.append(desk.report(meeting_id, link, lost))
         results = await asyncio.gather(*burst)
 
-        async with db_config.get_session() as session:
-            logged = list(
-                await session.scalars(
-                    select(AttendanceEvent)
-                    .where(
-                        AttendanceEvent.meeting_id == meeting_id, AttendanceEvent.version > start
-                    )
-                    .order_by(AttendanceEvent.version)
-                )
-            )
+        logged = await events_after(db_config, meeting_id, start)
     finally:
         await db_config.get_engine().dispose()
 

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from confhub.attendance.models import AttendanceEvent
 from confhub.attendance.schemas import CheckinWrite
 from confhub.attendance.writer import AttendanceWriter
 from confhub.db.engine import sqlalchemy_config
@@ -21,6 +20,7 @@ from confhub.demo import DemoSeed
 from confhub.meetings.actors import Actor
 from confhub.meetings.models import Invitation, Meeting
 from tests.conftest import make_settings
+from tests.integration.attendance.conftest import events_after
 
 pytestmark = pytest.mark.integration
 
@@ -55,16 +55,7 @@ async def test_a_burst_of_signals_and_checkins_keeps_one_version_order(
                 burst.append(writer.signal(meeting_id, link, point_id, "test_ok"))
         results = await asyncio.gather(*burst)
 
-        async with db_config.get_session() as session:
-            logged = list(
-                await session.scalars(
-                    select(AttendanceEvent)
-                    .where(
-                        AttendanceEvent.meeting_id == meeting_id, AttendanceEvent.version > start
-                    )
-                    .order_by(AttendanceEvent.version)
-                )
-            )
+        logged = await events_after(db_config, meeting_id, start)
     finally:
         await db_config.get_engine().dispose()
 
