@@ -47,6 +47,15 @@ from confhub.system import metrics
 MAX_REFUSALS = 100
 # Ids and counts travel as 64-bit integers in the database.
 MAX_WHOLE_NUMBER = 2**63 - 1
+# The desk's messages from a point wait for the desk's turn in the meeting's writer queue, behind
+# the roll call's check-ins: the socket reads on meanwhile (a check-in sent after a speaking
+# request is not held up by it), and each is answered once stored, its ack naming it. Each is
+# queued before the next message is read, so a socket's messages of one kind keep their order.
+ANSWERED_WHEN_STORED = frozenset(
+    {"speak_request", "incident", "announcement_seen", "announcement_ack"}
+)
+# A socket with this many unanswered waits for the oldest before it reads on.
+MAX_UNANSWERED = 16
 
 logger = logging.getLogger("confhub.live")
 
@@ -128,6 +137,8 @@ class LiveConnection:
         # the queue is empty (most point sockets are idle most of the time).
         self.sender: asyncio.Task[None] | None = None
         self.started = False
+        # The messages being stored to be answered later (`ANSWERED_WHEN_STORED`).
+        self.unanswered: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         """Snapshot, then deltas out and messages in until the socket closes."""
@@ -286,6 +297,19 @@ class LiveConnection:
         if handler is None:
             await self._error(f"unknown message type {message['type'][:40]!r}")
             return
+        if message["type"] not in ANSWERED_WHEN_STORED:
+            await self._answer(handler, message)
+            return
+        if len(self.unanswered) >= MAX_UNANSWERED:
+            await asyncio.wait(self.unanswered, return_when=asyncio.FIRST_COMPLETED)
+        # The task's first step queues the message (no await before it), so tasks started in
+        # the order messages arrived queue them in that order.
+        task = asyncio.create_task(self._answer_later(handler, message))
+        self.unanswered.add(task)
+        task.add_done_callback(self.unanswered.discard)
+
+    async def _answer(self, handler: Any, message: dict[str, Any]) -> None:
+        """Run a message's handler, answering a refusal or a failed write with an `error`."""
         try:
             await handler(message)
         except ConfhubError as exc:
@@ -308,6 +332,17 @@ class LiveConnection:
             else:
                 raise
             await self._error(detail, retry=True, **_key_of(message))
+
+    async def _answer_later(self, handler: Any, message: dict[str, Any]) -> None:
+        try:
+            await self._answer(handler, message)
+        except Exception:
+            if self.closed or self.socket.connection_state == "disconnect":
+                # Its answer could not be sent: the client sends the message again (with the
+                # same id, stored once) when it is back, and is answered then.
+                logger.debug("live answer in meeting %s not sent", self.meeting_id, exc_info=True)
+            else:
+                logger.exception("live message of meeting %s failed", self.meeting_id)
 
     async def _on_heartbeat(self, message: dict[str, Any]) -> None:
         rtt = message.get("rtt_ms")

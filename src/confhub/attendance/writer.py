@@ -87,6 +87,10 @@ class WriterQueue:
         """`async with queue.hold(priority)`: the queue is this writer's inside."""
         return _Hold(self, priority)
 
+    def waiting(self, priority: Priority) -> int:
+        """How many writers of `priority` wait for their turn."""
+        return sum(not turn.done() for turn in self._waiting[priority])
+
     async def acquire(self, priority: Priority) -> None:
         """Wait for this writer's turn; the caller must `release` after."""
         if not self._held and not self._choosing and not any(self._waiting.values()):

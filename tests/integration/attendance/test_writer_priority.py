@@ -5,18 +5,18 @@ The queue alone, then a check-in arriving behind a burst of announcement receipt
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from sqlalchemy import select
 
 from confhub.accounts.models import Role, User
 from confhub.accounts.principal import Principal
-from confhub.attendance.access import Access
-from confhub.attendance.desk import live as desk_live
 from confhub.attendance.desk.announcements import Receipt
 from confhub.attendance.desk.models import AnnouncementReceipt
 from confhub.attendance.desk.schemas import AnnouncementWrite
@@ -30,6 +30,7 @@ from confhub.attendance.writer import (
     Priority,
     WriterQueue,
     one_writer,
+    writer_queue,
 )
 from confhub.db.engine import sqlalchemy_config
 from confhub.demo import DemoSeed
@@ -243,43 +244,98 @@ async def test_a_check_in_behind_a_burst_of_receipts_is_acknowledged_first_and_n
     assert logged == list(range(logged[0], logged[0] + len(logged))), "versions without a gap"
 
 
-@dataclass
-class PhoneSocket:
-    """One point's live connection as the desk's message handlers see it: what it was sent."""
+class InLoopSocket:
+    """A live-channel connection to the app run in the test's own event loop, spoken in raw ASGI
+    messages: the test holds the meeting's writer queue that the app's handlers wait in."""
 
-    meeting_id: int
-    desk: DeskWriter
-    access: Access
-    sent: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    def __init__(self, app: Litestar, meeting_id: int, token: str) -> None:
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        path = f"/ws/meetings/{meeting_id}"
+        scope = {
+            "type": "websocket",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "scheme": "ws",
+            "server": ("testserver", 80),
+            "client": ("127.0.0.1", 50000),
+            "root_path": "",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": f"token={token}".encode(),
+            "headers": [(b"host", b"testserver")],
+            "subprotocols": [],
+            "state": {},
+            "extensions": {},
+        }
+        self.inbox.put_nowait({"type": "websocket.connect"})
+        self.task = asyncio.create_task(app(scope, self.inbox.get, self.outbox.put))  # type: ignore[arg-type]
 
-    async def _send(self, message: dict[str, Any]) -> None:
-        self.sent.put_nowait(message)
+    async def receive(self) -> dict[str, Any]:
+        """The next message the server sent (JSON), skipping the handshake's accept."""
+        while True:
+            event = await asyncio.wait_for(self.outbox.get(), timeout=10)
+            if event["type"] == "websocket.send":
+                message: dict[str, Any] = json.loads(event.get("text") or event["bytes"])
+                return message
+            assert event["type"] == "websocket.accept", event
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Send a JSON message to the server."""
+        self.inbox.put_nowait({"type": "websocket.receive", "text": json.dumps(message)})
+
+    async def close(self) -> None:
+        """The client goes away; the server's side ends."""
+        self.inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
+        await asyncio.wait_for(self.task, timeout=10)
 
 
-async def test_a_phone_s_receipt_does_not_hold_up_its_check_in_sent_after_it(
-    announced: Announced,
+async def test_a_phone_s_desk_messages_do_not_hold_up_its_check_in_sent_after_them(
+    demo_app: Litestar, demo_seed: DemoSeed
 ) -> None:
-    meeting = announced
-    point_id = meeting.points[0]
-    phone = PhoneSocket(
-        meeting.meeting_id,
-        meeting.desk,
-        Access(Actor.of_link(point_id), frozenset({point_id}), False),
-    )
-    seen = desk_live.handlers(phone)["announcement_seen"]
-    async with one_writer(meeting.db_config, meeting.meeting_id, Priority.DESK):
-        # The socket hands the receipt over and reads its next message: the check-in.
-        await seen({"type": "announcement_seen", "announcement_id": meeting.announcement_id})
-        checkin = _check_in(meeting, point_id)
-        await _queued()
-    outcome = await checkin
-    assert phone.sent.empty(), "the check-in is stored before the receipt sent ahead of it"
-    ack = await phone.sent.get()
-    assert ack["type"] == "ack" and ack["id"] == meeting.announcement_id
-    assert ack["version"] > outcome.record.version
-
-    # A receipt for an announcement that does not exist is refused on the socket, later.
-    await seen({"type": "announcement_seen", "announcement_id": "no-such-announcement"})
-    refused = await phone.sent.get()
-    assert refused["type"] == "error" and refused["id"] == "no-such-announcement"
-    assert phone.sent.empty()
+    meeting_id = demo_seed.upcoming_meeting_id
+    async with demo_app.lifespan():
+        db_config = demo_app.state.db_config
+        queue = writer_queue(db_config, meeting_id)
+        phone = InLoopSocket(demo_app, meeting_id, demo_seed.cam_tu_token)
+        snapshot = await phone.receive()
+        assert snapshot["type"] == "snapshot"
+        (point_id,) = {row["point_id"] for row in snapshot["points"]}
+        async with one_writer(db_config, meeting_id, Priority.DESK):
+            # While the meeting's writer is busy, the chair asks to speak, reports lost sound,
+            # says it saw an announcement that does not exist, then checks in.
+            phone.send(
+                {"type": "speak_request", "request_id": "r1", "topic": "Bão số 5", "minutes": 5}
+            )
+            phone.send({"type": "incident", "incident_id": "i1", "kind": "no_audio"})
+            phone.send({"type": "announcement_seen", "announcement_id": "no-such-announcement"})
+            phone.send(
+                {
+                    "type": "checkin",
+                    "point_id": point_id,
+                    "status": "present",
+                    "idempotency_key": "k1",
+                    "delegates_present": 12,
+                }
+            )
+            # The socket read on past the three: the check-in waits for the queue beside them.
+            for _ in range(1000):
+                if queue.waiting(Priority.CHECKIN):
+                    break
+                await asyncio.sleep(0.01)
+            assert queue.waiting(Priority.CHECKIN) == 1, "the check-in was not read"
+        # Its answers (the deltas of what was stored come on the same socket, and are skipped).
+        answers: list[dict[str, Any]] = []
+        while len(answers) < 4:
+            message = await phone.receive()
+            if message["type"] in ("ack", "error"):
+                answers.append(message)
+        await phone.close()
+    acks = [m for m in answers if m["type"] == "ack"]
+    # The check-in is stored and acknowledged first, the desk's messages after it, each once.
+    assert acks[0].get("idempotency_key") == "k1"
+    assert [a["id"] for a in acks[1:]] in (["r1", "i1"], ["i1", "r1"])
+    assert all(a["version"] > acks[0]["version"] for a in acks[1:])
+    # The receipt naming no announcement is refused on the socket, by its id.
+    (refused,) = [m for m in answers if m["type"] == "error"]
+    assert refused["id"] == "no-such-announcement" and refused["status_code"] == 404

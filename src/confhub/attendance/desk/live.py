@@ -2,29 +2,23 @@
 point's `incident`, and its `announcement_seen` / `announcement_ack`. Each is answered with
 `{"type": "ack", "id", "version"}` once committed; a repeated id gets the same ack.
 
-Receipts are stored last in the meeting's writer queue (`writer.Priority.BACKGROUND`), behind the
-roll call's check-ins and the desk's work, so the socket does not wait for them: it reads on, and
-a check-in sent after a receipt is stored (and acknowledged) first. The receipt's ack, or the
-error refusing it, follows once it is stored; acks name what they answer, in any order."""
+The live channel runs these handlers without holding up the socket
+(`live.ANSWERED_WHEN_STORED`): incidents wait for the desk's turn in the meeting's writer queue
+and receipts come last in it (`writer.Priority.BACKGROUND`), behind the roll call's check-ins, and
+a check-in sent after them is stored (and acknowledged) first. Acks name what they answer, in
+any order."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from confhub.attendance.access import Access
 from confhub.attendance.desk.announcements import Receipt
 from confhub.attendance.desk.schemas import AnnouncementReceiptWrite, IncidentReport, decode
 from confhub.attendance.desk.writer import DeskWriter
-from confhub.core.errors import ConfhubError, InvalidInputError, PermissionDeniedError
+from confhub.core.errors import InvalidInputError, PermissionDeniedError
 from confhub.core.i18n import N_
-from confhub.core.outages import outage_of
-
-logger = logging.getLogger("confhub.live")
 
 NOT_YOUR_POINT = N_("You may only answer for your own connection point")
 
@@ -69,16 +63,13 @@ def handlers(conversation: Conversation) -> dict[str, Handler]:
             if points is None:  # a board: announcements are the points' to acknowledge
                 raise PermissionDeniedError(NOT_YOUR_POINT)
             point_id = _point_of(points, message.get("point_id"))
-            # Queued now, in the order the receipts came; answered once stored.
-            stored = conversation.desk.queue_receipt(
+            version = await conversation.desk.queue_receipt(
                 conversation.meeting_id,
                 Receipt(conversation.access.actor, point_id, data.announcement_id, acknowledged),
             )
-            task = asyncio.create_task(
-                _answer_when_stored(conversation, data.announcement_id, stored)
+            await conversation._send(
+                {"type": "ack", "id": data.announcement_id, "version": version}
             )
-            _answering.add(task)
-            task.add_done_callback(_answering.discard)
 
         return answer
 
@@ -87,44 +78,6 @@ def handlers(conversation: Conversation) -> dict[str, Handler]:
         "announcement_seen": receipt(False),
         "announcement_ack": receipt(True),
     }
-
-
-# Receipts being stored, each to be answered on its socket (kept here so none is collected).
-_answering: set[asyncio.Task[None]] = set()
-
-
-async def _answer_when_stored(
-    conversation: Conversation, announcement_id: str, stored: Awaitable[int | None]
-) -> None:
-    """Send a receipt's ack once stored, or the error refusing it (as the live channel answers
-    any message it could not take: the HTTP code, or "send it again" when nothing was stored)."""
-    try:
-        version = await stored
-    except ConfhubError as exc:
-        answer: dict[str, Any] = {
-            "type": "error",
-            "detail": exc.detail,
-            "status_code": exc.status_code,
-            "id": announcement_id,
-        }
-    except Exception as exc:
-        dependency = outage_of(exc)
-        if dependency is not None:
-            logger.warning("receipt of meeting %s: %s is down", conversation.meeting_id, dependency)
-            detail = f"could not be stored now: {dependency} is not answering; send it again"
-        elif isinstance(exc, SQLAlchemyError):
-            logger.exception("receipt of meeting %s failed", conversation.meeting_id)
-            detail = "could not be stored now; send it again"
-        else:
-            logger.exception("receipt of meeting %s failed", conversation.meeting_id)
-            return
-        answer = {"type": "error", "detail": detail, "retry": True, "id": announcement_id}
-    else:
-        answer = {"type": "ack", "id": announcement_id, "version": version}
-    try:
-        await conversation._send(answer)
-    except Exception as exc:  # the socket is gone; its client sends the receipt again
-        logger.debug("receipt answer not sent: %r", exc)
 
 
 def _point_of(point_ids: frozenset[int] | None, named: Any) -> int:
