@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from confhub.attendance import events
 from confhub.attendance.access import Access, resolve_access
 from confhub.attendance.desk import live as desk_live
+from confhub.attendance.desk.live import Handler
 from confhub.attendance.desk.writer import DeskWriter
 from confhub.attendance.handshake import (
     NOT_ALLOWED,
@@ -137,6 +138,15 @@ class LiveConnection:
         # the queue is empty (most point sockets are idle most of the time).
         self.sender: asyncio.Task[None] | None = None
         self.started = False
+        # Built once: a phone answering every announcement sends thousands of messages a minute.
+        self.handlers: dict[str, Handler] = {
+            "heartbeat": self._on_heartbeat,
+            "checkin": self._on_checkin,
+            "signal": self._on_signal,
+            "resync": self._on_resync,
+            "speak_request": self._on_speak_request,
+            **desk_live.handlers(self),
+        }
         # The messages being stored to be answered later (`ANSWERED_WHEN_STORED`).
         self.unanswered: set[asyncio.Task[None]] = set()
 
@@ -286,14 +296,7 @@ class LiveConnection:
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self._error("a message is a JSON object with a type")
             return
-        handler = {
-            "heartbeat": self._on_heartbeat,
-            "checkin": self._on_checkin,
-            "signal": self._on_signal,
-            "resync": self._on_resync,
-            "speak_request": self._on_speak_request,
-            **desk_live.handlers(self),
-        }.get(message["type"])
+        handler = self.handlers.get(message["type"])
         if handler is None:
             await self._error(f"unknown message type {message['type'][:40]!r}")
             return
@@ -308,7 +311,7 @@ class LiveConnection:
         self.unanswered.add(task)
         task.add_done_callback(self.unanswered.discard)
 
-    async def _answer(self, handler: Any, message: dict[str, Any]) -> None:
+    async def _answer(self, handler: Handler, message: dict[str, Any]) -> None:
         """Run a message's handler, answering a refusal or a failed write with an `error`."""
         try:
             await handler(message)
@@ -333,7 +336,7 @@ class LiveConnection:
                 raise
             await self._error(detail, retry=True, **_key_of(message))
 
-    async def _answer_later(self, handler: Any, message: dict[str, Any]) -> None:
+    async def _answer_later(self, handler: Handler, message: dict[str, Any]) -> None:
         try:
             await self._answer(handler, message)
         except Exception:

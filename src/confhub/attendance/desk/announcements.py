@@ -138,10 +138,21 @@ async def send_announcement(
 def point_view(message: dict[str, Any], point_ids: frozenset[int]) -> dict[str, Any] | None:
     """An `announcement` delta as a point's client receives it: only when addressed to it
     (counts go to boards only), and without the list of the other points addressed."""
-    addressed = message.get(TO_POINTS)
-    if addressed is not None and not set(addressed) & point_ids:
+    global _last_view
+    if _last_view is None or _last_view[0] is not message:
+        # Asked for every phone of the meeting in turn: the addressed set and the phones' copy
+        # are made once per delta, and the one copy is encoded once (`live.encoded`).
+        addressed = message.get(TO_POINTS)
+        shown = {key: value for key, value in message.items() if key != TO_POINTS}
+        _last_view = (message, frozenset(addressed) if addressed is not None else None, shown)
+    _, addressed_set, shown = _last_view
+    if addressed_set is not None and addressed_set.isdisjoint(point_ids):
         return None
-    return {key: value for key, value in message.items() if key != TO_POINTS}
+    return shown
+
+
+# The last delta `point_view` was asked about, the points it addresses, and the phones' copy.
+_last_view: tuple[dict[str, Any], frozenset[int] | None, dict[str, Any]] | None = None
 
 
 async def addressed_points(
