@@ -318,6 +318,43 @@ def fanout_lag_buckets(port: int) -> dict[float, float]:
     return buckets
 
 
+def writer_buckets(port: int) -> dict[tuple[str, str, float], float]:
+    """Cumulative buckets of the writer queue's histograms from a server's /metrics, keyed by
+    (`wait` or `held`, class, bound), plus each one's `sum` under bound -1."""
+    found: dict[tuple[str, str, float], float] = {}
+    for line in _metrics(port).splitlines():
+        for kind in ("wait", "held"):
+            prefix = f"confhub_writer_{kind}_seconds_"
+            if not line.startswith(prefix):
+                continue
+            priority = line.split('priority="', 1)[1].split('"', 1)[0]
+            value = float(line.rsplit(" ", 1)[1])
+            if line.startswith(prefix + "bucket{"):
+                bound = line.split('le="', 1)[1].split('"', 1)[0]
+                found[(kind, priority, math.inf if bound == "+Inf" else float(bound))] = value
+            elif line.startswith(prefix + "sum{"):
+                found[(kind, priority, -1.0)] = value
+    return found
+
+
+def writer_summary(
+    before: dict[tuple[str, str, float], float], after: dict[tuple[str, str, float], float]
+) -> dict[str, dict[str, float]]:
+    """Per `wait`/`held` and class, between two readings: transactions, mean and the bucket
+    bound holding the 99th percentile (seconds)."""
+    summary: dict[str, dict[str, float]] = {}
+    for kind, priority in sorted({(k, p) for k, p, _ in after}):
+        bounds = sorted(b for k, p, b in after if (k, p) == (kind, priority) and b >= 0)
+        counts = [after[(kind, priority, b)] - before.get((kind, priority, b), 0.0) for b in bounds]
+        total = counts[-1] if counts else 0.0
+        if not total:
+            continue
+        seconds = after[(kind, priority, -1.0)] - before.get((kind, priority, -1.0), 0.0)
+        p99 = next(b for b, c in zip(bounds, counts, strict=True) if c >= 0.99 * total)
+        summary[f"{kind} {priority}"] = {"count": total, "mean": seconds / total, "p99": p99}
+    return summary
+
+
 def gc_pauses(port: int) -> dict[str, float]:
     """Collections and pause seconds of the garbage collector so far, from a server's /metrics:
     `count`/`seconds` of every generation, `full`/`full_seconds` of full collections only."""

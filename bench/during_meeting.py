@@ -100,6 +100,7 @@ def drive(stage: rollcall.Stage, args: argparse.Namespace, with_desk: bool) -> d
         print(f"  {connected} points connected in {connected_at - started:.1f} s", flush=True)
         settle = rollcall.wait_settled(fleet, connected, connected_at, args)
         meter.begin()
+        writer_before = {port: setup.writer_buckets(port) for port in stage.ports}
         profilers = rollcall.start_profilers(stage, args)
         start_at = time.monotonic() + 0.5
         if with_desk:
@@ -126,6 +127,10 @@ def drive(stage: rollcall.Stage, args: argparse.Namespace, with_desk: bool) -> d
         boards = fleet.ask("boards", "finish", (deadline, sent))[0]["boards"]
         points = [p for a in fleet.ask("points", "finish", (0.0, None)) for p in a["points"]]
         usage = meter.end()
+        writer = [
+            setup.writer_summary(writer_before[port], setup.writer_buckets(port))
+            for port in stage.ports
+        ]
     finally:
         fleet.close()
     for pid, output in profilers:
@@ -136,6 +141,7 @@ def drive(stage: rollcall.Stage, args: argparse.Namespace, with_desk: bool) -> d
         | usage
         | desk_summary(points, boards, sent_announcements, args, with_desk)
         | {
+            "writer": writer,
             "settle_s": settle,
             "load_before": load_before,
             "load_after": os.getloadavg(),
@@ -255,6 +261,27 @@ def ms(value: float | None) -> str:
     return "never" if math.isinf(value) else f"{value:,.0f}"
 
 
+def writer_lines(results: list[dict[str, Any]]) -> list[str]:
+    """The meeting's writer queue through the window (the servers' /metrics): per class, the
+    transactions, and the mean and 99th-percentile bucket of waiting for a turn and holding it."""
+    lines = [
+        "| run | writer class | transactions | waited mean / p99 ≤ ms | held mean / p99 ≤ ms |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        for server, summary in enumerate(r.get("writer", []), start=1):
+            for priority in ("checkin", "desk", "background"):
+                wait, held = summary.get(f"wait {priority}"), summary.get(f"held {priority}")
+                if wait is None or held is None:
+                    continue
+                lines.append(
+                    f"| {r['label']} (server {server}) | {priority} | {wait['count']:,.0f} "
+                    f"| {1000 * wait['mean']:,.1f} / {1000 * wait['p99']:,.0f} "
+                    f"| {1000 * held['mean']:,.1f} / {1000 * held['p99']:,.0f} |"
+                )
+    return lines
+
+
 def table(results: list[dict[str, Any]]) -> str:
     """The roll call's numbers side by side, then the desk's."""
     lines = [
@@ -281,6 +308,7 @@ def table(results: list[dict[str, Any]]) -> str:
         )
         + ".",
     ]
+    lines += ["", *writer_lines(results)]
     desk = next((r for r in results if "speak_sent" in r), None)
     if desk is None:
         return "\n".join(lines)

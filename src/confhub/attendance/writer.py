@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -39,6 +40,7 @@ from confhub.core.i18n import N_
 from confhub.db import DbSession, is_sqlite
 from confhub.meetings.actors import Actor
 from confhub.meetings.models import Meeting
+from confhub.system import metrics
 
 logger = logging.getLogger("confhub.live")
 T = TypeVar("T")
@@ -136,12 +138,21 @@ class WriterQueue:
 class _Hold:
     queue: WriterQueue
     priority: Priority
+    turn_at: float = 0.0
 
     async def __aenter__(self) -> None:
+        asked_at = time.perf_counter()
         await self.queue.acquire(self.priority)
+        self.turn_at = time.perf_counter()
+        _WAITED[self.priority].observe(self.turn_at - asked_at)
 
     async def __aexit__(self, *exc: object) -> None:
         self.queue.release()
+        _HELD[self.priority].observe(time.perf_counter() - self.turn_at)
+
+
+_WAITED = {p: metrics.WRITER_WAIT.labels(priority=p.name.lower()) for p in Priority}
+_HELD = {p: metrics.WRITER_HELD.labels(priority=p.name.lower()) for p in Priority}
 
 
 # A meeting's versions are taken one transaction at a time: its row stays locked until commit

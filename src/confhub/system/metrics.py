@@ -79,6 +79,22 @@ FANOUT_LAG = Histogram(
     "Time from a delta's commit (in any process) to its delivery to this process's websockets.",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+# A meeting's attendance writes go one transaction at a time through its writer queue
+# (`confhub.attendance.writer`): how long each class waited for its turn, and how long it held it.
+_WRITER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+WRITER_WAIT = Histogram(
+    "confhub_writer_wait_seconds",
+    "Time a meeting's attendance write waited for its turn in the writer queue, by class "
+    "(checkin, desk, background).",
+    ["priority"],
+    buckets=_WRITER_BUCKETS,
+)
+WRITER_HELD = Histogram(
+    "confhub_writer_held_seconds",
+    "Time a meeting's attendance write held the writer queue (its transaction), by class.",
+    ["priority"],
+    buckets=_WRITER_BUCKETS,
+)
 GC_PAUSES = Histogram(
     "confhub_gc_pause_seconds",
     "Pauses of Python's cyclic garbage collector (the whole process waits), by generation.",

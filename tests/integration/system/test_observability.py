@@ -82,6 +82,8 @@ def test_checkins_websockets_and_fan_out_are_measured(
     boards = sample(client, "confhub_websockets_open", kind="board")
     accepted = sample(client, "confhub_websockets_accepted_total", kind="board")
     lag = sample(client, "confhub_live_fanout_lag_seconds_count")
+    turns = sample(client, "confhub_writer_wait_seconds_count", priority="checkin")
+    held = sample(client, "confhub_writer_held_seconds_count", priority="checkin")
     posted = {"method": "POST", "route": CHECKINS_ROUTE, "status": "201"}
     posts = sample(client, "confhub_http_requests_total", **posted)
 
@@ -103,6 +105,9 @@ def test_checkins_websockets_and_fan_out_are_measured(
     assert sample(client, "confhub_http_requests_total", **posted) == posts + 1
     assert sample(client, "confhub_websockets_accepted_total", kind="board") == accepted + 1
     assert sample(client, "confhub_live_fanout_lag_seconds_count") >= lag + 1
+    # The check-in's transaction took its turn in the meeting's writer queue and gave it back.
+    assert sample(client, "confhub_writer_wait_seconds_count", priority="checkin") >= turns + 1
+    assert sample(client, "confhub_writer_held_seconds_count", priority="checkin") >= held + 1
     assert sample(client, "confhub_websockets_open", kind="board") == boards
     assert sample(client, "confhub_db_pool_checked_out") >= 0
 
