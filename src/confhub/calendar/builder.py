@@ -15,12 +15,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vUri
 
 from confhub.core.i18n import DEFAULT_LANGUAGE, N_, gettext
 from confhub.meetings.models import MeetingStatus
+
+if TYPE_CHECKING:
+    from icalendar import Alarm, Calendar, Event, Timezone
+
+# icalendar (3.4 MiB with dateutil) is imported when a calendar is first built, not by every
+# serving process at start (issue 20): most never answer a feed.
 
 PRODID = "-//confhub//Online conferences//VI"
 # How often subscribers fetch again (RFC 7986 REFRESH-INTERVAL, and the older X-PUBLISHED-TTL).
@@ -142,6 +147,8 @@ class IcsExporter:
 
     def build(self, events: Iterable[FeedEvent], *, method: str | None = None) -> Calendar:
         """The calendar holding `events`; `method` is the iTIP method (PUBLISH, later REQUEST)."""
+        from icalendar import Calendar
+
         feed = self.feed
         calendar = Calendar()
         calendar.add("prodid", PRODID)
@@ -173,6 +180,8 @@ class IcsExporter:
 
     def event(self, meeting: FeedEvent) -> Event:
         """One VEVENT: identity, times in the zone, text, status and reminders."""
+        from icalendar import Event, vCalAddress, vUri
+
         event = Event()
         event.add("uid", meeting.uid)
         event.add("dtstamp", meeting.modified_at)
@@ -272,6 +281,8 @@ class IcsExporter:
 
     def alarm(self, summary: str, before: timedelta) -> Alarm:
         """A display reminder `before` the start."""
+        from icalendar import Alarm
+
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", summary)
@@ -305,11 +316,15 @@ def serialize(calendar: Calendar) -> bytes:
 
 def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     """The VTIMEZONE of `tzid` trimmed to the given years (a fresh copy each time)."""
+    from icalendar import Timezone
+
     return Timezone.from_ical(_vtimezone_text(tzid, first_year, last_year))  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=64)
 def _vtimezone_text(tzid: str, first_year: int, last_year: int) -> bytes:
+    from icalendar import Timezone
+
     component = Timezone.from_tzid(
         tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
     )

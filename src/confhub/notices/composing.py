@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from icalendar import Event, vCalAddress
 from sqlalchemy import select
 
 from confhub.calendar.builder import (
@@ -297,6 +296,8 @@ class Composer:
         if key not in self._calendars:
             self._calendars[key] = self._calendar(event, meeting, method)
         head, tail, exporter = self._calendars[key]
+        from icalendar import Event, vCalAddress  # on the first notice (confhub.calendar.builder)
+
         own = OwnPoint(context.point.name, context.recipient.name or None)
         lines = Event()
         lines.add("location", one_line(context.point.name))
@@ -324,6 +325,8 @@ class Composer:
             language=DEFAULT_LANGUAGE,
             reminders=(REMINDER,),
         )
+        from icalendar import vCalAddress
+
         exporter = IcsExporter(info)
         calendar = exporter.build([event], method=method)
         vevent = calendar.walk("VEVENT")[0]
