@@ -109,6 +109,10 @@ class Settings:
     notify_webhook_secret: str | None = None
     # Who a chair asks for a new check-in link (office, phone), shown where a link no longer works.
     secretariat_contact: str = ""
+    # Seconds between two sweeps of the points a dead process left online (confhub.attendance.
+    # runtime; each process sweeps, one query a sweep). Not read from the environment: tests
+    # lower it instead of waiting.
+    presence_sweep_seconds: float = 10.0
     # argon2id's cost for new password hashes: passes, memory (KiB) and lanes.
     password_hash_time_cost: int = DEFAULT_PASSWORD_HASH_TIME_COST
     password_hash_memory_kib: int = DEFAULT_PASSWORD_HASH_MEMORY_KIB

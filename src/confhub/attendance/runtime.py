@@ -34,9 +34,6 @@ PRESENCE_EVERY = 2.0
 # goes last in the meeting's writer queue, but a transaction once begun is not interrupted).
 PRESENCE_CHUNK = 50
 TOUCH_EVERY = 20.0
-# Points left online by a process that died are marked offline this often, once stale
-# (presence.PRESENCE_STALE_AFTER without a heartbeat in any process).
-SWEEP_EVERY = 10.0
 
 
 @dataclass
@@ -46,6 +43,10 @@ class LiveRuntime:
     channels: ChannelsPlugin
     hub: AttendanceHub
     presence: PresenceTracker
+    # Points left online by a process that died are marked offline this often (seconds, checked
+    # each presence round), once stale (presence.PRESENCE_STALE_AFTER without a heartbeat in
+    # any process): Settings.presence_sweep_seconds.
+    sweep_every: float
     # Set by the app once its database config exists (the config needs the hub's publisher).
     db_config: Any = None
     _task: asyncio.Task[None] | None = field(default=None, init=False)
@@ -74,7 +75,7 @@ class LiveRuntime:
                 if since_touch >= TOUCH_EVERY:
                     since_touch = 0.0
                     await self.touch_alive()
-                if since_sweep >= SWEEP_EVERY:
+                if since_sweep >= self.sweep_every:
                     since_sweep = 0.0
                     await self.sweep_stale()
             except Exception as exc:  # a database hiccup must not end presence tracking
@@ -141,7 +142,7 @@ class OutageTolerantPubSubBackend(RedisChannelsPubSubBackend):
             logger.warning("live delta not published (the poll delivers it): %s", exc)
 
 
-def build_live_runtime(redis_url: str | None) -> LiveRuntime:
+def build_live_runtime(redis_url: str | None, sweep_every: float) -> LiveRuntime:
     """Memory fan-out in one process; Redis pub/sub shared by every process when configured."""
     if redis_url:
         # Its own connection, checked every 10 s, so a dead pub/sub link is noticed.
@@ -152,7 +153,12 @@ def build_live_runtime(redis_url: str | None) -> LiveRuntime:
     else:
         backend = MemoryChannelsBackend()
     channels = ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
-    runtime = LiveRuntime(channels=channels, hub=None, presence=PresenceTracker())  # type: ignore[arg-type]
+    runtime = LiveRuntime(
+        channels=channels,
+        hub=None,  # type: ignore[arg-type]
+        presence=PresenceTracker(),
+        sweep_every=sweep_every,
+    )
     runtime.hub = AttendanceHub(
         channels,
         lambda: runtime.db_config.get_session(),

@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,14 +49,24 @@ class Served:
         return f"{base}/ws/meetings/{meeting_id}{query}"
 
 
+@contextmanager
+def serve_demo(
+    demo_db: str, demo_seed: DemoSeed, tmp_path: Path, **overrides: object
+) -> Iterator[Served]:
+    """The app on `demo_db` behind uvicorn on a free port (keyword arguments override
+    settings)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = make_settings(demo_db, tmp_path, base_url=url, **overrides)
+    with LiveServer(create_app(settings), port):
+        yield Served(url=url, seed=demo_seed, database_url=demo_db)
+
+
 @pytest.fixture
 def served(demo_db: str, demo_seed: DemoSeed, tmp_path: Path) -> Iterator[Served]:
     """A private copy of the demo database behind uvicorn on a free port."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = make_settings(demo_db, tmp_path, base_url=url)
-    with LiveServer(create_app(settings), port):
-        yield Served(url=url, seed=demo_seed, database_url=demo_db)
+    with serve_demo(demo_db, demo_seed, tmp_path) as demo:
+        yield demo
 
 
 async def login_cookie(base_url: str, email: str, password: str) -> str:

@@ -12,7 +12,9 @@ import csv
 import io
 import json
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,8 +27,9 @@ from confhub.accounts.services import UserService
 from confhub.attendance import events
 from confhub.attendance.models import EventType, PointAttendance
 from confhub.attendance.report import COLUMNS
-from confhub.attendance.runtime import PRESENCE_EVERY, SWEEP_EVERY
+from confhub.attendance.runtime import PRESENCE_EVERY
 from confhub.db.engine import create_engine, session_maker
+from confhub.demo import DemoSeed
 from confhub.settings import DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULT_WS_MESSAGE_BURST
 from tests.integration.attendance.conftest import (
     SESSION_COOKIE,
@@ -40,6 +43,7 @@ from tests.integration.attendance.conftest import (
     recv_frame,
     recv_message,
     recv_messages_until,
+    serve_demo,
     token_of,
 )
 
@@ -706,9 +710,21 @@ async def store_presence(served: Served, point_id: int, seen_at: datetime) -> No
         await engine.dispose()
 
 
-async def test_a_point_left_online_by_a_dead_process_goes_offline(served: Served) -> None:
+# Sweeps at every presence round, instead of production's every 10 s.
+SWEEP_EVERY = PRESENCE_EVERY
+
+
+@pytest.fixture
+def sweeping(demo_db: str, demo_seed: DemoSeed, tmp_path: Path) -> Iterator[Served]:
+    """The served app, sweeping stale points at every presence round."""
+    with serve_demo(demo_db, demo_seed, tmp_path, presence_sweep_seconds=SWEEP_EVERY) as demo:
+        yield demo
+
+
+async def test_a_point_left_online_by_a_dead_process_goes_offline(sweeping: Served) -> None:
     """The process holding a point's socket died: nobody said goodbye, nobody refreshes the
     point's `seen_at`; once it is stale every board is told the point is offline."""
+    served = sweeping
     cookie = await organizer(served)
     tokens = await point_tokens(served.url, cookie, served.meeting_id)
     # No websocket of the point may come and go here: its goodbye would write the same row.
