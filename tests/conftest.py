@@ -17,6 +17,7 @@ Tests of the production path skip with a reason when PostgreSQL or Redis is not 
 from __future__ import annotations
 
 import asyncio
+import gc
 import shutil
 import tempfile
 import uuid
@@ -124,6 +125,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         drop_run_templates(config.confhub_run_dir, config.confhub_run_id)
     finally:
         shutil.rmtree(config.confhub_run_dir, ignore_errors=True)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What the worker has built by now (every module imported, every test collected) lives
+    until it ends: the cyclic garbage collector stops going through it again at each full
+    collection, which the apps built per test (hundreds of thousands of objects each) trigger
+    often."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
