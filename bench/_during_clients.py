@@ -187,7 +187,20 @@ class DeskWorker(Worker):
             await asyncio.wait(self.desk, timeout=max(0.0, deadline - time.monotonic()))
         while time.monotonic() < deadline and self._desk_pending():  # noqa: ASYNC110 - polled
             await asyncio.sleep(0.05)
+        # A board's counts of the announcements catch up as the receipts, served last in the
+        # meeting's writer, are stored: wait (within the deadline) for every phone's `seen`.
+        while time.monotonic() < deadline and self._counts_pending():  # noqa: ASYNC110 - polled
+            await asyncio.sleep(0.05)
         return await super().finish(argument)
+
+    def _counts_pending(self) -> bool:
+        """A board of this worker counts fewer `seen` than an announcement addressed."""
+        return any(
+            seen < addressed
+            for board in self.boards
+            if isinstance(board, DeskBoard)
+            for addressed, seen, _acked in board.announcement_counts.values()
+        )
 
 
 def desk_worker_main(conn: Connection, plan: WorkerPlan) -> None:

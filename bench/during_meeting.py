@@ -332,7 +332,9 @@ def table(results: list[dict[str, Any]]) -> str:
         f"{desk['announcement_twice']} twice; delivery from the POST to the phone p50 "
         f"{ms(desk['announcement_p50_ms'])} ms, p99 {ms(desk['announcement_p99_ms'])} ms, the "
         f"last {ms(desk['announcement_max_ms'])} ms; the boards' `seen` count reached at least "
-        f"{desk['announcement_seen_min']} of {desk['phones']:,}.",
+        f"{desk['announcement_seen_min']} of {desk['phones']:,} (boards re-sent a snapshot "
+        f"{desk.get('resnapshots', 0)} times: counts then come from the snapshot, which this "
+        "client does not read).",
     ]
     return "\n".join(lines)
 
