@@ -47,19 +47,23 @@ MADE_UP_TOKEN = "A" * 22  # well-formed, and no link's
 class Statements:
     """SQL statements the served app ran, by the request id of the socket they were run for."""
 
-    by_request: list[str] = field(default_factory=list)
+    by_request: list[tuple[str, str]] = field(default_factory=list)
 
     def listen(self, app: Litestar) -> None:
         """Count every statement of `app`'s engine from now on."""
         engine = app.state.db_config.get_engine().sync_engine
-        event.listen(engine, "before_cursor_execute", lambda *_: self._count())
+        event.listen(engine, "before_cursor_execute", lambda *a: self._count(a[2]))
 
-    def _count(self) -> None:
-        self.by_request.append(REQUEST_ID.get() or "")
+    def _count(self, statement: str) -> None:
+        self.by_request.append((REQUEST_ID.get() or "", statement))
 
-    def of(self, prefix: str) -> int:
-        """How many were run for sockets whose request id starts with `prefix`."""
-        return sum(request_id.startswith(prefix) for request_id in self.by_request)
+    def of(self, prefix: str, reading: str = "") -> int:
+        """How many were run for sockets whose request id starts with `prefix` (those whose
+        SQL has `reading` in it)."""
+        return sum(
+            request_id.startswith(prefix) and reading in statement
+            for request_id, statement in self.by_request
+        )
 
 
 @dataclass
@@ -321,6 +325,36 @@ async def test_a_revoked_link_opens_no_new_socket(serve: Serve) -> None:
         await fresh.close()
         await revoke(site, cookie, point_id, "reissue")  # the remembered new link, replaced
         assert await refused_with(site.ws_url(site.meeting_id, new_token), "replaced-1") == 1008
+
+
+async def test_a_link_read_with_its_meetings_links_opens_no_socket_once_revoked(
+    serve: Serve,
+) -> None:
+    with serve() as served:
+        site = served.served
+        cookie = await login_cookie(
+            site.url, site.seed.organizer_email, site.seed.organizer_password
+        )
+        points = await _points(site, cookie)
+        other = next(token for token in points if token != site.seed.cam_tu_token)
+        first = await open_point(site, "together-1")  # reads every link of the meeting
+        await first.close()
+        assert served.statements.of("together-", "checkin_token") == 1
+        other_url = site.ws_url(site.meeting_id, other)
+        read_with_it = await websockets.connect(
+            other_url, additional_headers={"X-Request-Id": "other-1"}
+        )
+        assert (await recv_frame(read_with_it))["type"] == "snapshot"
+        await read_with_it.close()
+        assert served.statements.of("other-", "checkin_token") == 0  # no lookup of its own
+
+        await revoke(site, cookie, points[other])
+        assert await refused_with(other_url, "other-revoked-1") == 1008
+        new_token = await revoke(site, cookie, points[other], "reissue")
+        assert new_token
+        fresh = await websockets.connect(site.ws_url(site.meeting_id, new_token))
+        assert (await recv_frame(fresh))["type"] == "snapshot"
+        await fresh.close()
 
 
 async def _points(served: Served, cookie: str) -> dict[str, int]:
