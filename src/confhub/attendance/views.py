@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -222,32 +222,56 @@ def meeting_summary(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-# A point's snapshot carries the meeting's totals, which its client only displays (it receives
-# no other point's deltas to keep them current). When 3,321 points connect at once they are
-# counted once per version and second in each process, not once per connection: on
-# PostgreSQL the counting join is planned badly while a fresh meeting's statistics lag
-# (seconds per query in the roll-call benchmark).
+# A point's snapshot carries the meeting's totals and the speaking queue (its own requests in
+# it), which its client only displays (it receives no other point's deltas to keep the totals
+# current). When 3,321 points connect at once these meeting-wide parts are read once per
+# version in each process (the totals also once a second: presence goes stale with time), not
+# once per connection: on PostgreSQL the counting join is planned badly while a fresh
+# meeting's statistics lag (seconds per query in the roll-call benchmark), and at the rush's
+# pace a snapshot read serves one or two points. Every change to the queue is a delta, so a
+# version names one queue.
 _COUNTS_FOR = 1.0
-_recent: dict[tuple[str, int], tuple[int, float, dict[str, int]]] = {}
-_counting: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = (
+_shared: dict[tuple[str, str, int], tuple[int, float, Any]] = {}
+_reading: weakref.WeakValueDictionary[tuple[str, str, int], asyncio.Lock] = (
     weakref.WeakValueDictionary()
 )
 
 
-async def _recent_counts(session: DbSession, meeting_id: int, version: int) -> dict[str, int]:
-    """`counts()`, reused for a second at the same version; one count at a time."""
-    key = (str(session.get_bind().engine.url), meeting_id)
-    lock = _counting.get(key)
+async def _per_version(
+    session: DbSession,
+    meeting_id: int,
+    version: int,
+    read: Callable[[DbSession, int], Awaitable[Any]],
+    max_age: float | None = None,
+) -> Any:
+    """`read(session, meeting_id)`, reused at the same version (for `max_age` s at most);
+    one read at a time."""
+    key = (str(session.get_bind().engine.url), read.__qualname__, meeting_id)
+    lock = _reading.get(key)
     if lock is None:
-        lock = _counting[key] = asyncio.Lock()
+        lock = _reading[key] = asyncio.Lock()
     async with lock:
-        cached = _recent.get(key)
+        cached = _shared.get(key)
         now = time.monotonic()
-        if cached is not None and cached[0] == version and now - cached[1] < _COUNTS_FOR:
-            return dict(cached[2])
-        counted = await counts(session, meeting_id)
-        _recent[key] = (version, time.monotonic(), counted)
-        return dict(counted)
+        if (
+            cached is not None
+            and cached[0] == version
+            and (max_age is None or now - cached[1] < max_age)
+        ):
+            return cached[2]
+        value = await read(session, meeting_id)
+        _shared[key] = (version, time.monotonic(), value)
+        return value
+
+
+async def _recent_counts(session: DbSession, meeting_id: int, version: int) -> dict[str, int]:
+    """`counts()`, reused for a second at the same version."""
+    return dict(await _per_version(session, meeting_id, version, counts, _COUNTS_FOR))
+
+
+async def _open_speaking(session: DbSession, meeting_id: int) -> dict[str, Any]:
+    """The snapshot's `speaking` of the whole meeting (shared: never changed in place)."""
+    return speaking_queue.state(await speaking_queue.open_requests(session, meeting_id))
 
 
 async def snapshot(
@@ -306,12 +330,14 @@ async def point_snapshots(
     session: DbSession, meeting: Meeting, asked: list[frozenset[int]]
 ) -> dict[frozenset[int], dict[str, Any]]:
     """The snapshots of several point clients (each `snapshot(…, point_ids, False)`), read
-    together at one version: the queries of one snapshot, whatever the number of clients."""
+    together at one version: the queries of one snapshot, whatever the number of clients, and
+    the meeting-wide parts once per version. `meeting` was read in this transaction."""
     wanted = frozenset().union(*asked)
-    version = await events.current_version(session, meeting.id)
+    # The version of the meeting row just read (`events.current_version()` reads the same).
+    version = meeting.attendance_version or 0
     shown = await points(session, meeting.id, wanted)
     counted = await _recent_counts(session, meeting.id, version)
-    speaking = speaking_queue.state(await speaking_queue.open_requests(session, meeting.id))
+    speaking = await _per_version(session, meeting.id, version, _open_speaking)
     summary = meeting_summary(meeting)
     return {
         point_ids: {
