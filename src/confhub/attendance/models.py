@@ -66,11 +66,11 @@ class PointAttendance(BigIntAuditBase):
     """The current roll-call, signal and presence state of one invited point."""
 
     __tablename__ = "point_attendance"
+    # Also the index of a meeting's rows (its first column): one on meeting_id alone was
+    # dropped, as PostgreSQL chose it for one point's row on a fresh meeting (migration 0019).
     __table_args__ = (UniqueConstraint("meeting_id", "point_id"),)
 
-    meeting_id: Mapped[int] = mapped_column(
-        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
-    )
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
     point_id: Mapped[int] = mapped_column(ForeignKey("connection_point.id"))
     status: Mapped[str] = mapped_column(String(10), default=RollCallStatus.PENDING.value)
     delegates_present: Mapped[int | None] = mapped_column(Integer)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select, true
 
 from confhub.attendance import events
 from confhub.attendance.models import (
@@ -22,7 +22,7 @@ from confhub.attendance.models import (
 )
 from confhub.attendance.presence import PRESENCE_STALE_AFTER, live_presence
 from confhub.attendance.speaking import queue as speaking_queue
-from confhub.db import DbSession
+from confhub.db import DbSession, is_sqlite
 from confhub.meetings.models import Invitation, Meeting
 from confhub.notices.states import point_states
 from confhub.points.models import ConnectionPoint
@@ -86,9 +86,13 @@ async def points(
     """Every invited point (or those of `point_ids`) with its unit, chair and attendance,
     ordered by unit name."""
     now = datetime.now(UTC)
-    query = _points_query(meeting_id)
-    if point_ids is not None:
-        query = query.where(Invitation.point_id.in_(point_ids))
+    # PostgreSQL reads each point by its (meeting, point) key (LATERAL, which SQLite lacks).
+    if point_ids is not None and not is_sqlite(session):
+        query = _some_points_query(meeting_id, point_ids)
+    else:
+        query = _points_query(meeting_id)
+        if point_ids is not None:
+            query = query.where(Invitation.point_id.in_(point_ids))
     found = await session.execute(query)
     shown = [
         {
@@ -108,6 +112,22 @@ async def points(
     return sorted(shown, key=lambda p: (p["unit_code"] is not None, p["unit_name"] or ""))
 
 
+# What `points()` reads of a point's invitation and of its attendance row.
+_INVITATION_COLUMNS = ("chair_name", "chair_title", "chair_phone")
+_ATTENDANCE_COLUMNS = (
+    "status",
+    "delegates_present",
+    "reason",
+    "answered_at",
+    "presiding_name",
+    "presiding_position",
+    "signal",
+    "presence",
+    "rtt_ms",
+    "seen_at",
+)
+
+
 def _points_query(meeting_id: int) -> Select[*tuple[Any, ...]]:
     # Columns, not entities: a national board's snapshot is 3,321 rows, and building four
     # ORM objects per row cost most of a second.
@@ -117,20 +137,9 @@ def _points_query(meeting_id: int) -> Select[*tuple[Any, ...]]:
             ConnectionPoint.unit_code,
             ConnectionPoint.name,
             Unit.name.label("unit_name"),
-            Invitation.chair_name,
-            Invitation.chair_title,
-            Invitation.chair_phone,
+            *(getattr(Invitation, name) for name in _INVITATION_COLUMNS),
             PointAttendance.id.label("attendance_id"),
-            PointAttendance.status,
-            PointAttendance.delegates_present,
-            PointAttendance.reason,
-            PointAttendance.answered_at,
-            PointAttendance.presiding_name,
-            PointAttendance.presiding_position,
-            PointAttendance.signal,
-            PointAttendance.presence,
-            PointAttendance.rtt_ms,
-            PointAttendance.seen_at,
+            *(getattr(PointAttendance, name) for name in _ATTENDANCE_COLUMNS),
         )
         .select_from(Invitation)
         .join(ConnectionPoint, ConnectionPoint.id == Invitation.point_id)
@@ -141,6 +150,48 @@ def _points_query(meeting_id: int) -> Select[*tuple[Any, ...]]:
             & (PointAttendance.point_id == Invitation.point_id),
         )
         .where(Invitation.meeting_id == meeting_id)
+    )
+
+
+def _some_points_query(meeting_id: int, point_ids: frozenset[int]) -> Select[*tuple[Any, ...]]:
+    """`_points_query()` of a few points, on PostgreSQL: from the points, each one's invitation
+    and attendance row looked up by the whole (meeting, point) key. While a fresh meeting's
+    statistics say it has one row, PostgreSQL took the meeting's every invitation and
+    attendance row and filtered the asked points out of 3,321 (EXPLAIN ANALYZE in
+    docs/performance.md); a lateral lookup per point cannot."""
+    invitation = (
+        select(*(getattr(Invitation, name) for name in _INVITATION_COLUMNS))
+        .where(Invitation.meeting_id == meeting_id, Invitation.point_id == ConnectionPoint.id)
+        .limit(1)
+        .lateral("invitation")
+    )
+    attendance = (
+        select(
+            PointAttendance.id,
+            *(getattr(PointAttendance, name) for name in _ATTENDANCE_COLUMNS),
+        )
+        .where(
+            PointAttendance.meeting_id == meeting_id,
+            PointAttendance.point_id == ConnectionPoint.id,
+        )
+        .limit(1)
+        .lateral("attendance")
+    )
+    return (
+        select(
+            ConnectionPoint.id.label("point_id"),
+            ConnectionPoint.unit_code,
+            ConnectionPoint.name,
+            Unit.name.label("unit_name"),
+            *(invitation.c[name] for name in _INVITATION_COLUMNS),
+            attendance.c.id.label("attendance_id"),
+            *(attendance.c[name] for name in _ATTENDANCE_COLUMNS),
+        )
+        .select_from(ConnectionPoint)
+        .join(invitation, true())
+        .outerjoin(Unit, Unit.code == ConnectionPoint.unit_code)
+        .outerjoin(attendance, true())
+        .where(ConnectionPoint.id.in_(point_ids))
     )
 
 

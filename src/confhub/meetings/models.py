@@ -143,14 +143,15 @@ class Invitation(BigIntAuditBase):
 
     __tablename__ = "invitation"
     __table_args__ = (
+        # Also the index of a meeting's invitations (its first column): one on meeting_id
+        # alone was dropped, as PostgreSQL chose it for one point's invitation on a fresh
+        # meeting (migration 0019).
         UniqueConstraint("meeting_id", "point_id"),
         # Lets a unit's calendar feed find its version from the index alone.
         Index("ix_invitation_point_meeting_updated", "point_id", "meeting_id", "updated_at"),
     )
 
-    meeting_id: Mapped[int] = mapped_column(
-        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
-    )
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
     point_id: Mapped[int] = mapped_column(ForeignKey("connection_point.id"), index=True)
     chair_name: Mapped[str | None] = mapped_column(String(200))
     chair_title: Mapped[str | None] = mapped_column(String(300))
