@@ -157,6 +157,8 @@ class AttendanceHub:
         self.session_factory = session_factory
         self.namespace = namespace
         self.rooms: dict[int, MeetingRoom] = {}
+        # Rooms being opened: the clients joining meanwhile wait for the one opening.
+        self._opening: dict[int, asyncio.Future[MeetingRoom]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.delivered_total = 0
 
@@ -202,14 +204,31 @@ class AttendanceHub:
         """Register a client (before its snapshot is read, so nothing falls in between)."""
         room = self.rooms.get(client.meeting_id)
         if room is None:
-            async with self.session_factory() as session:
-                version = await events.current_version(session, client.meeting_id)
-            room = self.rooms.get(client.meeting_id)
-            if room is None:
-                room = MeetingRoom(meeting_id=client.meeting_id, delivered=version)
-                self.rooms[client.meeting_id] = room
-                await self._subscribe(room)
+            room = await self._opened(client.meeting_id)
         room.add(client)
+
+    async def _opened(self, meeting_id: int) -> MeetingRoom:
+        """The meeting's room, opened once however many clients join while it opens (a
+        thousand sockets let in together after a network failure each read the version in a
+        transaction of their own)."""
+        opening = self._opening.get(meeting_id)
+        if opening is None:
+            opening = asyncio.ensure_future(self._open(meeting_id))
+            self._opening[meeting_id] = opening
+            opening.add_done_callback(lambda _: self._opening.pop(meeting_id, None))
+            # Retrieved here, so an opening that fails after its clients left is not logged.
+            opening.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return await asyncio.shield(opening)
+
+    async def _open(self, meeting_id: int) -> MeetingRoom:
+        async with self.session_factory() as session:
+            version = await events.current_version(session, meeting_id)
+        room = self.rooms.get(meeting_id)
+        if room is None:
+            room = MeetingRoom(meeting_id=meeting_id, delivered=version)
+            self.rooms[meeting_id] = room
+            await self._subscribe(room)
+        return room
 
     async def leave(self, client: LiveClient) -> None:
         """Forget a client; the last one out closes the room's subscription."""

@@ -357,6 +357,26 @@ async def test_a_link_read_with_its_meetings_links_opens_no_socket_once_revoked(
         await fresh.close()
 
 
+async def test_sockets_joining_together_open_the_meetings_room_once(serve: Serve) -> None:
+    # A thousand sockets let in together (the storm, their links remembered) each read the
+    # meeting's version to open its room while the first was still opening it.
+    with serve() as served:
+        site = served.served
+        first = await open_point(site, "room-first")  # its link is remembered now
+        await first.close()
+        hub = served.app.state.live_hub
+        for _ in range(200):  # until the last client's leaving closed the room
+            if not hub.rooms:
+                break
+            await asyncio.sleep(0.05)
+        assert not hub.rooms
+        together = await asyncio.gather(*(open_point(site, f"room-{n:06d}") for n in range(10)))
+        # One for the first socket's room, one for the ten's.
+        assert served.statements.of("room-", "SELECT meeting.attendance_version \nFROM") == 2
+        for ws in together:
+            await ws.close()
+
+
 async def _points(served: Served, cookie: str) -> dict[str, int]:
     async with httpx.AsyncClient(base_url=served.url, cookies={SESSION_COOKIE: cookie}) as http:
         response = await http.get(
