@@ -128,15 +128,22 @@ _ATTENDANCE_COLUMNS = (
 )
 
 
+def _point_columns() -> tuple[Any, ...]:
+    """What `points()` reads of the point itself and its unit, whichever query reads it."""
+    return (
+        ConnectionPoint.id.label("point_id"),
+        ConnectionPoint.unit_code,
+        ConnectionPoint.name,
+        Unit.name.label("unit_name"),
+    )
+
+
 def _points_query(meeting_id: int) -> Select[*tuple[Any, ...]]:
     # Columns, not entities: a national board's snapshot is 3,321 rows, and building four
     # ORM objects per row cost most of a second.
     return (
         select(
-            ConnectionPoint.id.label("point_id"),
-            ConnectionPoint.unit_code,
-            ConnectionPoint.name,
-            Unit.name.label("unit_name"),
+            *_point_columns(),
             *(getattr(Invitation, name) for name in _INVITATION_COLUMNS),
             PointAttendance.id.label("attendance_id"),
             *(getattr(PointAttendance, name) for name in _ATTENDANCE_COLUMNS),
@@ -179,10 +186,7 @@ def _some_points_query(meeting_id: int, point_ids: frozenset[int]) -> Select[*tu
     )
     return (
         select(
-            ConnectionPoint.id.label("point_id"),
-            ConnectionPoint.unit_code,
-            ConnectionPoint.name,
-            Unit.name.label("unit_name"),
+            *_point_columns(),
             *(invitation.c[name] for name in _INVITATION_COLUMNS),
             attendance.c.id.label("attendance_id"),
             *(attendance.c[name] for name in _ATTENDANCE_COLUMNS),
