@@ -31,7 +31,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from confhub.app import create_app
+from confhub.app import create_app, reset_app_state
 from confhub.db import migrate
 from confhub.db.engine import create_engine, session_maker
 from confhub.demo import DemoSeed
@@ -206,10 +206,49 @@ def units_db(units_template: TemplateDb, tmp_path: Path) -> str:
     return units_template.copy_to(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def worker_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this worker's own, at one path for the whole run: where the apps it reuses
+    (`app_shelf`) find each test's database and media."""
+    return tmp_path_factory.mktemp("worker")
+
+
 @pytest.fixture
-def demo_db(demo_template: TemplateDb, tmp_path: Path) -> str:
-    """A private copy of the seeded demo database; returns its URL."""
-    return demo_template.copy_to(tmp_path)
+def demo_db(demo_template: TemplateDb, worker_dir: Path) -> str:
+    """A fresh copy of the seeded demo database for this test; returns its URL (the same URL
+    in every test of a worker, so the worker's apps can be reused: `app_shelf`)."""
+    return demo_template.copy_to(worker_dir, replace=True)
+
+
+class AppShelf:
+    """The apps this worker built, by their settings, waiting for the next test that asks for
+    the same: building one (Litestar registering ~260 handlers) costs more than most tests.
+
+    A test takes an app (one no other client of the test uses: an app's connection pool belongs
+    to one event loop) and gives it back when it ends; `confhub.app.reset_app_state` then makes
+    it forget what it served, and the next test's database replaces the file at the same URL."""
+
+    def __init__(self, media_dir: Path) -> None:
+        self.media_dir = media_dir
+        self._idle: dict[str, list[Litestar]] = {}
+
+    def take(self, database_url: str, **overrides: object) -> Litestar:
+        """An app on `database_url` with these settings, reused when one is idle."""
+        settings = make_settings(database_url, self.media_dir.parent, **overrides)
+        idle = self._idle.setdefault(repr(settings), [])
+        return idle.pop() if idle else create_app(settings)
+
+    def give_back(self, app: Litestar) -> None:
+        """Keep `app` (stopped) for a later test, its memory wiped and the media emptied."""
+        reset_app_state(app)
+        shutil.rmtree(self.media_dir, ignore_errors=True)
+        self._idle.setdefault(repr(app.state.settings), []).append(app)
+
+
+@pytest.fixture(scope="session")
+def app_shelf(worker_dir: Path) -> AppShelf:
+    """This worker's idle apps (`AppShelf`)."""
+    return AppShelf(worker_dir / "media")
 
 
 @pytest.fixture
@@ -220,9 +259,12 @@ def demo_seed(demo_template: TemplateDb) -> DemoSeed:
 
 
 @pytest.fixture
-def demo_app(demo_db: str, tmp_path: Path) -> Litestar:
-    """The app on a copy of the seeded demo database."""
-    return create_app(make_settings(demo_db, tmp_path))
+def demo_app(demo_db: str, app_shelf: AppShelf) -> Iterator[Litestar]:
+    """The app on a copy of the seeded demo database (reused from an earlier test, its memory
+    wiped: `AppShelf`)."""
+    app = app_shelf.take(demo_db)
+    yield app
+    app_shelf.give_back(app)
 
 
 @pytest.fixture
@@ -233,24 +275,25 @@ def client(demo_app: Litestar) -> Iterator[TestClient[Litestar]]:
 
 
 @pytest.fixture
-def make_client(demo_db: str, tmp_path: Path) -> Iterator[Callable[..., TestClient[Litestar]]]:
+def make_client(demo_db: str, app_shelf: AppShelf) -> Iterator[Callable[..., TestClient[Litestar]]]:
     """Open more clients, e.g. one per role, each on its own app over the same database file
     (one app's connection pool cannot be shared by the event loops of several test clients);
     keyword arguments override settings, `wrap` wraps the app (e.g. behind a proxy)."""
-    opened: list[TestClient[Litestar]] = []
+    opened: list[tuple[TestClient[Litestar], Litestar]] = []
 
     def factory(
         wrap: Callable[[Litestar], Any] | None = None, **overrides: object
     ) -> TestClient[Litestar]:
-        app = create_app(make_settings(demo_db, tmp_path, **overrides))
+        app = app_shelf.take(demo_db, **overrides)
         test_client = TestClient(wrap(app) if wrap else app)
+        opened.append((test_client, app))
         test_client.__enter__()
-        opened.append(test_client)
         return test_client
 
     yield factory
-    for test_client in opened:
+    for test_client, app in opened:
         test_client.__exit__(None, None, None)
+        app_shelf.give_back(app)
 
 
 @pytest.fixture

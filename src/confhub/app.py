@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Litestar
 from litestar.config.app import AppConfig
@@ -43,10 +43,11 @@ from confhub.attendance.desk.writer import DeskWriter
 from confhub.attendance.handshake import LiveHandshakeGate
 from confhub.attendance.live import live_socket
 from confhub.attendance.pages import LivePagesController
-from confhub.attendance.runtime import build_live_runtime
+from confhub.attendance.runtime import LiveRuntime, build_live_runtime
 from confhub.attendance.snapshots import SnapshotReads
 from confhub.attendance.speaking.controllers import SpeakingApiController
 from confhub.attendance.speaking.pages import SpeakingPagesController
+from confhub.attendance.views import forget_shared_reads
 from confhub.attendance.writer import AttendanceWriter
 from confhub.calendar.controllers import CalendarFeedController, ProfilePageController
 from confhub.calendar.links import with_calendar_links
@@ -94,6 +95,8 @@ SIGNAL_LISTENERS = (
     points_listeners,
 )
 
+T = TypeVar("T")
+
 SESSION_COOKIE = "confhub_session"
 # Redis on loopback or a LAN answers in milliseconds: a request waits this long at most for it
 # (then 503), instead of hanging with a Redis that stopped answering.
@@ -120,19 +123,29 @@ class ConfhubPlugin(InitPluginProtocol):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # What the app holds in memory while it serves, with how each was made: made afresh by
+        # `reset_app_state`, in place (middleware and sessions hold them).
+        self.renewable: list[tuple[Any, tuple[Any, ...]]] = []
+        # The app's state as built, before handlers add their memories on first use.
+        self.initial_state: dict[str, Any] = {}
+        self.live: LiveRuntime | None = None
+
+    def _renewable(self, made: T, *args: Any) -> T:
+        self.renewable.append((made, args))
+        return made
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Wire controllers, plugins, middleware and configuration."""
         settings = self.settings
         secret = settings.require_secret_key()
-        live = build_live_runtime(settings.redis_url, settings.presence_sweep_seconds)
+        live = self.live = build_live_runtime(settings.redis_url, settings.presence_sweep_seconds)
         # After a commit, through every session's info: its live deltas go out on the hub
         # (confhub.attendance.fanout), and the check-in links it changed are forgotten by the
         # process's memory of which link opens what (confhub.meetings.link_cache).
         fanout.install()
         link_cache.install()
         passwords.use_hash_cost(settings)
-        checkin_links = link_cache.LinkCache()
+        checkin_links = self._renewable(link_cache.LinkCache())
         db_config = sqlalchemy_config(
             settings,
             session_info={
@@ -143,12 +156,16 @@ class ConfhubPlugin(InitPluginProtocol):
             },
         )
         # Delivers the recorded notices (confhub.notices.outbox), in every serve process.
-        notice_worker = NoticeWorker(settings, db_config.get_session)
+        notice_worker = self._renewable(
+            NoticeWorker(settings, db_config.get_session), settings, db_config.get_session
+        )
         live.db_config = db_config
         redis = shared_redis(settings.redis_url) if settings.redis_url else None
-        handshake_throttle = HandshakeThrottle(settings, redis)
+        handshake_throttle = self._renewable(HandshakeThrottle(settings, redis), settings, redis)
         session_store: Store = (
-            RedisStore(redis, namespace="confhub:sessions") if redis else MemoryStore()
+            RedisStore(redis, namespace="confhub:sessions")
+            if redis
+            else self._renewable(MemoryStore())
         )
         secure = settings.base_url.startswith("https://")
         session_config = RotatingSessionConfig(
@@ -247,14 +264,14 @@ class ConfhubPlugin(InitPluginProtocol):
                 "live_hub": live.hub,
                 "presence": live.presence,
                 # Failed sign-ins per login name and per address (Redis when configured).
-                "login_throttle": LoginThrottle(settings, redis),
+                "login_throttle": self._renewable(LoginThrottle(settings, redis), settings, redis),
                 # Live-channel handshakes per address, and the links they open.
                 "handshake_throttle": handshake_throttle,
                 "checkin_links": checkin_links,
-                "attendance_writer": AttendanceWriter(db_config),
+                "attendance_writer": self._renewable(AttendanceWriter(db_config), db_config),
                 # Incidents and announcements, in the same per-meeting writer queue.
-                "desk_writer": DeskWriter(db_config),
-                "live_snapshots": SnapshotReads(db_config),
+                "desk_writer": self._renewable(DeskWriter(db_config), db_config),
+                "live_snapshots": self._renewable(SnapshotReads(db_config), db_config),
             }
         )
         app_config.on_startup.append(live.start)
@@ -304,7 +321,29 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
     # Around routing itself, so unmatched paths too get a request id, a log line and metrics.
     app.asgi_handler = RequestObserver(app.asgi_handler)
+    app.plugins.get(ConfhubPlugin).initial_state = dict(app.state)
     return app
+
+
+def reset_app_state(app: Litestar) -> None:
+    """Make a stopped app (its lifespan over) forget everything it learned while serving, as
+    if just built: sign-in and handshake counts, sessions kept in memory, check-in links,
+    the writers' and snapshot readers' queues, the live rooms, subscribers and presence, what
+    handlers added to its state on first use (the calendar's version memory, the preview
+    throttle, the visit counter), and the attendance views' shared reads.
+
+    For the test suite, which reuses one app (its handlers registered once: most of what an app
+    costs to build) over a fresh database at the same URL for each test; production never
+    calls it. Memories kept in Redis are not touched."""
+    plugin = app.plugins.get(ConfhubPlugin)
+    for made, args in plugin.renewable:
+        type(made).__init__(made, *args)
+    if plugin.live is not None:
+        plugin.live.forget()
+    app.state.clear()
+    app.state.update(plugin.initial_state)
+    forget_shared_reads()
+    passwords.use_hash_cost(plugin.settings)
 
 
 def create_app_from_env() -> Any:

@@ -87,9 +87,14 @@ class TemplateDb:
     path: Path
     seed: DemoSeed | None
 
-    def copy_to(self, folder: Path, name: str = "confhub.sqlite3") -> str:
-        """A private copy in `folder`; returns its URL."""
+    def copy_to(self, folder: Path, name: str = "confhub.sqlite3", replace: bool = False) -> str:
+        """A private copy in `folder`; returns its URL. With `replace`, the file of an earlier
+        copy and its WAL are removed first (a connection still open keeps reading those, not
+        the new copy)."""
         target = folder / name
+        if replace:
+            for old in (target, *(target.with_name(target.name + end) for end in ("-wal", "-shm"))):
+                old.unlink(missing_ok=True)
         shutil.copyfile(self.path, target)
         return sqlite_url(target)
 

@@ -49,6 +49,8 @@ class LiveRuntime:
     sweep_every: float
     # Set by the app once its database config exists (the config needs the hub's publisher).
     db_config: Any = None
+    # The channels plugin's backend (memory, or Redis pub/sub).
+    backend: Any = None
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     async def start(self) -> None:
@@ -63,6 +65,20 @@ class LiveRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.hub.stop()
+
+    def forget(self) -> None:
+        """Forget the rooms, the channels' subscribers and every point's presence, as a runtime
+        just built would start (only while stopped): for a harness that reuses one app over
+        fresh databases (`confhub.app.reset_app_state`)."""
+        if isinstance(self.backend, MemoryChannelsBackend):
+            MemoryChannelsBackend.__init__(self.backend)
+        ChannelsPlugin.__init__(
+            self.channels, backend=self.backend, arbitrary_channels_allowed=True
+        )
+        AttendanceHub.__init__(
+            self.hub, self.channels, self.hub.session_factory, namespace=self.hub.namespace
+        )
+        PresenceTracker.__init__(self.presence)
 
     async def _presence_forever(self) -> None:
         since_touch = since_sweep = 0.0
@@ -158,6 +174,7 @@ def build_live_runtime(redis_url: str | None, sweep_every: float) -> LiveRuntime
         hub=None,  # type: ignore[arg-type]
         presence=PresenceTracker(),
         sweep_every=sweep_every,
+        backend=backend,
     )
     runtime.hub = AttendanceHub(
         channels,

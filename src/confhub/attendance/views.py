@@ -292,6 +292,12 @@ _reading: weakref.WeakValueDictionary[tuple[str, str, int], asyncio.Lock] = (
 )
 
 
+def forget_shared_reads() -> None:
+    """Forget every meeting's shared reads. They are keyed by the database's URL: a harness
+    that gives one app a fresh database at the same URL (the test suite) must forget them."""
+    _shared.clear()
+
+
 async def _per_version(
     session: DbSession,
     meeting_id: int,
