@@ -138,7 +138,9 @@ class ConfhubPlugin(InitPluginProtocol):
         """Wire controllers, plugins, middleware and configuration."""
         settings = self.settings
         secret = settings.require_secret_key()
-        live = self.live = build_live_runtime(settings.redis_url, settings.presence_sweep_seconds)
+        live = self.live = build_live_runtime(
+            settings.redis_url, settings.presence_sweep_seconds, settings.presence_every_seconds
+        )
         # After a commit, through every session's info: its live deltas go out on the hub
         # (confhub.attendance.fanout), and the check-in links it changed are forgotten by the
         # process's memory of which link opens what (confhub.meetings.link_cache).

@@ -113,6 +113,9 @@ class Settings:
     # runtime; each process sweeps, one query a sweep). Not read from the environment: tests
     # lower it instead of waiting.
     presence_sweep_seconds: float = 10.0
+    # Seconds between two presence rounds (storing and broadcasting what changed). Not read from
+    # the environment either: tests lower it instead of waiting.
+    presence_every_seconds: float = 2.0
     # argon2id's cost for new password hashes: passes, memory (KiB) and lanes.
     password_hash_time_cost: int = DEFAULT_PASSWORD_HASH_TIME_COST
     password_hash_memory_kib: int = DEFAULT_PASSWORD_HASH_MEMORY_KIB

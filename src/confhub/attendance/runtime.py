@@ -51,6 +51,8 @@ class LiveRuntime:
     db_config: Any = None
     # The channels plugin's backend (memory, or Redis pub/sub).
     backend: Any = None
+    # Seconds between two presence rounds (Settings.presence_every_seconds).
+    every: float = PRESENCE_EVERY
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     async def start(self) -> None:
@@ -83,9 +85,9 @@ class LiveRuntime:
     async def _presence_forever(self) -> None:
         since_touch = since_sweep = 0.0
         while True:
-            await asyncio.sleep(PRESENCE_EVERY)
-            since_touch += PRESENCE_EVERY
-            since_sweep += PRESENCE_EVERY
+            await asyncio.sleep(self.every)
+            since_touch += self.every
+            since_sweep += self.every
             try:
                 await self.publish_presence()
                 if since_touch >= TOUCH_EVERY:
@@ -158,7 +160,9 @@ class OutageTolerantPubSubBackend(RedisChannelsPubSubBackend):
             logger.warning("live delta not published (the poll delivers it): %s", exc)
 
 
-def build_live_runtime(redis_url: str | None, sweep_every: float) -> LiveRuntime:
+def build_live_runtime(
+    redis_url: str | None, sweep_every: float, every: float = PRESENCE_EVERY
+) -> LiveRuntime:
     """Memory fan-out in one process; Redis pub/sub shared by every process when configured."""
     if redis_url:
         # Its own connection, checked every 10 s, so a dead pub/sub link is noticed.
@@ -175,6 +179,7 @@ def build_live_runtime(redis_url: str | None, sweep_every: float) -> LiveRuntime
         presence=PresenceTracker(),
         sweep_every=sweep_every,
         backend=backend,
+        every=every,
     )
     runtime.hub = AttendanceHub(
         channels,

@@ -27,7 +27,6 @@ from confhub.accounts.services import UserService
 from confhub.attendance import events
 from confhub.attendance.models import EventType, PointAttendance
 from confhub.attendance.report import COLUMNS
-from confhub.attendance.runtime import PRESENCE_EVERY
 from confhub.db.engine import create_engine, session_maker
 from confhub.demo import DemoSeed
 from confhub.settings import DEFAULT_WS_MAX_MESSAGE_BYTES, DEFAULT_WS_MESSAGE_BURST
@@ -583,7 +582,16 @@ def checkins_with_bad_fields(point_id: int) -> list[str]:
     ]
 
 
-async def test_garbage_frames_get_an_error_and_the_socket_keeps_working(served: Served) -> None:
+@pytest.fixture
+def roomy(demo_db: str, demo_seed: DemoSeed, tmp_path: Path) -> Iterator[Served]:
+    """The served app with a message burst that every frame of a test fits in: for tests about
+    what frames say, not how fast they come."""
+    with serve_demo(demo_db, demo_seed, tmp_path, ws_message_burst=100) as demo:
+        yield demo
+
+
+async def test_garbage_frames_get_an_error_and_the_socket_keeps_working(roomy: Served) -> None:
+    served = roomy
     cookie = await organizer(served)
     point_id = await cam_tu_point_id(served)
     link = await connect(served.ws_url(served.meeting_id, served.seed.cam_tu_token))
@@ -594,7 +602,6 @@ async def test_garbage_frames_get_an_error_and_the_socket_keeps_working(served: 
         reply = await recv_message(link, lambda m: m["type"] in ("error", "ack", "pong"))
         assert reply["type"] == "error", (frame[:80], reply)
         assert isinstance(reply["detail"], str) and reply["detail"], reply
-        await asyncio.sleep(0.25)  # stay under the rate limit: this test is about content
     await link.send(json.dumps({"type": "heartbeat", "sent_at": 42}))
     assert (await recv_message(link, is_type("pong")))["sent_at"] == 42
     await link.send(checkin_frame(point_id, "good", delegates_present=8))
@@ -662,7 +669,19 @@ async def test_heartbeat_is_answered_with_pong_echoing_sent_at(served: Served) -
     await link.close()
 
 
-async def test_presence_goes_online_and_offline_on_the_board(served: Served) -> None:
+# Presence rounds for the tests that wait for them, instead of production's every 2 s.
+ROUND_EVERY = 0.5
+
+
+@pytest.fixture
+def quick_rounds(demo_db: str, demo_seed: DemoSeed, tmp_path: Path) -> Iterator[Served]:
+    """The served app, storing and broadcasting presence every `ROUND_EVERY` seconds."""
+    with serve_demo(demo_db, demo_seed, tmp_path, presence_every_seconds=ROUND_EVERY) as demo:
+        yield demo
+
+
+async def test_presence_goes_online_and_offline_on_the_board(quick_rounds: Served) -> None:
+    served = quick_rounds
     cookie = await organizer(served)
     point_id = await cam_tu_point_id(served)
     board = await connect(served.ws_url(served.meeting_id), cookie=cookie)
@@ -711,13 +730,19 @@ async def store_presence(served: Served, point_id: int, seen_at: datetime) -> No
 
 
 # Sweeps at every presence round, instead of production's every 10 s.
-SWEEP_EVERY = PRESENCE_EVERY
+SWEEP_EVERY = ROUND_EVERY
 
 
 @pytest.fixture
 def sweeping(demo_db: str, demo_seed: DemoSeed, tmp_path: Path) -> Iterator[Served]:
-    """The served app, sweeping stale points at every presence round."""
-    with serve_demo(demo_db, demo_seed, tmp_path, presence_sweep_seconds=SWEEP_EVERY) as demo:
+    """The served app, sweeping stale points at every (quick) presence round."""
+    with serve_demo(
+        demo_db,
+        demo_seed,
+        tmp_path,
+        presence_sweep_seconds=SWEEP_EVERY,
+        presence_every_seconds=ROUND_EVERY,
+    ) as demo:
         yield demo
 
 
@@ -739,11 +764,11 @@ async def test_a_point_left_online_by_a_dead_process_goes_offline(sweeping: Serv
     offline = await recv_message(
         board,
         lambda m: m["type"] == "presence" and m["point_id"] == point_id,
-        within=SWEEP_EVERY + PRESENCE_EVERY + 5,
+        within=SWEEP_EVERY + ROUND_EVERY + 5,
     )
     assert (offline["presence"], offline["rtt_ms"]) == ("offline", None)
     assert offline["version"] == snapshot["version"] + 1
-    assert await quiet(board, PRESENCE_EVERY + 0.5) == []  # said once
+    assert await quiet(board, 2 * ROUND_EVERY + 0.5) == []  # said once, two rounds on
     await board.close()
     async with http(served, cookie) as client:
         state = (await client.get(f"/api/v1/meetings/{served.meeting_id}/attendance")).json()
