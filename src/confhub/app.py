@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from litestar import Litestar
 from litestar.config.app import AppConfig
@@ -23,11 +23,6 @@ from litestar.plugins import InitPluginProtocol
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from confhub import __version__
 from confhub.accounts import passwords
@@ -52,7 +47,7 @@ from confhub.attendance.writer import AttendanceWriter
 from confhub.calendar.controllers import CalendarFeedController, ProfilePageController
 from confhub.calendar.links import with_calendar_links
 from confhub.core.errors import exception_handlers
-from confhub.core.i18n import LanguageMiddleware
+from confhub.core.i18n import SUPPORTED_LANGUAGES, LanguageMiddleware, translations
 from confhub.core.request_session import DatabasePlugin
 from confhub.core.templating import resource_dir, template_config
 from confhub.db.engine import sqlalchemy_config
@@ -97,6 +92,9 @@ SIGNAL_LISTENERS = (
 
 T = TypeVar("T")
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
 SESSION_COOKIE = "confhub_session"
 # Redis on loopback or a LAN answers in milliseconds: a request waits this long at most for it
 # (then 503), instead of hanging with a Redis that stopped answering.
@@ -107,7 +105,14 @@ REDIS_TIMEOUT = 5.0
 def shared_redis(url: str) -> Redis:
     """The app's Redis client (sessions, sign-in counters, visits, /readyz). A command on a
     pooled connection that Redis dropped (it restarted) is tried once more on a new one, so the
-    first requests after an outage do not fail too."""
+    first requests after an outage do not fail too.
+
+    redis-py is imported here, not by the module: a process without Redis never loads it."""
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     client: Redis = Redis.from_url(
         url,
         socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
@@ -164,11 +169,13 @@ class ConfhubPlugin(InitPluginProtocol):
         live.db_config = db_config
         redis = shared_redis(settings.redis_url) if settings.redis_url else None
         handshake_throttle = self._renewable(HandshakeThrottle(settings, redis), settings, redis)
-        session_store: Store = (
-            RedisStore(redis, namespace="confhub:sessions")
-            if redis
-            else self._renewable(MemoryStore())
-        )
+        session_store: Store
+        if redis is not None:
+            from litestar.stores.redis import RedisStore
+
+            session_store = RedisStore(redis, namespace="confhub:sessions")
+        else:
+            session_store = self._renewable(MemoryStore())
         secure = settings.base_url.startswith("https://")
         session_config = RotatingSessionConfig(
             key=SESSION_COOKIE,
@@ -310,6 +317,12 @@ def _collector_paused() -> Iterator[None]:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the confhub application (settings from the environment when not given)."""
     settings = settings or get_settings()
+    # The message catalogs, compiled once a process (cached), before the app: compiling the
+    # Vietnamese one takes ~1.8 MiB for a moment and keeps 0.3 MiB; freed before the ~260
+    # handlers are registered, that memory is reused by them instead of staying in the
+    # process's size after its first page (issue 20, docs/performance.md).
+    for language in SUPPORTED_LANGUAGES:
+        translations(language)
     # Registering the ~260 handlers allocates hundreds of thousands of objects that live on; the
     # collector would spend 15-20 % of the build going through them again and again
     # (docs/performance.md, "The test suite": the suite builds an app per test).

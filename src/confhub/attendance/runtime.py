@@ -6,15 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-from redis.asyncio import Redis
-from redis.asyncio.connection import parse_url
 
 from confhub.attendance.hub import AttendanceHub
 from confhub.attendance.models import Presence
@@ -138,26 +134,9 @@ class LiveRuntime:
 def live_namespace(redis_url: str) -> str:
     """The prefix of a deployment's live channels: Redis pub/sub is one space for the whole
     server, whatever database a client selected, while meeting ids repeat across deployments."""
+    from redis.asyncio.connection import parse_url
+
     return f"confhub:live:{parse_url(redis_url).get('db', 0)}:"
-
-
-class OutageTolerantPubSubBackend(RedisChannelsPubSubBackend):
-    """Redis pub/sub whose publishing survives Redis being down.
-
-    The channels plugin's publishing worker ends on the first error, leaving the message it took
-    unfinished, and the plugin waits for every queued message at shutdown: one failed publish
-    made a process hang on SIGTERM. Here a delta that cannot be published is dropped (logged);
-    every board still gets it from the database within the hub's poll interval.
-    """
-
-    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
-        """Publish, or drop and log when Redis is down."""
-        try:
-            await super().publish(data, channels)
-        except Exception as exc:
-            if outage_of(exc) is None:
-                raise
-            logger.warning("live delta not published (the poll delivers it): %s", exc)
 
 
 def build_live_runtime(
@@ -165,6 +144,11 @@ def build_live_runtime(
 ) -> LiveRuntime:
     """Memory fan-out in one process; Redis pub/sub shared by every process when configured."""
     if redis_url:
+        # Imported only with Redis configured: a process on its own never loads redis-py.
+        from redis.asyncio import Redis
+
+        from confhub.attendance.redis_backend import OutageTolerantPubSubBackend
+
         # Its own connection, checked every 10 s, so a dead pub/sub link is noticed.
         pubsub_redis = Redis.from_url(
             redis_url, health_check_interval=10, socket_keepalive=True, socket_connect_timeout=2

@@ -8,14 +8,18 @@ mid-query as a DBAPI error marked `connection_invalidated`, and raises its own `
 when the pool has no connection to give; redis-py has its own `ConnectionError` and
 `TimeoutError`. :func:`outage_of` knows them all, following `orig` and `__cause__` to the
 driver's error.
+
+Neither driver is imported here: a process on SQLite without Redis never loads them (issue 20:
+a serving process holds what it imported for its whole life), and an error of a driver's class
+can only exist once that driver was imported, so the classes are taken from `sys.modules`.
 """
 
 from __future__ import annotations
 
 import socket
+import sys
+from functools import cache
 
-import asyncpg.exceptions  # type: ignore[import-untyped]
-import redis.exceptions
 from sqlalchemy import exc as sa_exc
 
 # What a 503 asks clients to wait before trying again, in seconds.
@@ -25,14 +29,27 @@ DATABASE = "the database"
 REDIS = "Redis"
 NETWORK = "a service this server needs"
 
-_REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-_POSTGRES_DOWN = (
-    asyncpg.exceptions.PostgresConnectionError,  # class 08: connection lost or refused
-    asyncpg.exceptions.CannotConnectNowError,  # starting up or in recovery
-    asyncpg.exceptions.AdminShutdownError,  # shutting down
-    asyncpg.exceptions.CrashShutdownError,
-    asyncpg.exceptions.TooManyConnectionsError,
-)
+
+@cache
+def _redis_down() -> tuple[type[BaseException], ...]:
+    import redis.exceptions
+
+    return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+@cache
+def _postgres_down() -> tuple[type[BaseException], ...]:
+    import asyncpg.exceptions  # type: ignore[import-untyped]
+
+    return (
+        asyncpg.exceptions.PostgresConnectionError,  # class 08: connection lost or refused
+        asyncpg.exceptions.CannotConnectNowError,  # starting up or in recovery
+        asyncpg.exceptions.AdminShutdownError,  # shutting down
+        asyncpg.exceptions.CrashShutdownError,
+        asyncpg.exceptions.TooManyConnectionsError,
+    )
+
+
 # The operating system's own: refused, reset, timed out, the host name not resolved.
 _NETWORK_DOWN = (ConnectionError, TimeoutError, socket.gaierror)
 _MAX_DEPTH = 8
@@ -42,13 +59,16 @@ def outage_of(exc: BaseException) -> str | None:
     """Which dependency is down when `exc` says one is (`DATABASE`, `REDIS`, or `NETWORK` for
     a bare refused or timed-out connection); None for any other error, a bad query or a bug
     included."""
+    # A driver's errors exist only once the driver is imported (by the engine or the client).
+    redis_down = _redis_down() if "redis.exceptions" in sys.modules else ()
+    postgres_down = _postgres_down() if "asyncpg.exceptions" in sys.modules else ()
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen and len(seen) < _MAX_DEPTH:
         seen.add(id(current))
-        if isinstance(current, _REDIS_DOWN):
+        if isinstance(current, redis_down):
             return REDIS
-        if isinstance(current, _POSTGRES_DOWN):
+        if isinstance(current, postgres_down):
             return DATABASE
         if isinstance(current, _NETWORK_DOWN):
             return NETWORK

@@ -20,11 +20,8 @@ import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -32,9 +29,11 @@ from confhub.core.timefmt import local_time
 from confhub.db import DbSession, is_sqlite
 from confhub.news.models import SiteVisitDay
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
 logger = logging.getLogger("confhub.news.visits")
 
-_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 ONLINE_WINDOW = 300  # seconds: "online now" is the last five minutes
 _BOTS = ("bot", "spider", "crawl", "slurp", "facebookexternalhit", "preview")
 
@@ -60,6 +59,13 @@ class VisitCounter:
 
     def __init__(self, redis: Redis | None = None) -> None:
         self.redis = redis
+        # redis-py is imported only by a process configured with Redis (issue 20).
+        self._redis_down: tuple[type[BaseException], ...] = ()
+        if redis is not None:
+            from redis.exceptions import ConnectionError as RedisConnectionError
+            from redis.exceptions import TimeoutError as RedisTimeoutError
+
+            self._redis_down = (RedisConnectionError, RedisTimeoutError)
         self._day: date | None = None
         self._salt = b""
         self._seen: dict[str, set[str]] = {}
@@ -114,7 +120,7 @@ class VisitCounter:
             try:
                 key = f"confhub:visits:online:{site}"
                 return int(await self.redis.zcount(key, now - ONLINE_WINDOW, now))
-            except _REDIS_DOWN as exc:
+            except self._redis_down as exc:
                 logger.warning("visitors online counted in this process: Redis is down (%s)", exc)
         return sum(1 for seen in self._online.get(site, {}).values() if seen >= now - ONLINE_WINDOW)
 
@@ -134,7 +140,7 @@ class VisitCounter:
             try:
                 visitor = await self._shared_visitor(self.redis, day, address, user_agent)
                 new = await self._shared_hit(self.redis, site, day, visitor)
-            except _REDIS_DOWN as exc:
+            except self._redis_down as exc:
                 logger.warning("visit counted in this process: Redis is down (%s)", exc)
         if new is None:
             visitor = await self._visitor(day, address, user_agent)

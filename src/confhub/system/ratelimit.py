@@ -34,15 +34,17 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from litestar import Request
-from redis.asyncio import Redis
 
 from confhub.core.errors import AuthenticationRequiredError, ConfhubError
 from confhub.core.i18n import N_
 from confhub.core.outages import outage_of
 from confhub.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 logger = logging.getLogger("confhub.accounts.throttle")
 
