@@ -220,6 +220,7 @@ def run_round(
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
         "rss_mib": setup.peak_rss_mib(pid, "VmRSS"),
+        "idle_rss_mib": args.idle_rss_mib,
     }
     return result, sockets
 
@@ -237,7 +238,9 @@ def print_round(result: dict[str, Any]) -> None:
         f"core); the clients {r['client_cpu_ms']:.2f} ms; PostgreSQL and Redis "
         f"{r['services_cpu_ms']:.2f} ms; the machine {r['machine_busy_pct']:.0f} % busy\n"
         f"  per connection: {r['transactions']:.2f} transactions, {r['rows_read']:.0f} rows "
-        f"read, {r['rows_written']:.1f} written; server RSS {r['rss_mib']:.0f} MiB",
+        f"read, {r['rows_written']:.1f} written; server RSS {r['rss_mib']:.1f} MiB, "
+        f"{r['idle_rss_mib']:.1f} idle: "
+        f"{1024 * (r['rss_mib'] - r['idle_rss_mib']) / max(r['connected'], 1):.1f} KiB a socket",
         flush=True,
     )
     if r["first_failure"]:
@@ -267,6 +270,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--settle", type=float, default=11.0, help="s after connecting, for CPU and counts"
+    )
+    parser.add_argument(
+        "--cold-only", action="store_true", help="one round (the memory per socket: shorter)"
     )
     parser.add_argument("--profile", type=Path, help="py-spy the cold round into this file")
     parser.add_argument("--profile-seconds", type=float, default=30.0)
@@ -298,6 +304,9 @@ def main() -> None:
         try:
             setup.wait_ready(port, process, http=True)
             idle_rate = idle_cpu_rate(process.pid, 3.0)
+            # Above it, what the open sockets hold (read after `--settle`, sockets still open).
+            args.idle_rss_mib = setup.peak_rss_mib(process.pid, "VmRSS")
+            print(f"server idle RSS {args.idle_rss_mib:.1f} MiB", flush=True)
             cold, sockets = run_round(
                 "cold",
                 process.pid,
@@ -310,6 +319,8 @@ def main() -> None:
             )
             print_round(cold)
             loop.run_until_complete(close_all(sockets))
+            if args.cold_only:
+                return
             time.sleep(args.settle)
             warm, sockets = run_round(
                 "warm", process.pid, port, seed.meeting_id, seed.tokens, args, idle_rate
