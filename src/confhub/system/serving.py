@@ -35,6 +35,8 @@ KEEP_ALIVE_SECONDS = 5
 # A ping every 20 s, and the connection closed when its answer takes 20 s more.
 WS_PING_SECONDS = 20.0
 HTTP_PROTOCOL = "confhub.system.connections:HeaderDeadlineProtocol"
+# uvicorn's "websockets-sansio" protocol, holding less per open socket.
+WS_PROTOCOL = "confhub.system.connections:LeanWebSocketProtocol"
 
 # Same value as confhub.system.metrics.MULTIPROCESS_ENV; not imported from there so this
 # process sets it before prometheus_client is first imported.
@@ -50,7 +52,7 @@ def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, An
         # (3,321 phones connecting within half a minute) is mostly handshakes and small frames.
         "loop": "uvloop",
         "http": HTTP_PROTOCOL,
-        "ws": "websockets-sansio",
+        "ws": WS_PROTOCOL,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         "ws_ping_interval": WS_PING_SECONDS,
         "ws_ping_timeout": WS_PING_SECONDS,
