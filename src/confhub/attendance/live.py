@@ -138,15 +138,6 @@ class LiveConnection:
         # the queue is empty (most point sockets are idle most of the time).
         self.sender: asyncio.Task[None] | None = None
         self.started = False
-        # Built once: a phone answering every announcement sends thousands of messages a minute.
-        self.handlers: dict[str, Handler] = {
-            "heartbeat": self._on_heartbeat,
-            "checkin": self._on_checkin,
-            "signal": self._on_signal,
-            "resync": self._on_resync,
-            "speak_request": self._on_speak_request,
-            **desk_live.handlers(self),
-        }
         # The messages being stored to be answered later (`ANSWERED_WHEN_STORED`).
         self.unanswered: set[asyncio.Task[None]] = set()
 
@@ -296,7 +287,7 @@ class LiveConnection:
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self._error("a message is a JSON object with a type")
             return
-        handler = self.handlers.get(message["type"])
+        handler = HANDLERS.get(message["type"])
         if handler is None:
             await self._error(f"unknown message type {message['type'][:40]!r}")
             return
@@ -314,7 +305,7 @@ class LiveConnection:
     async def _answer(self, handler: Handler, message: dict[str, Any]) -> None:
         """Run a message's handler, answering a refusal or a failed write with an `error`."""
         try:
-            await handler(message)
+            await handler(self, message)
         except ConfhubError as exc:
             # The HTTP code the API would answer: clients tell refusals apart by it, not by words.
             await self._error(exc.detail, status_code=exc.status_code, **_key_of(message))
@@ -434,6 +425,18 @@ class LiveConnection:
         # Stored (and broadcast) by the presence loop within PRESENCE_EVERY, in batches.
         for point_id in self.access.point_ids or ():
             self.presence.disconnected(self.meeting_id, point_id)
+
+
+# The message types and their handlers, one table for every connection (issue 20: a table of
+# bound methods and closures built per connection cost each point socket ~1.3 KiB).
+HANDLERS: dict[str, Handler] = {
+    "heartbeat": LiveConnection._on_heartbeat,
+    "checkin": LiveConnection._on_checkin,
+    "signal": LiveConnection._on_signal,
+    "resync": LiveConnection._on_resync,
+    "speak_request": LiveConnection._on_speak_request,
+    **desk_live.HANDLERS,
+}
 
 
 def _key_of(message: dict[str, Any]) -> dict[str, Any]:
