@@ -17,6 +17,8 @@ from typing import Any
 import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy.exc import SQLAlchemyError
 
 from confhub.attendance import events
@@ -82,6 +84,9 @@ async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: int) -> None
         refused("not_allowed")
         await socket.close(code=POLICY_VIOLATION, reason=NOT_ALLOWED)
         return
+    # The request's headers, as the handshake parsed them, are not read again on this socket:
+    # dropped (Litestar parses them anew if asked), ~1.7 KiB of each open socket (issue 20).
+    ScopeState.from_scope(socket.scope).headers = Empty
     connection = LiveConnection(socket, socket.app.state, meeting_id, access)
     await connection.run()
 
@@ -220,6 +225,10 @@ class LiveConnection:
                 await self._send_deltas(client.take(MAX_BATCH))
         except Exception:  # the socket is gone; its receive loop ends the conversation
             logger.debug("live send to meeting %s stopped", self.meeting_id, exc_info=True)
+        finally:
+            # A finished task is not kept: an idle socket holds no task (issue 20).
+            if self.sender is asyncio.current_task():
+                self.sender = None
 
     async def _send_deltas(self, messages: list[dict[str, Any]]) -> None:
         async with self.delivery_lock:
