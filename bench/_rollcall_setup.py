@@ -268,6 +268,10 @@ def start_profiler(pid: int, output: Path, seconds: float) -> subprocess.Popen[b
     command = [py_spy, "record", "--pid", str(pid), "--rate", "100", "--format", "raw"]
     command += ["--duration", str(max(1, round(seconds))), "--output", str(output)]
     command += ["--function", "--nonblocking"]
+    if os.environ.get("CONFHUB_BENCH_PROFILE") == "timeline":
+        # A timeline (chrome://tracing's format) at 250 Hz, to find which work kept the loop
+        # busy when; top_frames cannot read it.
+        command = [{"raw": "chrometrace", "100": "250"}.get(c, c) for c in command]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
 
 
@@ -323,7 +327,15 @@ def writer_buckets(port: int) -> dict[tuple[str, str, float], float]:
     (`wait` or `held`, class, bound), plus each one's `sum` under bound -1."""
     found: dict[tuple[str, str, float], float] = {}
     for line in _metrics(port).splitlines():
-        for kind in ("wait", "held"):
+        if line.startswith("confhub_event_loop_lag_seconds_"):
+            # The event loop's lag, read as one more class: `lag loop`.
+            line = line.replace("confhub_event_loop_lag_seconds_", "confhub_writer_lag_seconds_")
+            line = (
+                line.replace("{", '{priority="loop",', 1)
+                if "{" in line
+                else line.replace(" ", '{priority="loop"} ', 1)
+            )
+        for kind in ("wait", "held", "lag"):
             prefix = f"confhub_writer_{kind}_seconds_"
             if not line.startswith(prefix):
                 continue
@@ -351,7 +363,15 @@ def writer_summary(
             continue
         seconds = after[(kind, priority, -1.0)] - before.get((kind, priority, -1.0), 0.0)
         p99 = next(b for b, c in zip(bounds, counts, strict=True) if c >= 0.99 * total)
-        summary[f"{kind} {priority}"] = {"count": total, "mean": seconds / total, "p99": p99}
+        most = next(b for b, c in zip(bounds, counts, strict=True) if c >= total)
+        over_100ms = total - next(c for b, c in zip(bounds, counts, strict=True) if b >= 0.1)
+        summary[f"{kind} {priority}"] = {
+            "count": total,
+            "mean": seconds / total,
+            "p99": p99,
+            "max": most,
+            "over_100ms": over_100ms,
+        }
     return summary
 
 

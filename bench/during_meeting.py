@@ -279,6 +279,18 @@ def writer_lines(results: list[dict[str, Any]]) -> list[str]:
                     f"| {1000 * wait['mean']:,.1f} / {1000 * wait['p99']:,.0f} "
                     f"| {1000 * held['mean']:,.1f} / {1000 * held['p99']:,.0f} |"
                 )
+    for r in results:
+        for server, summary in enumerate(r.get("writer", []), start=1):
+            lag = summary.get("lag loop")
+            if lag is not None:
+                lines.append(
+                    f"\n{r['label']} (server {server}): the event loop ran its 50 ms timer "
+                    f"{lag['count']:,.0f} times, {lag['over_100ms']:,.0f} of them over 100 ms "
+                    f"late, the latest ≤ {1000 * lag['max']:,.0f} ms (mean "
+                    f"{1000 * lag['mean']:,.1f} ms); garbage collections {r['gc_all']:,.0f} "
+                    f"({r['gc_all_ms']:,.0f} ms), full ones {r['gc_full']:,.0f} "
+                    f"({r['gc_full_ms']:,.0f} ms)."
+                )
     return lines
 
 
@@ -286,7 +298,7 @@ def table(results: list[dict[str, Any]]) -> str:
     """The roll call's numbers side by side, then the desk's."""
     lines = [
         "| run | load avg (1 min) before → after | check-in p50 / p99 ms | fan-out p50 / p99 ms "
-        "| check-ins acked / sent | lost | duplicated | server CPU % |",
+        "| check-ins acked / sent | lost | duplicated | server CPU % (seconds) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
@@ -295,7 +307,7 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {ms(r['checkin_p50_ms'])} / {ms(r['checkin_p99_ms'])} "
             f"| {ms(r['fanout_p50_ms'])} / {ms(r['fanout_p99_ms'])} "
             f"| {r['acked']:,} / {r['sent']:,} | {r['lost']} | {r['duplicated']} "
-            f"| {r['server_pct']:.0f} |"
+            f"| {r['server_pct']:.0f} ({r['server_pct'] * r['wall_s'] / 100:.1f} s) |"
         )
     lines += [
         "",

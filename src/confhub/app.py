@@ -289,6 +289,9 @@ class ConfhubPlugin(InitPluginProtocol):
         app_config.on_shutdown.insert(0, notice_worker.stop)
         app_config.on_startup.append(lambda: settings.media_dir.mkdir(parents=True, exist_ok=True))
         app_config.on_startup.append(lambda: metrics.instrument_pool(db_config.get_engine()))
+        loop_watch = metrics.LoopWatch()
+        app_config.on_startup.append(loop_watch.start)
+        app_config.on_shutdown.append(loop_watch.stop)
         if redis is not None:
             app_config.on_shutdown.append(redis.aclose)
         app_config.debug = settings.debug

@@ -8,6 +8,8 @@ metrics live in files every worker writes and any worker's `/metrics` sums them.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import os
 import time
@@ -95,6 +97,16 @@ WRITER_HELD = Histogram(
     ["priority"],
     buckets=_WRITER_BUCKETS,
 )
+# A timer due every LOOP_WATCH_INTERVAL and how late it ran: the longest stretch of work the
+# process did without yielding (a fan-out, a collection, a large statement's rows), which every
+# socket and request of the process waited through.
+LOOP_WATCH_INTERVAL = 0.05
+EVENT_LOOP_LAG = Histogram(
+    "confhub_event_loop_lag_seconds",
+    f"How late a timer due every {LOOP_WATCH_INTERVAL:g} s ran: the process busy without "
+    "yielding to its other sockets and requests.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
 GC_PAUSES = Histogram(
     "confhub_gc_pause_seconds",
     "Pauses of Python's cyclic garbage collector (the whole process waits), by generation.",
@@ -158,6 +170,36 @@ def instrument_gc() -> None:
 
     observe._confhub = True  # type: ignore[attr-defined]
     gc.callbacks.append(observe)
+
+
+class LoopWatch:
+    """Measures the event loop's lag while the app serves (`EVENT_LOOP_LAG`)."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start watching on the running loop."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(
+                self._watch(), name="confhub-loop-watch"
+            )
+
+    async def stop(self) -> None:
+        """Stop watching."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @staticmethod
+    async def _watch() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + LOOP_WATCH_INTERVAL
+            await asyncio.sleep(LOOP_WATCH_INTERVAL)
+            EVENT_LOOP_LAG.observe(max(loop.time() - due, 0.0))
 
 
 def exposition() -> tuple[bytes, str]:
