@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import sys
 import time
 import weakref
@@ -418,20 +419,34 @@ class _Batch:
 _batches: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, dict[tuple[int, int, str], _Batch]
 ] = weakref.WeakKeyDictionary()
+# When each kind's last lot was begun (the loop's clock), for `write_batched`'s `min_interval`.
+_begun: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[int, int, str], float]] = (
+    weakref.WeakKeyDictionary()
+)
 
 StoreMany = Callable[[DbSession, list[Any]], Awaitable[list[Any]]]
 
 
 async def write_batched(
-    db_config: Any, meeting_id: int, kind: str, item: Any, store_many: StoreMany
+    db_config: Any,
+    meeting_id: int,
+    kind: str,
+    item: Any,
+    store_many: StoreMany,
+    *,
+    min_interval: float = 0.0,
 ) -> Any:
     """Store `item` with the others of its `kind` arriving until their transaction begins, by
     one call of `store_many(session, items)` (which answers each item's outcome, or the
     `ConfhubError` refusing it, in order) in `write_grouped`'s transaction; returns (or raises)
     this item's outcome once committed. When the lot fails otherwise, each item is tried alone.
+
+    `min_interval`: a lot of this kind begins at least this many seconds after the one before
+    it, gathering what arrives meanwhile (an item after a quiet spell is not held back).
     """
     loop = asyncio.get_running_loop()
     batches = _batches.setdefault(loop, {})
+    begun = _begun.setdefault(loop, {})
     key = (id(db_config), meeting_id, kind)
     done: asyncio.Future[Any] = loop.create_future()
     batch = batches.get(key)
@@ -440,13 +455,17 @@ async def write_batched(
         batch.done.append(done)
         return await asyncio.shield(done)
     batch = batches[key] = _Batch([item], [done])
+    hold_back = begun.get(key, -math.inf) + min_interval - loop.time()
 
     async def work(session: DbSession) -> list[Any]:
         if batches.get(key) is batch:
             del batches[key]  # what arrives from now on waits for the next transaction
+            begun[key] = loop.time()
         return await store_many(session, batch.items)
 
-    batch.task = loop.create_task(_store_batch(db_config, meeting_id, batch, work, store_many))
+    batch.task = loop.create_task(
+        _store_batch(db_config, meeting_id, batch, work, store_many, hold_back)
+    )
     return await asyncio.shield(done)
 
 
@@ -456,7 +475,10 @@ async def _store_batch(
     batch: _Batch,
     work: Callable[[DbSession], Awaitable[list[Any]]],
     store_many: StoreMany,
+    hold_back: float = 0.0,
 ) -> None:
+    if hold_back > 0:
+        await asyncio.sleep(hold_back)  # the lot gathers meanwhile
     try:
         results = await write_grouped(db_config, meeting_id, work)
     except Exception as exc:

@@ -94,3 +94,45 @@ async def test_a_burst_of_requests_reaches_the_board_as_one_queue(
         assert "requests" not in mine and "to_points" not in mine
     repeat = [a for a in asked if a.request["request_id"] == "burst-5"]
     assert repeat[0].version == repeat[1].version
+
+
+async def test_requests_arriving_close_together_are_told_in_one_delta(
+    demo_db: str, demo_seed: DemoSeed, tmp_path: Path
+) -> None:
+    """Points asking within the same half second (not at the same instant) are stored as one
+    lot: boards get the queue once for them, not once each. A request after a quiet spell is
+    a lot of its own."""
+    db_config = sqlalchemy_config(make_settings(demo_db, tmp_path))
+    speaking = SpeakingDesk(db_config)
+    meeting_id = demo_seed.upcoming_meeting_id
+    try:
+        async with db_config.get_session() as session:
+            meeting = await session.get(Meeting, meeting_id)
+            assert meeting is not None
+            start = meeting.attendance_version
+            points = sorted(
+                await session.scalars(
+                    select(Invitation.point_id).where(Invitation.meeting_id == meeting_id)
+                )
+            )[:5]
+
+        def ask(n: int) -> Awaitable[Asked]:
+            return speaking.ask(
+                meeting_id, Actor.of_link(points[n]), SpeakRequestWrite(f"soon-{n}", "Ý kiến", 3)
+            )
+
+        first = await ask(0)  # after a quiet spell: stored at once, alone
+        # Four more, one every 30 ms, the first of them right after the first was stored.
+        later: list[asyncio.Task[Asked]] = []
+        for n in range(1, 5):
+            later.append(asyncio.ensure_future(ask(n)))
+            await asyncio.sleep(0.03)
+        asked = [first, *await asyncio.gather(*later)]
+        logged = await events_after(db_config, meeting_id, start)
+    finally:
+        await db_config.get_engine().dispose()
+
+    told = [e.payload for e in logged if e.type == "speaking"]
+    assert [len(t.get("requests") or [t["request"]]) for t in told] == [1, 4]
+    assert told[-1]["queue"][-1]["request_id"] == "soon-4"
+    assert len({a.version for a in asked[1:]}) == 1, "acknowledged with the one delta"

@@ -35,6 +35,7 @@ from confhub.meetings.models import Meeting
 logger = logging.getLogger("confhub.live")
 
 MAX_BATCH = 500
+ANSWERS_PER_TURN = 128
 
 
 @dataclass
@@ -120,8 +121,12 @@ class DeskWriter:
                     else:
                         failed = None
                 if failed is None:
-                    for one, result in zip(waiting, results, strict=True):
+                    for settled, (one, result) in enumerate(zip(waiting, results, strict=True)):
                         _settle(one, result)
+                        if settled % ANSWERS_PER_TURN == ANSWERS_PER_TURN - 1:
+                            # Each settled receipt wakes its ack's send: a few hundred at a
+                            # time, the loop turning between (check-ins go on meanwhile).
+                            await asyncio.sleep(0)
                 else:
                     await self._one_by_one(meeting_id, waiting, failed)
         finally:
