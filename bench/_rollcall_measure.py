@@ -52,13 +52,15 @@ class Meter:
         gcs = [setup.gc_pauses(port) for port in self.ports]
         gc_used = {
             key: sum(new[key] - old[key] for old, new in zip(self.gc_marks, gcs, strict=True))
-            for key in ("count", "seconds", "full", "full_seconds")
+            for key in ("count", "seconds", "middle", "middle_seconds", "full", "full_seconds")
         }
         return {
             "gc_full": gc_used["full"] if self.ports else None,
             "gc_full_ms": 1000 * gc_used["full_seconds"],
             "gc_all": gc_used["count"],
             "gc_all_ms": 1000 * gc_used["seconds"],
+            "gc_middle": gc_used["middle"],
+            "gc_middle_ms": 1000 * gc_used["middle_seconds"],
             "hub_lag_p50_ms": hub_p50,
             "hub_lag_p99_ms": hub_p99,
             "wall_s": wall,

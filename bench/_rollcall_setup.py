@@ -378,7 +378,9 @@ def writer_summary(
 def gc_pauses(port: int) -> dict[str, float]:
     """Collections and pause seconds of the garbage collector so far, from a server's /metrics:
     `count`/`seconds` of every generation, `full`/`full_seconds` of full collections only."""
-    totals = {"count": 0.0, "seconds": 0.0, "full": 0.0, "full_seconds": 0.0}
+    totals = dict.fromkeys(
+        ("count", "seconds", "middle", "middle_seconds", "full", "full_seconds"), 0.0
+    )
     for line in _metrics(port).splitlines():
         for suffix, key in (("_count{", "count"), ("_sum{", "seconds")):
             if line.startswith("confhub_gc_pause_seconds" + suffix):
@@ -386,6 +388,8 @@ def gc_pauses(port: int) -> dict[str, float]:
                 totals[key] += value
                 if 'generation="2"' in line:
                     totals["full" if key == "count" else "full_seconds"] += value
+                if 'generation="1"' in line:
+                    totals["middle" if key == "count" else "middle_seconds"] += value
     return totals
 
 

@@ -288,8 +288,9 @@ def writer_lines(results: list[dict[str, Any]]) -> list[str]:
                     f"{lag['count']:,.0f} times, {lag['over_100ms']:,.0f} of them over 100 ms "
                     f"late, the latest ≤ {1000 * lag['max']:,.0f} ms (mean "
                     f"{1000 * lag['mean']:,.1f} ms); garbage collections {r['gc_all']:,.0f} "
-                    f"({r['gc_all_ms']:,.0f} ms), full ones {r['gc_full']:,.0f} "
-                    f"({r['gc_full_ms']:,.0f} ms)."
+                    f"({r['gc_all_ms']:,.0f} ms), of the middle generation "
+                    f"{r['gc_middle']:,.0f} ({r['gc_middle_ms']:,.0f} ms), full ones "
+                    f"{r['gc_full']:,.0f} ({r['gc_full_ms']:,.0f} ms)."
                 )
     return lines
 

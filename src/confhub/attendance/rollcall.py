@@ -8,12 +8,13 @@ record.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from confhub.accounts.principal import Principal
 from confhub.attendance import events, rows
@@ -89,6 +90,15 @@ async def store_checkins(
     return await batch.save()
 
 
+@functools.cache
+def _stored_keys_query() -> Select[CheckinRecord]:
+    # Built once (see rows.py): the check-ins already stored under the keys bound as `keys`.
+    return select(CheckinRecord).where(
+        CheckinRecord.meeting_id == bindparam("meeting_id"),
+        CheckinRecord.idempotency_key.in_(bindparam("keys", expanding=True)),
+    )
+
+
 @dataclass
 class _Batch:
     """The answers of one transaction, and what they found stored."""
@@ -116,10 +126,7 @@ class _Batch:
             record.idempotency_key: record
             for chunk in rows.chunks(sorted(keys))
             for record in await session.scalars(
-                select(CheckinRecord).where(
-                    CheckinRecord.meeting_id == meeting.id,
-                    CheckinRecord.idempotency_key.in_(chunk),
-                )
+                _stored_keys_query(), {"meeting_id": meeting.id, "keys": chunk}
             )
         }
         point_ids = {data.point_id for _actor, data in answers}

@@ -4,12 +4,13 @@ their number (ORM objects per row cost most of the time in a national roll call)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 
 from confhub.attendance.models import PointAttendance, Presence, RollCallStatus, Signal
 from confhub.db import DbSession
@@ -76,24 +77,47 @@ async def invited_points(
         found.update(
             (point.id, point)
             for point in await session.scalars(
-                select(ConnectionPoint)
-                .join(Invitation, Invitation.point_id == ConnectionPoint.id)
-                .where(Invitation.meeting_id == meeting_id, ConnectionPoint.id.in_(chunk))
+                _invited_points_query(), {"meeting_id": meeting_id, "point_ids": chunk}
             )
         )
     return found
+
+
+# Statements of the roll call's every transaction, built once and their values bound at each
+# execution: built per call, they left their SQL expression objects in reference cycles for the
+# garbage collector, whose pauses stopped every socket of the process.
+
+
+@functools.cache
+def _invited_points_query() -> Select[ConnectionPoint]:
+    return (
+        select(ConnectionPoint)
+        .join(Invitation, Invitation.point_id == ConnectionPoint.id)
+        .where(
+            Invitation.meeting_id == bindparam("meeting_id"),
+            ConnectionPoint.id.in_(bindparam("point_ids", expanding=True)),
+        )
+    )
+
+
+@functools.cache
+def _states_query() -> Select[Any]:
+    table = PointAttendance.__table__
+    columns = [table.c[name] for name in ("id", "point_id", *STATE_FIELDS)]
+    return select(*columns).where(
+        table.c.meeting_id == bindparam("meeting_id"),
+        table.c.point_id.in_(bindparam("point_ids", expanding=True)),
+    )
 
 
 async def read_states(
     session: DbSession, meeting_id: int, point_ids: Iterable[int]
 ) -> dict[int, State]:
     """The stored attendance rows of these points, as plain dicts keyed by point."""
-    table = PointAttendance.__table__
-    columns = [table.c[name] for name in ("id", "point_id", *STATE_FIELDS)]
     states: dict[int, State] = {}
     for chunk in chunks(sorted(point_ids)):
         rows = await session.execute(
-            select(*columns).where(table.c.meeting_id == meeting_id, table.c.point_id.in_(chunk))
+            _states_query(), {"meeting_id": meeting_id, "point_ids": chunk}
         )
         for row in rows.mappings():
             states[row["point_id"]] = {**row, "meeting_id": meeting_id, "changed": False}

@@ -4,13 +4,14 @@ totals, the snapshot every live client starts from, and the check-in history."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select, true
+from sqlalchemy import Select, bindparam, case, func, or_, select, true
 
 from confhub.attendance import events
 from confhub.attendance.models import (
@@ -87,13 +88,13 @@ async def points(
     ordered by unit name."""
     now = datetime.now(UTC)
     # PostgreSQL reads each point by its (meeting, point) key (LATERAL, which SQLite lacks).
-    if point_ids is not None and not is_sqlite(session):
-        query = _some_points_query(meeting_id, point_ids)
+    if point_ids is None:
+        found = await session.execute(_points_query(), {"meeting_id": meeting_id})
     else:
-        query = _points_query(meeting_id)
-        if point_ids is not None:
-            query = query.where(Invitation.point_id.in_(point_ids))
-    found = await session.execute(query)
+        query = _listed_points_query() if is_sqlite(session) else _some_points_query()
+        found = await session.execute(
+            query, {"meeting_id": meeting_id, "point_ids": sorted(point_ids)}
+        )
     shown = [
         {
             "point_id": row.point_id,
@@ -138,7 +139,13 @@ def _point_columns() -> tuple[Any, ...]:
     )
 
 
-def _points_query(meeting_id: int) -> Select[*tuple[Any, ...]]:
+# The statements below are built once, their values bound at each execution: built per call,
+# each point socket's snapshot left a few hundred SQL expression objects in reference cycles
+# for the garbage collector.
+
+
+@functools.cache
+def _points_query() -> Select[*tuple[Any, ...]]:
     # Columns, not entities: a national board's snapshot is 3,321 rows, and building four
     # ORM objects per row cost most of a second.
     return (
@@ -156,11 +163,18 @@ def _points_query(meeting_id: int) -> Select[*tuple[Any, ...]]:
             (PointAttendance.meeting_id == Invitation.meeting_id)
             & (PointAttendance.point_id == Invitation.point_id),
         )
-        .where(Invitation.meeting_id == meeting_id)
+        .where(Invitation.meeting_id == bindparam("meeting_id"))
     )
 
 
-def _some_points_query(meeting_id: int, point_ids: frozenset[int]) -> Select[*tuple[Any, ...]]:
+@functools.cache
+def _listed_points_query() -> Select[*tuple[Any, ...]]:
+    """`_points_query()` of the points bound as `point_ids`."""
+    return _points_query().where(Invitation.point_id.in_(bindparam("point_ids", expanding=True)))
+
+
+@functools.cache
+def _some_points_query() -> Select[*tuple[Any, ...]]:
     """`_points_query()` of a few points, on PostgreSQL: from the points, each one's invitation
     and attendance row looked up by the whole (meeting, point) key. While a fresh meeting's
     statistics say it has one row, PostgreSQL took the meeting's every invitation and
@@ -168,7 +182,10 @@ def _some_points_query(meeting_id: int, point_ids: frozenset[int]) -> Select[*tu
     docs/performance.md); a lateral lookup per point cannot."""
     invitation = (
         select(*(getattr(Invitation, name) for name in _INVITATION_COLUMNS))
-        .where(Invitation.meeting_id == meeting_id, Invitation.point_id == ConnectionPoint.id)
+        .where(
+            Invitation.meeting_id == bindparam("meeting_id"),
+            Invitation.point_id == ConnectionPoint.id,
+        )
         .limit(1)
         .lateral("invitation")
     )
@@ -178,7 +195,7 @@ def _some_points_query(meeting_id: int, point_ids: frozenset[int]) -> Select[*tu
             *(getattr(PointAttendance, name) for name in _ATTENDANCE_COLUMNS),
         )
         .where(
-            PointAttendance.meeting_id == meeting_id,
+            PointAttendance.meeting_id == bindparam("meeting_id"),
             PointAttendance.point_id == ConnectionPoint.id,
         )
         .limit(1)
@@ -195,7 +212,7 @@ def _some_points_query(meeting_id: int, point_ids: frozenset[int]) -> Select[*tu
         .join(invitation, true())
         .outerjoin(Unit, Unit.code == ConnectionPoint.unit_code)
         .outerjoin(attendance, true())
-        .where(ConnectionPoint.id.in_(point_ids))
+        .where(ConnectionPoint.id.in_(bindparam("point_ids", expanding=True)))
     )
 
 

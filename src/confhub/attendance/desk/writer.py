@@ -35,7 +35,7 @@ from confhub.meetings.models import Meeting
 logger = logging.getLogger("confhub.live")
 
 MAX_BATCH = 500
-ANSWERS_PER_TURN = 128
+ANSWERS_PER_TURN = 32
 
 
 @dataclass
