@@ -178,7 +178,10 @@ class PointClient:
         assert self.ws is not None
         try:
             async for raw in self.ws:
-                self._take(json.loads(raw))
+                message = json.loads(raw)
+                # Deltas queued for one phone together come as one `batch` frame.
+                for one in message["messages"] if message.get("type") == "batch" else [message]:
+                    self._take(one)
         except ConnectionClosed as exc:
             self.close_code = exc.rcvd.code if exc.rcvd else None
         self.closed_early = True
