@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, or_, select, update
 
 from confhub.attendance import events, rows
 from confhub.attendance.models import EventType, PointAttendance, Presence
-from confhub.db import DbSession
+from confhub.db import DbSession, is_sqlite
 
 HEARTBEAT_EVERY = 10.0  # what clients are asked to do
 LATE_AFTER = 25.0
@@ -182,17 +182,26 @@ async def record_presences(
 
 async def touch(session: DbSession, meeting_id: int, point_ids: Iterable[int]) -> None:
     """Mark points as still seen (no event: presence did not change). A national meeting
-    touches 3,321 rows every few seconds: one `UPDATE … IN` per 500 points, quick
-    enough that a check-in waiting for one of those rows' locks hardly notices. Round-trip
-    times are not stored here: boards show the last one published, and so do snapshots."""
+    touches 3,321 rows every TOUCH_EVERY seconds, one `UPDATE … IN` per 500 points (the caller
+    commits each). Round-trip times are not stored here: boards show the last one published,
+    and so do snapshots.
+
+    On PostgreSQL a row another transaction holds (a check-in storing it) is left for the next
+    touch, well within PRESENCE_STALE_AFTER: waiting for it, while holding the rows touched
+    before, deadlocked with check-ins that held one of those and waited for this one
+    (PostgreSQL then aborts one of them: a whole burst of check-ins was stored again one by
+    one, seconds late)."""
     now = datetime.now(UTC)
     table: Table = PointAttendance.__table__  # type: ignore[assignment]
+    sqlite = is_sqlite(session)
     for chunk in rows.chunks(sorted(point_ids)):
-        await session.execute(
-            update(table)
-            .where(table.c.meeting_id == meeting_id, table.c.point_id.in_(chunk))
-            .values(seen_at=now)
+        touched: ColumnElement[bool] = and_(
+            table.c.meeting_id == meeting_id, table.c.point_id.in_(chunk)
         )
+        if not sqlite:
+            free = select(table.c.id).where(touched).with_for_update(skip_locked=True)
+            touched = table.c.id.in_(free.scalar_subquery())
+        await session.execute(update(table).where(touched).values(seen_at=now))
 
 
 async def sweep_stale_presence(session: DbSession) -> list[dict[str, Any]]:

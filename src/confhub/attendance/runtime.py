@@ -20,6 +20,7 @@ from confhub.attendance.presence import (
     sweep_stale_presence,
     touch,
 )
+from confhub.attendance.rows import chunks
 from confhub.attendance.writer import Priority, one_writer
 from confhub.core.outages import outage_of
 
@@ -126,9 +127,11 @@ class LiveRuntime:
     async def touch_alive(self) -> None:
         """Keep `seen_at` fresh for points heartbeating here, so snapshots anywhere trust it."""
         for meeting_id, rtts in self.presence.alive().items():
-            async with self.db_config.get_session() as session:
-                await touch(session, meeting_id, rtts.keys())
-                await session.commit()
+            # A transaction per chunk: the rows it touched are held only until it commits.
+            for chunk in chunks(sorted(rtts)):
+                async with self.db_config.get_session() as session:
+                    await touch(session, meeting_id, chunk)
+                    await session.commit()
 
 
 def live_namespace(redis_url: str) -> str:

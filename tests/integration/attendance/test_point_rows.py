@@ -1,16 +1,21 @@
 """A point's own rows in its snapshot, read on PostgreSQL by the whole (meeting, point) key of
 each join (so a fresh meeting's statistics cannot make the read take every invitation), are
 the rows the board reads of the same points, checked-in, seen or untouched; a point not
-invited has none."""
+invited has none. The presence loop's touch of those rows never waits for one a check-in
+holds."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from confhub.attendance import views
+from confhub.attendance.models import PointAttendance
+from confhub.attendance.presence import touch
 from confhub.attendance.schemas import CheckinWrite
 from confhub.attendance.writer import AttendanceWriter
 from confhub.db.engine import sqlalchemy_config
@@ -53,3 +58,57 @@ async def test_a_points_own_rows_are_those_the_board_reads(
         assert [status[p] for p in invited[:3]] == ["present", "present", "pending"]
     finally:
         await db_config.get_engine().dispose()
+
+
+async def test_touching_points_leaves_a_row_a_check_in_holds_and_never_waits_for_it(
+    postgres_demo_db: PostgresDemo, tmp_path: Path
+) -> None:
+    """The presence loop's touch of every connected point skips a row another transaction
+    holds (a check-in being stored) instead of waiting for it with other rows held: waiting
+    deadlocked with check-ins, and PostgreSQL aborted a whole burst of them."""
+    meeting_id = postgres_demo_db.seed.upcoming_meeting_id
+    db_config = sqlalchemy_config(make_settings(postgres_demo_db.url, tmp_path))
+    writer = AttendanceWriter(db_config)
+    try:
+        async with db_config.get_session() as session:
+            invited = sorted(
+                await session.scalars(
+                    select(Invitation.point_id).where(Invitation.meeting_id == meeting_id)
+                )
+            )[:3]
+        for n, point_id in enumerate(invited):
+            answer = CheckinWrite(point_id, "present", f"touch-{n}", delegates_present=1)
+            await writer.submit(meeting_id, Actor.of_link(point_id), answer)
+        table = PointAttendance.__table__
+        rows_of = (table.c.meeting_id == meeting_id, table.c.point_id.in_(invited))
+        async with db_config.get_session() as session:
+            before = await _seen(session, rows_of)
+
+        async with db_config.get_session() as holder:
+            # A check-in's transaction holding the first point's row, not yet committed.
+            await holder.execute(
+                update(table)
+                .where(table.c.meeting_id == meeting_id, table.c.point_id == invited[0])
+                .values(note="being stored")
+            )
+            async with db_config.get_session() as session:
+                await asyncio.wait_for(touch(session, meeting_id, invited), timeout=10)
+                await session.commit()
+            await holder.rollback()
+
+        async with db_config.get_session() as session:
+            after = await _seen(session, rows_of)
+    finally:
+        await db_config.get_engine().dispose()
+
+    assert after[invited[0]] == before[invited[0]], "the held row is left for the next touch"
+    for point_id in invited[1:]:
+        assert after[point_id] is not None
+        assert before[point_id] is None or after[point_id] > before[point_id]
+
+
+async def _seen(session: Any, rows_of: tuple[Any, ...]) -> dict[int, Any]:
+    """When each of these points' rows says it was last seen."""
+    table = PointAttendance.__table__
+    found = await session.execute(select(table.c.point_id, table.c.seen_at).where(*rows_of))
+    return {row[0]: row[1] for row in found}
