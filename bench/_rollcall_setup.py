@@ -327,6 +327,14 @@ def writer_buckets(port: int) -> dict[tuple[str, str, float], float]:
     (`wait` or `held`, class, bound), plus each one's `sum` under bound -1."""
     found: dict[tuple[str, str, float], float] = {}
     for line in _metrics(port).splitlines():
+        if line.startswith("confhub_live_checkin_seconds_"):
+            # The server's own time to answer a check-in, read as the class `answer checkin`.
+            line = line.replace("confhub_live_checkin_seconds_", "confhub_writer_answer_seconds_")
+            line = (
+                line.replace("{", '{priority="checkin",', 1)
+                if "{" in line
+                else line.replace(" ", '{priority="checkin"} ', 1)
+            )
         if line.startswith("confhub_event_loop_lag_seconds_"):
             # The event loop's lag, read as one more class: `lag loop`.
             line = line.replace("confhub_event_loop_lag_seconds_", "confhub_writer_lag_seconds_")
@@ -335,7 +343,7 @@ def writer_buckets(port: int) -> dict[tuple[str, str, float], float]:
                 if "{" in line
                 else line.replace(" ", '{priority="loop"} ', 1)
             )
-        for kind in ("wait", "held", "lag"):
+        for kind in ("wait", "held", "lag", "answer"):
             prefix = f"confhub_writer_{kind}_seconds_"
             if not line.startswith(prefix):
                 continue

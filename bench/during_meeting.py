@@ -281,6 +281,13 @@ def writer_lines(results: list[dict[str, Any]]) -> list[str]:
                 )
     for r in results:
         for server, summary in enumerate(r.get("writer", []), start=1):
+            answer = summary.get("answer checkin")
+            if answer is not None:
+                lines.append(
+                    f"\n{r['label']} (server {server}): {answer['count']:,.0f} check-ins answered "
+                    f"on the live channel, read → ack sent mean {1000 * answer['mean']:,.1f} ms, "
+                    f"p99 ≤ {1000 * answer['p99']:,.0f} ms (the server's side of the latency)."
+                )
             lag = summary.get("lag loop")
             if lag is not None:
                 lines.append(
@@ -290,7 +297,10 @@ def writer_lines(results: list[dict[str, Any]]) -> list[str]:
                     f"{1000 * lag['mean']:,.1f} ms); garbage collections {r['gc_all']:,.0f} "
                     f"({r['gc_all_ms']:,.0f} ms), of the middle generation "
                     f"{r['gc_middle']:,.0f} ({r['gc_middle_ms']:,.0f} ms), full ones "
-                    f"{r['gc_full']:,.0f} ({r['gc_full_ms']:,.0f} ms)."
+                    f"{r['gc_full']:,.0f} ({r['gc_full_ms']:,.0f} ms); commit → this "
+                    f"process's sockets p50 ≤ {ms(r['hub_lag_p50_ms'])} ms, p99 ≤ "
+                    f"{ms(r['hub_lag_p99_ms'])} ms; the load generator used "
+                    f"{r['load_pct']:.0f} % of a core."
                 )
     return lines
 

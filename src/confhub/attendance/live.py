@@ -367,6 +367,7 @@ class LiveConnection:
         # The HTTP check-in's schema: what it refuses is refused here for good, an `error`
         # without the "send it again" of a failed write, since sending it again could never
         # succeed.
+        read_at = time.perf_counter()
         data = decode_checkin({k: v for k, v in message.items() if k != "type"})
         # Committed (with whatever else arrived meanwhile) before it is acknowledged.
         outcome = await self.writer.submit(self.meeting_id, self.access.actor, data)
@@ -380,6 +381,7 @@ class LiveConnection:
                 "duplicate": not outcome.created,
             }
         )
+        metrics.CHECKIN_ANSWER.observe(time.perf_counter() - read_at)
 
     async def _on_signal(self, message: dict[str, Any]) -> None:
         point_ids = self.access.point_ids

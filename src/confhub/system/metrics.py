@@ -97,6 +97,12 @@ WRITER_HELD = Histogram(
     ["priority"],
     buckets=_WRITER_BUCKETS,
 )
+CHECKIN_ANSWER = Histogram(
+    "confhub_live_checkin_seconds",
+    "Time from a check-in read on the live channel to its ack sent (stored and committed "
+    "meanwhile): what a chair's phone waits, as this process sees it.",
+    buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0),
+)
 # A timer due every LOOP_WATCH_INTERVAL and how late it ran: the longest stretch of work the
 # process did without yielding (a fan-out, a collection, a large statement's rows), which every
 # socket and request of the process waited through.
