@@ -18,7 +18,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections import deque
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,11 +37,12 @@ POLL_INTERVAL = 1.0
 WATCHDOG_INTERVAL = 2.0
 MAX_QUEUED = 5000
 MAX_BATCH = 500
-# A delta for many sockets (an announcement to 3,321 phones) is handed to FAN_OUT_TURN at a
-# time, with a pause between: each hand-off wakes a send, and all of them in one turn of the
-# loop kept it from every other socket and from the database for a third of a second, while a
-# check-in's socket and transaction waited. 3,321 sockets take about 0.3 s this way; a delta for
-# at most FAN_OUT_AT_ONCE (a check-in's: the boards and one point) goes out at once.
+# A delta for many sockets (an announcement to 3,321 phones) is queued for each at once, in
+# order, but their senders are woken FAN_OUT_TURN at a time with a pause between: all of them in
+# one turn of the loop kept it from every other socket and from the database for a third of a
+# second, while a check-in's socket and transaction waited. 3,321 sockets are woken within about
+# 0.3 s; the deltas after it (a check-in's, for the boards and one point) do not wait for that:
+# a delta for at most FAN_OUT_AT_ONCE sockets wakes them at once.
 FAN_OUT_AT_ONCE = 256
 FAN_OUT_TURN = 32
 FAN_OUT_PAUSE = 0.002
@@ -85,13 +87,14 @@ class LiveClient:
         if self.close_socket is not None:
             await self.close_socket(code, reason)
 
-    def offer(self, message: dict[str, Any]) -> None:
-        """Queue a delta; a client too far behind is told to take a snapshot instead."""
+    def offer(self, message: dict[str, Any], *, wake: bool = True) -> None:
+        """Queue a delta; a client too far behind is told to take a snapshot instead. Without
+        `wake`, the caller wakes the client's sender later."""
         if len(self.pending) >= MAX_QUEUED:
             self.resnapshot()
             return
         self.pending.append(message)
-        if self.wake is not None:
+        if wake and self.wake is not None:
             self.wake()
 
     def resnapshot(self) -> None:
@@ -144,7 +147,7 @@ class MeetingRoom:
                 if not clients:
                     del self.by_point[point_id]
 
-    def targets(self, message: dict[str, Any]) -> Iterable[LiveClient]:
+    def targets(self, message: dict[str, Any]) -> Collection[LiveClient]:
         """The clients that want a delta: what `LiveClient.wants` says, without asking each."""
         concerned = concerned_points(message)
         if concerned is None:
@@ -169,6 +172,9 @@ class AttendanceHub:
         self._opening: dict[int, asyncio.Future[MeetingRoom]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.delivered_total = 0
+        # Clients whose senders a large fan-out wakes in turns (`_wake_in_turns`).
+        self._to_wake: deque[LiveClient] = deque()
+        self._waker: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -183,6 +189,9 @@ class AttendanceHub:
         """Close any socket still open, then stop background tasks and every room's
         subscription."""
         await self.close_all()
+        self._to_wake.clear()
+        if self._waker is not None:
+            self._tasks.append(self._waker)
         for task in self._tasks:
             task.cancel()
         for room in list(self.rooms.values()):
@@ -302,7 +311,7 @@ class AttendanceHub:
                     await self._fill_gap(room)
                     if version <= room.delivered:
                         continue
-                await self._fan_out(room, message)
+                self._fan_out(room, message)
 
     async def _fill_gap(self, room: MeetingRoom) -> None:
         async with self.session_factory() as session:
@@ -315,20 +324,37 @@ class AttendanceHub:
             room.delivered = latest
             return
         for message in missing:
-            await self._fan_out(room, message)
+            self._fan_out(room, message)
 
-    async def _fan_out(self, room: MeetingRoom, message: dict[str, Any]) -> None:
+    def _fan_out(self, room: MeetingRoom, message: dict[str, Any]) -> None:
         room.delivered = int(message["version"])
         self.delivered_total += 1
         metrics.LIVE_DELTAS.inc()
-        # A copy: clients join and leave while the loop turns below (those joining take a
-        # snapshot, which has this delta).
-        targets = list(room.targets(message))
-        for handed, client in enumerate(targets, start=1):
+        targets = room.targets(message)
+        at_once = len(targets) <= FAN_OUT_AT_ONCE
+        later: list[LiveClient] = []
+        for client in targets:
             shown = client.view(message)
             if shown is not None:
-                client.offer(shown)
-            if handed % FAN_OUT_TURN == 0 and len(targets) > FAN_OUT_AT_ONCE:
+                client.offer(shown, wake=at_once)
+                if not at_once:
+                    later.append(client)
+        if later:
+            self._wake_in_turns(later)
+
+    def _wake_in_turns(self, clients: list[LiveClient]) -> None:
+        """Wake these clients' senders FAN_OUT_TURN at a time, after those already waiting."""
+        self._to_wake.extend(clients)
+        if self._waker is None or self._waker.done():
+            self._waker = asyncio.create_task(self._wake_forever(), name="confhub-live-waker")
+
+    async def _wake_forever(self) -> None:
+        while self._to_wake:
+            for _ in range(min(FAN_OUT_TURN, len(self._to_wake))):
+                client = self._to_wake.popleft()
+                if client.wake is not None and (client.pending or client.needs_snapshot):
+                    client.wake()
+            if self._to_wake:
                 await asyncio.sleep(FAN_OUT_PAUSE)
 
     # -- safety nets -----------------------------------------------------------------------
