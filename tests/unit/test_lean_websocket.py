@@ -4,14 +4,20 @@ what uvicorn's does, holding less per open socket (issue 20)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 from typing import Any
 
 import uvicorn
 from websockets.asyncio.client import connect
 
-from confhub.system.connections import LeanWebSocketProtocol, _Flag, _Inbox
-from confhub.system.serving import WS_PROTOCOL
+from confhub.system.connections import (
+    HeaderDeadlineProtocol,
+    LeanWebSocketProtocol,
+    _Flag,
+    _Inbox,
+)
+from confhub.system.serving import HTTP_PROTOCOL, WS_PROTOCOL
 
 
 async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -89,3 +95,34 @@ async def test_the_inbox_and_the_flag_wake_their_waiters() -> None:
     assert await waiter is True
     flag.clear()
     assert not flag.is_set()
+
+
+async def test_the_http_protocol_a_socket_upgraded_from_is_freed_without_the_collector() -> None:
+    """Once a connection is a websocket, its HTTP protocol goes at once, not at the garbage
+    collector's next pass (which, for thousands of points connecting, pauses the process)."""
+    port = free_port()
+    config = uvicorn.Config(
+        echo,
+        host="127.0.0.1",
+        port=port,
+        ws=WS_PROTOCOL,
+        http=HTTP_PROTOCOL,
+        log_level="warning",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    gc.collect()
+    gc.disable()
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn says so through this flag only
+            await asyncio.sleep(0.01)
+        async with connect(f"ws://127.0.0.1:{port}/", additional_headers={"X-Phone": "1"}) as ws:
+            await ws.send("hello")
+            assert await ws.recv() == "HELLO"
+            left = [o for o in gc.get_objects() if isinstance(o, HeaderDeadlineProtocol)]
+            assert left == []
+    finally:
+        gc.enable()
+        server.should_exit = True
+        await serving
