@@ -322,27 +322,25 @@ def fanout_lag_buckets(port: int) -> dict[float, float]:
     return buckets
 
 
+def _as_class(line: str, metric: str, kind: str, label: str) -> str:
+    """A line of `metric` written as the writer histograms' `kind` with the class `label`."""
+    if not line.startswith(metric):
+        return line
+    line = line.replace(metric, f"confhub_writer_{kind}_seconds_")
+    if "{" in line:
+        return line.replace("{", f'{{priority="{label}",', 1)
+    return line.replace(" ", f'{{priority="{label}"}} ', 1)
+
+
 def writer_buckets(port: int) -> dict[tuple[str, str, float], float]:
     """Cumulative buckets of the writer queue's histograms from a server's /metrics, keyed by
     (`wait` or `held`, class, bound), plus each one's `sum` under bound -1."""
     found: dict[tuple[str, str, float], float] = {}
     for line in _metrics(port).splitlines():
-        if line.startswith("confhub_live_checkin_seconds_"):
-            # The server's own time to answer a check-in, read as the class `answer checkin`.
-            line = line.replace("confhub_live_checkin_seconds_", "confhub_writer_answer_seconds_")
-            line = (
-                line.replace("{", '{priority="checkin",', 1)
-                if "{" in line
-                else line.replace(" ", '{priority="checkin"} ', 1)
-            )
-        if line.startswith("confhub_event_loop_lag_seconds_"):
-            # The event loop's lag, read as one more class: `lag loop`.
-            line = line.replace("confhub_event_loop_lag_seconds_", "confhub_writer_lag_seconds_")
-            line = (
-                line.replace("{", '{priority="loop",', 1)
-                if "{" in line
-                else line.replace(" ", '{priority="loop"} ', 1)
-            )
+        # Two more histograms read as classes of their own: the server's time to answer a
+        # check-in (`answer checkin`) and the event loop's lag (`lag loop`).
+        line = _as_class(line, "confhub_live_checkin_seconds_", "answer", "checkin")
+        line = _as_class(line, "confhub_event_loop_lag_seconds_", "lag", "loop")
         for kind in ("wait", "held", "lag", "answer"):
             prefix = f"confhub_writer_{kind}_seconds_"
             if not line.startswith(prefix):

@@ -34,12 +34,8 @@ async def test_a_points_own_rows_are_those_the_board_reads(
     db_config = sqlalchemy_config(make_settings(postgres_demo_db.url, tmp_path))
     writer = AttendanceWriter(db_config)
     try:
+        invited = await _invited(db_config, meeting_id, 6)
         async with db_config.get_session() as session:
-            invited = sorted(
-                await session.scalars(
-                    select(Invitation.point_id).where(Invitation.meeting_id == meeting_id)
-                )
-            )[:6]
             stranger = await session.scalar(
                 select(ConnectionPoint.id).where(ConnectionPoint.id.not_in(invited)).limit(1)
             )
@@ -70,12 +66,7 @@ async def test_touching_points_leaves_a_row_a_check_in_holds_and_never_waits_for
     db_config = sqlalchemy_config(make_settings(postgres_demo_db.url, tmp_path))
     writer = AttendanceWriter(db_config)
     try:
-        async with db_config.get_session() as session:
-            invited = sorted(
-                await session.scalars(
-                    select(Invitation.point_id).where(Invitation.meeting_id == meeting_id)
-                )
-            )[:3]
+        invited = await _invited(db_config, meeting_id, 3)
         for n, point_id in enumerate(invited):
             answer = CheckinWrite(point_id, "present", f"touch-{n}", delegates_present=1)
             await writer.submit(meeting_id, Actor.of_link(point_id), answer)
@@ -112,3 +103,12 @@ async def _seen(session: Any, rows_of: tuple[Any, ...]) -> dict[int, Any]:
     table = PointAttendance.__table__
     found = await session.execute(select(table.c.point_id, table.c.seen_at).where(*rows_of))
     return {row[0]: row[1] for row in found}
+
+
+async def _invited(db_config: Any, meeting_id: int, number: int) -> list[int]:
+    """The first `number` points the meeting invited."""
+    async with db_config.get_session() as session:
+        invited = await session.scalars(
+            select(Invitation.point_id).where(Invitation.meeting_id == meeting_id)
+        )
+        return sorted(invited)[:number]

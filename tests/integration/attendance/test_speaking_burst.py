@@ -36,15 +36,7 @@ async def test_a_burst_of_requests_reaches_the_board_as_one_queue(
     speaking, desk = SpeakingDesk(db_config), DeskWriter(db_config)
     meeting_id = demo_seed.upcoming_meeting_id
     try:
-        async with db_config.get_session() as session:
-            meeting = await session.get(Meeting, meeting_id)
-            assert meeting is not None
-            start = meeting.attendance_version
-            points = sorted(
-                await session.scalars(
-                    select(Invitation.point_id).where(Invitation.meeting_id == meeting_id)
-                )
-            )[:24]
+        start, points = await _version_and_points(db_config, meeting_id, 24)
 
         # Every point asks to speak at once; every third also reports lost sound, and one
         # phone sends its request twice (resending from its outbox before the first ack).
@@ -106,15 +98,7 @@ async def test_requests_arriving_close_together_are_told_in_one_delta(
     speaking = SpeakingDesk(db_config)
     meeting_id = demo_seed.upcoming_meeting_id
     try:
-        async with db_config.get_session() as session:
-            meeting = await session.get(Meeting, meeting_id)
-            assert meeting is not None
-            start = meeting.attendance_version
-            points = sorted(
-                await session.scalars(
-                    select(Invitation.point_id).where(Invitation.meeting_id == meeting_id)
-                )
-            )[:5]
+        start, points = await _version_and_points(db_config, meeting_id, 5)
 
         def ask(n: int) -> Awaitable[Asked]:
             return speaking.ask(
@@ -136,3 +120,16 @@ async def test_requests_arriving_close_together_are_told_in_one_delta(
     assert [len(t.get("requests") or [t["request"]]) for t in told] == [1, 4]
     assert told[-1]["queue"][-1]["request_id"] == "soon-4"
     assert len({a.version for a in asked[1:]}) == 1, "acknowledged with the one delta"
+
+
+async def _version_and_points(
+    db_config: Any, meeting_id: int, number: int
+) -> tuple[int, list[int]]:
+    """The meeting's version now, and the first `number` points it invited."""
+    async with db_config.get_session() as session:
+        meeting = await session.get(Meeting, meeting_id)
+        assert meeting is not None
+        invited = await session.scalars(
+            select(Invitation.point_id).where(Invitation.meeting_id == meeting_id)
+        )
+        return meeting.attendance_version, sorted(invited)[:number]
