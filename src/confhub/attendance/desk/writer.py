@@ -124,7 +124,7 @@ class DeskWriter:
                     for settled, (one, result) in enumerate(zip(waiting, results, strict=True)):
                         _settle(one, result)
                         if settled % ANSWERS_PER_TURN == ANSWERS_PER_TURN - 1:
-                            # Each settled receipt wakes its ack's send: a few hundred at a
+                            # Each settled receipt wakes its ack's send: a few dozen at a
                             # time, the loop turning between (check-ins go on meanwhile).
                             await asyncio.sleep(0)
                 else:
