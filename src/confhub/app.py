@@ -29,7 +29,7 @@ from confhub.accounts import passwords
 from confhub.accounts.controllers import AuthApiController, LoginPageController
 from confhub.accounts.guards import needs_sign_in
 from confhub.accounts.middleware import PrincipalMiddleware
-from confhub.accounts.sessions import RotatingSessionConfig
+from confhub.accounts.sessions import RotatingSessionBackend, RotatingSessionConfig
 from confhub.attendance import fanout
 from confhub.attendance import listeners as attendance_listeners
 from confhub.attendance.controllers import AttendanceApiController
@@ -232,12 +232,15 @@ class ConfhubPlugin(InitPluginProtocol):
         app_config.middleware.extend(
             [
                 LanguageMiddleware,
-                # Live handshakes show a possible credential before the session is read.
+                # Live handshakes show a possible credential before the session is read; the live
+                # route goes through this gate alone, which reads its session and principal
+                # (confhub.attendance.handshake.LiveRoute).
                 DefineMiddleware(
                     LiveHandshakeGate,
                     settings=settings,
                     throttle=handshake_throttle,
-                    session_cookie=SESSION_COOKIE,
+                    session_backend=RotatingSessionBackend(config=session_config),
+                    db_config=db_config,
                 ),
                 session_config.middleware,
                 DefineMiddleware(PrincipalMiddleware, db_config=db_config),

@@ -12,8 +12,15 @@ Runs before the session middleware, cheapest first:
    429 and `Retry-After` before the upgrade, so the page tries again later (a 1008 would stop
    it for good).
 
-Only then do the session store, the principal and the link or meeting lookups run
-(`confhub.attendance.live`).
+Only then are the session read (when the socket carries its cookie) and its principal, here
+too, and the link or meeting looked up (`confhub.attendance.live`).
+
+The live route goes through this gate and nothing else of the app's middleware
+(:class:`LiveRoute`): a socket lives for hours, and every layer around its handler is a
+suspended frame with its wrappers for as long (issue 20). The session, principal, language,
+transaction layers had nothing to do after the handshake (a socket stores no session, answers
+no HTTP, holds no request transaction); the request's observation (`confhub.system.observer`)
+is around the whole app, outside Litestar, and stays.
 """
 
 from __future__ import annotations
@@ -22,10 +29,15 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+from advanced_alchemy.config import SQLAlchemyAsyncConfig
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.handlers import WebsocketRouteHandler
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionBackend
+from litestar.types import ASGIApp, Middleware, Receive, Scope, Send
 
+from confhub.accounts.middleware import principal_of_session
 from confhub.accounts.sessions import well_formed_session_id
 from confhub.core import tokens
 from confhub.core.ids import MAX_ID
@@ -47,12 +59,19 @@ class LiveHandshakeGate:
     """ASGI middleware in front of the session middleware, for live-channel handshakes only."""
 
     def __init__(
-        self, app: ASGIApp, settings: Settings, throttle: HandshakeThrottle, session_cookie: str
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        throttle: HandshakeThrottle,
+        session_backend: ServerSideSessionBackend,
+        db_config: SQLAlchemyAsyncConfig,
     ) -> None:
         self.app = app
         self.settings = settings
         self.throttle = throttle
-        self.session_cookie = session_cookie
+        self.session_backend = session_backend
+        self.session_cookie = session_backend.config.key
+        self.db_config = db_config
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.WEBSOCKET or not scope["path"].startswith(LIVE_PREFIX):
@@ -67,7 +86,19 @@ class LiveHandshakeGate:
         if retry_after is not None:
             await too_many(scope, receive, send, retry_after)
             return
+        await self.authenticate(scope)
         await self.app(scope, receive, send)
+
+    async def authenticate(self, scope: Scope) -> None:
+        """What the session and principal middlewares do for other routes, read only: the
+        session its cookie names (none for a socket without one: a check-in link's) and its
+        principal, as `scope["session"]` and `scope["user"]`. A socket never stores its session."""
+        # Asks the store only for a cookie that can be a session id (RotatingSessionBackend).
+        session = await self.session_backend.load_from_connection(ASGIConnection(scope))
+        scope["session"] = session
+        principal = await principal_of_session(self.db_config, session)
+        scope["user"] = principal
+        scope["auth"] = "session" if principal else None
 
     def refusal(self, scope: Scope) -> str | None:
         """Why this handshake is refused without any I/O (the close reason), or None."""
@@ -89,6 +120,21 @@ class LiveHandshakeGate:
             refused("credentials")
             return NOT_ALLOWED
         return None
+
+
+class LiveRoute(WebsocketRouteHandler):
+    """A websocket route behind :class:`LiveHandshakeGate` alone of the app's middleware (the
+    gate reads the session and principal itself; see the module's docstring). Litestar still
+    puts its exception handler and its CSRF layer (which lets websockets through) around it."""
+
+    def resolve_middleware(self) -> list[Middleware]:
+        """The gate of the app's middleware, without the others."""
+        return [
+            middleware
+            for middleware in super().resolve_middleware()
+            if isinstance(middleware, DefineMiddleware)
+            and middleware.middleware is LiveHandshakeGate
+        ]
 
 
 def refused(reason: str) -> None:

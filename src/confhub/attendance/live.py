@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import msgspec
-from litestar import WebSocket, websocket
+from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
@@ -30,6 +30,7 @@ from confhub.attendance.handshake import (
     NOT_ALLOWED,
     POLICY_VIOLATION,
     TRY_AGAIN_LATER,
+    LiveRoute,
     busy,
     refused,
 )
@@ -63,7 +64,7 @@ MAX_UNANSWERED = 16
 logger = logging.getLogger("confhub.live")
 
 
-@websocket("/ws/meetings/{meeting_id:int}", name="live")
+@LiveRoute("/ws/meetings/{meeting_id:int}", name="live")
 async def live_socket(socket: WebSocket[Any, Any, Any], meeting_id: int) -> None:
     """The live attendance channel of one meeting (past the gate of
     `confhub.attendance.handshake`, which refused what needs no I/O to refuse)."""
