@@ -34,6 +34,8 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.handlers import WebsocketRouteHandler
 from litestar.middleware import DefineMiddleware
+from litestar.middleware._internal.exceptions import ExceptionHandlerMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionBackend
 from litestar.types import ASGIApp, Middleware, Receive, Scope, Send
 
@@ -65,7 +67,16 @@ class LiveHandshakeGate:
         throttle: HandshakeThrottle,
         session_backend: ServerSideSessionBackend,
         db_config: SQLAlchemyAsyncConfig,
+        straight_to_route: bool = False,
     ) -> None:
+        if straight_to_route:
+            # On the live route (LiveRoute): past Litestar's CSRF layer (which lets websockets
+            # through) and the route's own exception handler (there so that middleware's send
+            # wrappers see an error's answer; this gate wraps none, and the app's exception
+            # handler around the router answers a websocket's error the same way): two
+            # frames and a send wrapper fewer on every open socket.
+            while isinstance(app, CSRFMiddleware | ExceptionHandlerMiddleware):
+                app = app.app
         self.app = app
         self.settings = settings
         self.throttle = throttle
@@ -124,13 +135,15 @@ class LiveHandshakeGate:
 
 class LiveRoute(WebsocketRouteHandler):
     """A websocket route behind :class:`LiveHandshakeGate` alone of the app's middleware (the
-    gate reads the session and principal itself; see the module's docstring). Litestar still
-    puts its exception handler and its CSRF layer (which lets websockets through) around it."""
+    gate reads the session and principal itself; see the module's docstring), which calls the
+    route past the exception handler and CSRF layer Litestar puts around every route."""
 
     def resolve_middleware(self) -> list[Middleware]:
-        """The gate of the app's middleware, without the others."""
+        """The gate of the app's middleware, without the others, calling the route itself."""
         return [
-            middleware
+            DefineMiddleware(
+                LiveHandshakeGate, *middleware.args, **middleware.kwargs, straight_to_route=True
+            )
             for middleware in super().resolve_middleware()
             if isinstance(middleware, DefineMiddleware)
             and middleware.middleware is LiveHandshakeGate

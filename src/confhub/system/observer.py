@@ -13,6 +13,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 from litestar.enums import ScopeType
@@ -47,22 +48,19 @@ class RequestObserver:
         # Which process answered (its pid), so an operator behind a balancer can tell.
         self.process = str(os.getpid()).encode()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine itself: the observing one is the only frame this layer keeps while a
+        # websocket is open (issue 20).
+        if scope["type"] == ScopeType.HTTP:
+            return self._http(scope, receive, send)
+        if scope["type"] == ScopeType.WEBSOCKET:
+            return self._websocket(scope, receive, send)
+        return self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         token = REQUEST_ID.set(request_id)
-        try:
-            if scope["type"] == ScopeType.HTTP:
-                await self._http(scope, receive, send, request_id)
-            else:
-                await self._websocket(scope, receive, send, request_id)
-        finally:
-            REQUEST_ID.reset(token)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         started = time.perf_counter()
         status = 500
         sent_bytes = 0
@@ -95,8 +93,12 @@ class RequestObserver:
                 elapsed * 1000,
                 extra=_access_fields(scope, status, elapsed, route) | {"bytes": sent_bytes},
             )
+            REQUEST_ID.reset(token)  # after its access line, which carries the id
 
-    async def _websocket(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         close_code: int | None = None
         extra_headers = [(REQUEST_ID_HEADER, request_id.encode()), (PROCESS_HEADER, self.process)]
@@ -131,6 +133,7 @@ class RequestObserver:
                 elapsed,
                 extra=_access_fields(scope, close_code, elapsed, route),
             )
+            REQUEST_ID.reset(token)  # after its access line, which carries the id
 
 
 def _loggable_path(scope: Scope) -> str:
