@@ -54,8 +54,10 @@ imports: $(STAMP)
 
 # While working on the code: unit tests and the in-process integration tests, without PostgreSQL,
 # Redis, browsers, served processes or the slow ones (well under a minute on two cores).
+# schemathesis's pytest plugin only serves tests/integration/test_api_fuzz.py, which is slow:
+# not loaded here, it no longer costs each process its import and the fuzz module's ~530 cases.
 check: $(STAMP)
-	$(PYTEST) -n $(PYTEST_WORKERS) --dist worksteal -q -m "not services and not e2e and not slow" tests/unit tests/integration $(PYTEST_ARGS)
+	$(PYTEST) -n $(PYTEST_WORKERS) --dist worksteal -q -p no:schemathesis -m "not services and not e2e and not slow" tests/unit tests/integration $(PYTEST_ARGS)
 
 # Line coverage of the whole pytest run ([tool.coverage] in pyproject.toml): the workers and every
 # process a test starts (`confhub serve`, the command) are measured too (patch = subprocess, saved

@@ -35,6 +35,7 @@ from confhub.app import create_app, reset_app_state
 from confhub.db import migrate
 from confhub.db.engine import create_engine, session_maker
 from confhub.demo import DemoSeed
+from confhub.system.serving import GC_YOUNG_THRESHOLD
 from tests.helpers.apps import (
     TEST_PASSWORD_HASH_COST,
     TEST_PASSWORD_HASH_ENV,
@@ -131,9 +132,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """What the worker has built by now (every module imported, every test collected) lives
     until it ends: the cyclic garbage collector stops going through it again at each full
     collection, which the apps built per test (hundreds of thousands of objects each) trigger
-    often."""
+    often. Young collections then wait for as many new objects as in a serving process
+    (`confhub.system.serving.tune_garbage_collector`): a test's objects mostly die young."""
     gc.collect()
     gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 @pytest.fixture(scope="session")
@@ -236,7 +240,14 @@ class AppShelf:
         """An app on `database_url` with these settings, reused when one is idle."""
         settings = make_settings(database_url, self.media_dir.parent, **overrides)
         idle = self._idle.setdefault(repr(settings), [])
-        return idle.pop() if idle else create_app(settings)
+        if idle:
+            return idle.pop()
+        app = create_app(settings)
+        # It lives until the worker ends: out of every later collection, as what collection
+        # built (`pytest_collection_finish`).
+        gc.collect()
+        gc.freeze()
+        return app
 
     def give_back(self, app: Litestar) -> None:
         """Keep `app` (stopped) for a later test, its memory wiped and the media emptied."""
