@@ -29,6 +29,7 @@ from litestar.channels import ChannelsPlugin, Subscriber
 from confhub.attendance import events
 from confhub.attendance.targeting import concerned_points, view_for
 from confhub.core.outages import outage_of
+from confhub.core.tasks import cancelled
 from confhub.system import metrics
 
 logger = logging.getLogger("confhub.live")
@@ -278,10 +279,7 @@ class AttendanceHub:
 
     async def _close_room(self, room: MeetingRoom) -> None:
         self.rooms.pop(room.meeting_id, None)
-        if room.reader is not None:
-            room.reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await room.reader
+        await cancelled(room.reader)
         if room.subscriber is not None:
             with contextlib.suppress(Exception):
                 await self.channels.unsubscribe(room.subscriber)

@@ -4,7 +4,6 @@ hub that fans deltas out to this process's sockets, and the presence loop."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from confhub.attendance.presence import (
 from confhub.attendance.rows import chunks
 from confhub.attendance.writer import Priority, one_writer
 from confhub.core.outages import outage_of
+from confhub.core.tasks import cancelled
 
 logger = logging.getLogger("confhub.live")
 
@@ -59,10 +59,7 @@ class LiveRuntime:
 
     async def stop(self) -> None:
         """Stop background work."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancelled(self._task)
         await self.hub.stop()
 
     def forget(self) -> None:

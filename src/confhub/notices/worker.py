@@ -5,11 +5,11 @@ more to send. Several processes share the work through the outbox's leases."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
+from confhub.core.tasks import cancelled
 from confhub.notices.outbox import Outbox, Transports
 from confhub.notices.policy import NoticePolicy
 from confhub.notices.transports import SmtpTransport, WebhookTransport
@@ -49,10 +49,7 @@ class NoticeWorker:
     async def stop(self) -> None:
         """Stop the loop (the app's shutdown); a send in progress is abandoned to its lease."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancelled(task)
 
     async def _run(self) -> None:
         while True:

@@ -9,7 +9,6 @@ metrics live in files every worker writes and any worker's `/metrics` sums them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import os
 import time
@@ -26,6 +25,8 @@ from prometheus_client import (
 )
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from confhub.core.tasks import cancelled
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # The classic text format every Prometheus version reads (the web layer adds the charset).
@@ -194,10 +195,7 @@ class LoopWatch:
     async def stop(self) -> None:
         """Stop watching."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancelled(task)
 
     @staticmethod
     async def _watch() -> None:
