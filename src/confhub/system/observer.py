@@ -8,6 +8,7 @@ so both logs tell the same story) or is made here; it is echoed in the response'
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import re
@@ -40,6 +41,14 @@ def request_id_of(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
+def _identify(scope: Scope) -> tuple[str, contextvars.Token[str | None]]:
+    """The request's id, kept in its scope's state and in `REQUEST_ID` (for its log lines)
+    until the returned token resets it."""
+    request_id = request_id_of(scope)
+    scope.setdefault("state", {})["request_id"] = request_id
+    return request_id, REQUEST_ID.set(request_id)
+
+
 class RequestObserver:
     """ASGI middleware wrapping the Litestar app's handler (see `confhub.app.create_app`)."""
 
@@ -58,9 +67,7 @@ class RequestObserver:
         return self.app(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = request_id_of(scope)
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = REQUEST_ID.set(request_id)
+        request_id, token = _identify(scope)
         started = time.perf_counter()
         status = 500
         sent_bytes = 0
@@ -96,9 +103,7 @@ class RequestObserver:
             REQUEST_ID.reset(token)  # after its access line, which carries the id
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = request_id_of(scope)
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = REQUEST_ID.set(request_id)
+        request_id, token = _identify(scope)
         started = time.perf_counter()
         close_code: int | None = None
         extra_headers = [(REQUEST_ID_HEADER, request_id.encode()), (PROCESS_HEADER, self.process)]
