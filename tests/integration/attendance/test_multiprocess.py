@@ -33,6 +33,7 @@ from confhub.attendance.runtime import live_namespace
 from confhub.db.engine import create_engine, session_maker
 from confhub.demo import DemoSeed, seed_thanh_hoa
 from tests.conftest import POSTGRES_ADMIN_URL, TEST_SECRET, free_port, port_open, skip_or_fail
+from tests.helpers.services import exclusive_redis_db
 from tests.integration.attendance.conftest import (
     Frame,
     close_code,
@@ -316,12 +317,15 @@ class BoardState:
         return cls(version=snapshot["version"], points=points)
 
     def apply(self, message: Frame) -> None:
-        """One delta, which must be the next version (no gap, no repeat)."""
-        if message["type"] not in ("checkin", "presence", "signal", "meeting"):
+        """One delta, which must be the next version (no gap, no repeat) whatever its type: a
+        board sees every delta of its meeting, notices and desk deltas included."""
+        if "version" not in message:
             return
         assert message["version"] == self.version + 1, (self.version, message)
         self.version = message["version"]
         self.applied.append(self.version)
+        if message["type"] not in ("checkin", "presence", "signal", "meeting"):
+            return
         point = self.points.get(message.get("point_id"))  # type: ignore[arg-type]
         if point is not None:
             for key in STATE_FIELDS:
@@ -340,7 +344,11 @@ async def follow(board: Any, picture: BoardState, until_version: int, within: fl
     while picture.version < until_version:
         left = deadline - time.monotonic()
         assert left > 0, f"board stuck at {picture.version}, expected {until_version}"
-        for message in unpack(await recv_frame(board, left)):
+        try:
+            frame = await recv_frame(board, left)
+        except TimeoutError:
+            pytest.fail(f"board stuck at {picture.version}, expected {until_version}: no frame")
+        for message in unpack(frame):
             picture.apply(message)
 
 
@@ -419,9 +427,16 @@ async def publish_as_another_deployment(cluster: Cluster, picture: BoardState) -
     """A delta of the same meeting id, a few versions ahead, from a deployment on another Redis
     database. Redis pub/sub ignores database numbers, so channel names must carry the
     database, or such deltas reach this deployment's boards (and, being ahead, make the hub
-    drop this deployment's own next versions)."""
-    base, _, db = cluster.redis_url.rpartition("/")
-    other_url = f"{base}/{(int(db or 0) + 1) % 16}"
+    drop this deployment's own next versions).
+
+    The other database is one no running test holds (locked while publishing): a fixed
+    neighbour could be a concurrent test's deployment, whose boards would get this delta."""
+    with exclusive_redis_db(cluster.redis_url) as other_url:
+        await _publish_foreign(cluster, picture, other_url)
+
+
+async def _publish_foreign(cluster: Cluster, picture: BoardState, other_url: str) -> None:
+    assert other_url != cluster.redis_url  # the cluster's own database is held by its test
     foreign = {
         "messages": [
             {

@@ -46,7 +46,7 @@ def served(names: list[str], tmp_path: Path, **env: str) -> Iterator[list[Served
 
 
 def test_two_processes_send_each_notice_exactly_once(
-    postgres_url: str, redis_url: str, tmp_path: Path
+    postgres_url: str, own_redis_url: str, tmp_path: Path
 ) -> None:
     seed = seed_postgres_demo(postgres_url)
     meeting_id = seed.upcoming_meeting_id
@@ -54,7 +54,7 @@ def test_two_processes_send_each_notice_exactly_once(
     with smtp_server() as (smtp_url, inbox), webhook_server(SECRET) as (hook_url, hooks):
         env = {
             "CONFHUB_DATABASE_URL": postgres_url,
-            "CONFHUB_REDIS_URL": redis_url,
+            "CONFHUB_REDIS_URL": own_redis_url,
             "CONFHUB_SMTP_URL": smtp_url,
             "CONFHUB_NOTIFY_WEBHOOK_URL": hook_url,
             "CONFHUB_NOTIFY_WEBHOOK_SECRET": SECRET,
@@ -92,7 +92,7 @@ def test_two_processes_send_each_notice_exactly_once(
 
 
 def test_a_process_killed_mid_send_leaves_nothing_unsent_or_doubled(
-    postgres_url: str, redis_url: str, tmp_path: Path
+    postgres_url: str, own_redis_url: str, tmp_path: Path
 ) -> None:
     seed = seed_postgres_demo(postgres_url)
     meeting_id = seed.upcoming_meeting_id
@@ -101,7 +101,7 @@ def test_a_process_killed_mid_send_leaves_nothing_unsent_or_doubled(
         inbox.delay = 0.05  # about 8 s for the 166 messages
         env = {
             "CONFHUB_DATABASE_URL": postgres_url,
-            "CONFHUB_REDIS_URL": redis_url,
+            "CONFHUB_REDIS_URL": own_redis_url,
             "CONFHUB_SMTP_URL": smtp_url,
         }
         with served(["a"], tmp_path, **env) as (a,):
