@@ -33,6 +33,7 @@ from enum import IntEnum
 from typing import Any, TypeVar
 
 from confhub.accounts.principal import Principal
+from confhub.attendance import events
 from confhub.attendance.readiness import record_signal, set_rehearsal
 from confhub.attendance.rollcall import CheckinOutcome, store_checkins
 from confhub.attendance.schemas import CheckinWrite
@@ -181,6 +182,53 @@ def one_writer(db_config: Any, meeting_id: int, priority: Priority) -> _Hold:
     """Hold around a whole write transaction on a meeting's attendance: that meeting's queue
     in this process (on SQLite, the whole database's), in `priority`'s turn."""
     return writer_queue(db_config, meeting_id).hold(priority)
+
+
+class LateTurn:
+    """A writer's turn taken as late as the database allows: for a transaction that stores first
+    what needs no version (an announcement's 3,321 receipts, a burst of receipts' reads and row
+    locks) and only then takes the meeting's version.
+
+    `async with late_writer(...) as turn`, then `turn.bind(session)`: on PostgreSQL the meeting's
+    queue is taken when the session first takes a version (`events.lock_version`,
+    `events.append_many`), so check-ins wait only for the versioned statements and the commit;
+    a transaction that takes no version never takes it. On SQLite, whose first write takes the
+    whole database, it is taken at once, as `one_writer` does. Leaving releases it."""
+
+    def __init__(self, db_config: Any, meeting_id: int, priority: Priority) -> None:
+        self._hold = one_writer(db_config, meeting_id, priority)
+        self._at_once = is_sqlite(db_config.get_engine())
+        self._held = False
+
+    async def __aenter__(self) -> LateTurn:
+        if self._at_once:
+            await self.take()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._held:
+            self._held = False
+            await self._hold.__aexit__(*exc)
+
+    @property
+    def held(self) -> bool:
+        """Whether the queue is this writer's now."""
+        return self._held
+
+    async def take(self) -> None:
+        """Wait for the turn (nothing when already held)."""
+        if not self._held:
+            await self._hold.__aenter__()
+            self._held = True
+
+    def bind(self, session: DbSession) -> None:
+        """Take the turn before `session` takes a meeting's version."""
+        events.before_version(session, self.take)
+
+
+def late_writer(db_config: Any, meeting_id: int, priority: Priority) -> LateTurn:
+    """Hold around a write transaction whose versioned statements come last (`LateTurn`)."""
+    return LateTurn(db_config, meeting_id, priority)
 
 
 def take(waiting: dict[K, list[T]], key: K, limit: int) -> list[T]:
@@ -373,15 +421,16 @@ async def _drain_group(db_config: Any, meeting_id: int, group: _Group) -> None:
 async def _store_group(
     db_config: Any, meeting_id: int, group: _Group, alone: _Work | None = None
 ) -> None:
-    """Store the first `MAX_GROUP` works waiting, taken once the queue is ours (what arrived
-    while it waited is stored too), or `alone`."""
+    """Store the first `MAX_GROUP` works waiting (what arrived while the one before was stored
+    is stored too), or `alone`; the queue is taken when a work first takes the version."""
     batch = [alone] if alone is not None else []
     results: list[Any] = []
     try:
-        async with one_writer(db_config, meeting_id, Priority.DESK):
+        async with late_writer(db_config, meeting_id, Priority.DESK) as turn:
             if alone is None:
                 batch, group.waiting = group.waiting[:MAX_GROUP], group.waiting[MAX_GROUP:]
             async with db_config.get_session() as session:
+                turn.bind(session)
                 for item in batch:
                     try:
                         results.append(await item.work(session))
