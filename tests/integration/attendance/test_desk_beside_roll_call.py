@@ -190,3 +190,46 @@ async def test_a_check_in_is_answered_while_a_burst_of_receipts_waits_for_its_ro
     assert got[-1]["seen"] == 1 and got[-1]["version"] == acked["version"]
     for ws in (board, phone):
         await ws.close()
+
+
+async def test_a_check_in_is_answered_while_a_speaking_request_is_being_stored(
+    served_on_postgres: str, postgres_demo: PostgresDemo, other_process: Any
+) -> None:
+    url, seed = served_on_postgres, postgres_demo.seed
+    meeting = seed.upcoming_meeting_id
+    cookie = await login_cookie(url, seed.organizer_email, seed.organizer_password)
+    tokens = await point_tokens(url, cookie, meeting)
+    asker, chair = sorted(tokens)[:2]
+    ws_base = f"{url.replace('http://', 'ws://', 1)}/ws/meetings/{meeting}"
+    phone = await connect(f"{ws_base}?token={tokens[asker]}")
+    await recv_frame(phone)
+    board = await connect(ws_base, cookie=cookie)
+    start = (await recv_frame(board))["version"]
+
+    # The request's row cannot be written until the other connection lets go.
+    await other_process.execute("BEGIN")
+    await other_process.execute("LOCK TABLE speaking_request IN SHARE ROW EXCLUSIVE MODE")
+    ask = {"type": "speak_request", "request_id": "r-during", "topic": "Báo cáo", "minutes": 5}
+    await phone.send(json.dumps(ask))
+    try:
+        await asyncio.sleep(1.0)
+        answered = await asyncio.wait_for(
+            check_in(url, meeting, chair, tokens[chair], "during-speaking"), PATIENCE
+        )
+        assert answered.status_code == 201, answered.text
+    finally:
+        await other_process.execute("ROLLBACK")
+    acked = await recv_message(phone, of("ack", id="r-during"), within=PATIENCE)
+    got = deltas(
+        await recv_messages_until(
+            board, lambda got: any(m.get("type") == "speaking" for m in got), PATIENCE
+        )
+    )
+    assert [m["version"] for m in got] == list(range(start + 1, start + 1 + len(got)))
+    kinds = [m["type"] for m in got]
+    assert kinds.index("checkin") < kinds.index("speaking")
+    told = got[-1]
+    assert told["version"] == acked["version"]
+    assert [(i["request_id"], i["position"]) for i in told["queue"]] == [("r-during", 1)]
+    for ws in (board, phone):
+        await ws.close()
