@@ -318,7 +318,7 @@ class _Resolver:
     async def _province_name(self, code: int) -> str:
         if self._provinces is None:
             rows = await self.session.execute(select(Province.code, Province.name))
-            self._provinces = dict(rows.tuples().all())
+            self._provinces = dict(rows.all())
         return self._provinces.get(code, f"province {code}")
 
     def units(self, codes: Iterable[int]) -> list[Unit]:
@@ -347,7 +347,7 @@ async def _invited_points(session: DbSession, meeting_id: int) -> dict[int, int]
         .order_by(ConnectionPoint.id)
     )
     points: dict[int, int] = {}
-    for unit_code, point_id, default_key in rows.tuples():
+    for unit_code, point_id, default_key in rows:
         assert unit_code is not None
         # A unit may have several points; its default point is the one the sheet means.
         if unit_code not in points or default_key == f"unit:{unit_code}":

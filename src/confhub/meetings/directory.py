@@ -136,17 +136,15 @@ async def fill_directory(
 async def province_directory(session: DbSession, province_code: int) -> list[DirectoryEntry]:
     """Every active point of a province with its contacts: the province's own point first, then
     by unit name."""
-    rows = (
-        await session.execute(
-            select(ConnectionPoint, Unit)
-            .outerjoin(Unit, Unit.code == ConnectionPoint.unit_code)
-            .where(
-                ConnectionPoint.province_code == province_code,
-                ConnectionPoint.is_active.is_(True),
-            )
+    rows = await session.execute(
+        select(ConnectionPoint, Unit)
+        .outerjoin(Unit, Unit.code == ConnectionPoint.unit_code)
+        .where(
+            ConnectionPoint.province_code == province_code,
+            ConnectionPoint.is_active.is_(True),
         )
-    ).tuples()
-    pairs = list(rows)
+    )
+    pairs = [(point, unit) for point, unit in rows]
     contacts = await points.contacts_of(session, [p.id for p, _ in pairs])
     flagged = await points.phones_to_check(session, contacts)
     entries = [

@@ -70,7 +70,7 @@ class MeetingsData(PersonalData[MeetingsPart]):
         )
         part.chair_assignments = [
             (i, m, p)
-            for i, m, p in rows.tuples()
+            for i, m, p in rows
             if matcher.is_name(i.chair_name) or matcher.is_phone(i.chair_phone)
         ]
         person.names |= {i.chair_name for i, _, _ in part.chair_assignments if i.chair_name}

@@ -55,7 +55,7 @@ class PointsData(PersonalData[PointsPart]):
             .join(ConnectionPoint, ConnectionPoint.id == PointContacts.point_id)
             .order_by(PointContacts.point_id)
         )
-        for row, point in rows.tuples():
+        for row, point in rows:
             if _is_chair(matcher, row, emails):
                 part.entries.append((row, point, True))
             elif matcher.is_phone(row.technician_phone):

@@ -77,7 +77,7 @@ async def spoken(session: DbSession, meeting_id: int) -> list[Spoken]:
         .order_by(SpeakingRequest.started_at, SpeakingRequest.id)
     )
     turns = []
-    for row, point_name, presiding, chair in found.tuples():
+    for row, point_name, presiding, chair in found:
         assert row.started_at is not None
         turns.append(
             Spoken(

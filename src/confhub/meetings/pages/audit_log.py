@@ -139,7 +139,7 @@ async def audit_lines(
         rows = await session.execute(
             select(ConnectionPoint.id, ConnectionPoint.name).where(ConnectionPoint.id.in_(ids))
         )
-        points = {int(point_id): str(name) for point_id, name in rows.tuples()}
+        points = {int(point_id): str(name) for point_id, name in rows}
     lines = []
     for entry in entries:
         details = dict(entry.details or {})

@@ -195,7 +195,7 @@ async def unit_type_counts(session: DbSession, province_code: int) -> dict[str, 
         .where(Unit.province_code == province_code)
         .group_by(Unit.division_type)
     )
-    return {str(kind): int(count) for kind, count in rows.tuples()}
+    return {str(kind): int(count) for kind, count in rows}
 
 
 async def points_context(
