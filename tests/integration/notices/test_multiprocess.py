@@ -20,7 +20,7 @@ from sqlalchemy import update
 from confhub.db.engine import create_engine, session_maker
 from confhub.notices.models import NoticeDelivery
 from tests.conftest import TEST_SECRET, free_port, seed_postgres_demo
-from tests.helpers.processes import ServedProcess, clean_env
+from tests.helpers.processes import ServedProcess, clean_env, start_all
 from tests.helpers.receivers import smtp_server, webhook_server
 from tests.integration.notices.conftest import outbox_rows, wait_for
 from tests.integration.notices.test_email import fill_directory
@@ -37,8 +37,7 @@ def served(names: list[str], tmp_path: Path, **env: str) -> Iterator[list[Served
         for name in names
     ]
     try:
-        for process in processes:
-            process.start()
+        start_all(processes)  # side by side: each start is mostly importing
         yield processes
     finally:
         for process in processes:
