@@ -56,8 +56,13 @@ imports: $(STAMP)
 # Redis, browsers, served processes or the slow ones (well under a minute on two cores).
 # schemathesis's pytest plugin only serves tests/integration/test_api_fuzz.py, which is slow:
 # not loaded here, it no longer costs each process its import and the fuzz module's ~530 cases.
+# One worker more than the cores: its tests wait on real timers (a notice worker's rest, a
+# handshake window, a link's TTL) and on their first pages, and a third worker fills those waits
+# on two cores (docs/performance.md, issue 15: 74-77 s against 94 s with two, 81 s with four).
+CHECK_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 check: $(STAMP)
-	$(PYTEST) -n $(PYTEST_WORKERS) --dist worksteal -q -p no:schemathesis -m "not services and not e2e and not slow" tests/unit tests/integration $(PYTEST_ARGS)
+	$(PYTEST) -n $(CHECK_WORKERS) --dist worksteal -q -p no:schemathesis -m "not services and not e2e and not slow" tests/unit tests/integration $(PYTEST_ARGS)
 
 # Line coverage of the whole pytest run ([tool.coverage] in pyproject.toml): the workers and every
 # process a test starts (`confhub serve`, the command) are measured too (patch = subprocess, saved
