@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from confhub.attendance.speaking.desk import MAX_OPEN_PER_POINT
+from tests.helpers.accounts import PASSWORD, create_accounts
 from tests.integration.attendance.conftest import (
     Frame,
     Served,
     connect,
+    login_cookie,
     point_tokens,
     quiet,
     recv_frame,
@@ -26,6 +28,8 @@ from tests.integration.attendance.conftest import (
 from tests.integration.attendance.test_protocol import cam_tu_point_id, http, organizer
 
 pytestmark = pytest.mark.integration
+
+HAC_THANH = 14797  # Phường Hạc Thành, Thanh Hóa: another unit than Cẩm Tú
 
 
 def ask(request_id: str, topic: str = "Khắc phục hậu quả bão số 5", **fields: Any) -> str:
@@ -192,6 +196,42 @@ async def test_a_link_acts_only_for_its_point_and_within_the_limits(served: Serv
     await phone.send(ask("bad", minutes=0))
     assert (await recv_message(phone, error_of("bad")))["status_code"] == 400
     await phone.close()
+
+
+async def test_a_repeated_id_answers_only_whoever_may_ask_for_its_point(served: Served) -> None:
+    """The idempotent replay of an ask is no way around its rights: a viewer, another
+    province's secretariat or a chair of another unit who names an existing request's id is
+    refused as their own first ask would be, and learns nothing of the request."""
+    cookie = await organizer(served)
+    tokens = await point_tokens(served.url, cookie, served.meeting_id)
+    own = await cam_tu_point_id(served)
+    phone = await connect(served.ws_url(served.meeting_id, tokens[own]))
+    await recv_frame(phone)
+    await phone.send(ask("cam-tu-1", topic="Thông tin cơ sở sau bão"))
+    await recv_message(phone, ack_of("cam-tu-1"))
+    await phone.close()
+
+    outsiders = [
+        ("viewer@example.vn", "viewer", {"province_code": 38}),
+        ("ha-noi@example.vn", "secretariat", {"province_code": 1}),
+        ("hac-thanh@example.vn", "chair", {"unit_code": HAC_THANH}),
+    ]
+    await asyncio.to_thread(create_accounts, served.database_url, outsiders)
+    url = f"/api/v1/meetings/{served.meeting_id}/speaking"
+    for email, _role, _scope in outsiders:
+        outsider = await login_cookie(served.url, email, PASSWORD)
+        async with http(served, outsider) as client:
+            response = await client.post(
+                url, json={"request_id": "cam-tu-1", "topic": "x", "minutes": 1, "point_id": own}
+            )
+        assert response.status_code in (403, 404), (email, response.status_code, response.text)
+        assert "Thông tin cơ sở" not in response.text
+
+    # The secretariat of the meeting's province is answered with the request, as before.
+    async with http(served, cookie) as client:
+        again = await client.post(url, json={"request_id": "cam-tu-1", "topic": "x", "minutes": 1})
+    assert again.status_code == 200, again.text
+    assert again.json()["topic"] == "Thông tin cơ sở sau bão"
 
 
 PDF = b"%PDF-1.4\n" + b"0" * 2000

@@ -209,6 +209,12 @@ def _one_ask(
     if earlier is not None:
         if point_id not in (None, earlier.point_id) or not _may_see(actor, meeting, earlier):
             raise ConflictError(N_("This request id is taken; choose another"))
+        # A repeat is answered only to whoever may ask for its point, as a first ask is.
+        point = points.get(earlier.point_id)
+        if point is None or not may_act_for_point(actor, meeting, point):
+            raise PermissionDeniedError(
+                N_("You may only ask to speak for your own connection point")
+            )
         return earlier, False
     if point_id is None:
         raise InvalidInputError("point_id", N_("say which point_id the request is for"))
