@@ -4,15 +4,11 @@
 `lock_version()`): PostgreSQL locks the meeting row until commit and SQLite has one writer, so
 versions are gap-free and in commit order in every process. Readers ask `since()` for what
 they missed.
-
-A transaction may write first what needs no version and take the meeting's writer turn only
-when it takes the version (`before_version`): others of the meeting wait for the turn only
-while it stores what needs one, and commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,20 +21,6 @@ from confhub.meetings.models import Meeting
 
 # A client further behind than this gets a fresh snapshot instead of the deltas.
 MAX_RESYNC_EVENTS = 2000
-
-_BEFORE_VERSION_KEY = "confhub_before_version"
-
-
-def before_version(session: DbSession, wait: Callable[[], Awaitable[None]]) -> None:
-    """Have `wait()` awaited before this session's transaction takes a meeting's version (its
-    writer's turn: `writer.LateTurn`)."""
-    session.info[_BEFORE_VERSION_KEY] = wait
-
-
-async def _before_version(session: DbSession) -> None:
-    wait = session.info.get(_BEFORE_VERSION_KEY)
-    if wait is not None:
-        await wait()
 
 
 @dataclass(frozen=True)
@@ -57,7 +39,6 @@ async def lock_version(session: DbSession, meeting_id: int) -> int:
     queue here in one order (no deadlock between a check-in and a presence change) and
     whatever they read afterwards includes what the writer before them committed.
     """
-    await _before_version(session)
     result = await session.execute(
         update(Meeting)
         .where(Meeting.id == meeting_id)
@@ -85,7 +66,6 @@ async def append_many(
     if not deltas:
         return []
     if locked_version is None:
-        await _before_version(session)
         result = await session.execute(
             update(Meeting)
             .where(Meeting.id == meeting_id)

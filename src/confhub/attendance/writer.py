@@ -15,9 +15,7 @@ a row: in a roll call every write of the meeting passes through it, and a check-
 wait behind ten thousand announcement receipts.
 
 Callers hand their request's connection back before they wait here (commit their session), so
-however many wait, they hold no pooled connection meanwhile. The desk's writers are the
-exception (`LateTurn`): on PostgreSQL they write what needs no version first and wait for their
-turn with their transaction open, one at a time per meeting and kind, so a few connections.
+however many wait, they hold no pooled connection meanwhile.
 """
 
 from __future__ import annotations
@@ -34,10 +32,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
-
 from confhub.accounts.principal import Principal
-from confhub.attendance import events
 from confhub.attendance.readiness import record_signal, set_rehearsal
 from confhub.attendance.rollcall import CheckinOutcome, store_checkins
 from confhub.attendance.schemas import CheckinWrite
@@ -188,70 +183,6 @@ def one_writer(db_config: Any, meeting_id: int, priority: Priority) -> _Hold:
     return writer_queue(db_config, meeting_id).hold(priority)
 
 
-class LateTurn:
-    """A writer's turn taken as late as the database allows: for a transaction that stores first
-    what needs no version (an announcement's 3,321 receipts, a burst of receipts' reads and row
-    locks) and only then takes the meeting's version.
-
-    `async with late_writer(...) as turn`, then `turn.bind(session)`: on PostgreSQL the meeting's
-    queue is taken when the session first takes a version (`events.lock_version`,
-    `events.append_many`), so check-ins wait only for the versioned statements and the commit;
-    a transaction that takes no version never takes it. On SQLite, whose first write takes the
-    whole database, it is taken at once, as `one_writer` does. Leaving releases it."""
-
-    def __init__(self, db_config: Any, meeting_id: int, priority: Priority) -> None:
-        self._hold = one_writer(db_config, meeting_id, priority)
-        self._at_once = is_sqlite(db_config.get_engine())
-        self._held = False
-
-    async def __aenter__(self) -> LateTurn:
-        if self._at_once:
-            await self.take()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._held:
-            self._held = False
-            await self._hold.__aexit__(*exc)
-
-    @property
-    def held(self) -> bool:
-        """Whether the queue is this writer's now."""
-        return self._held
-
-    async def take(self) -> None:
-        """Wait for the turn (nothing when already held)."""
-        if not self._held:
-            await self._hold.__aenter__()
-            self._held = True
-
-    def bind(self, session: DbSession) -> None:
-        """Take the turn before `session` takes a meeting's version."""
-        events.before_version(session, self.take)
-
-
-def late_writer(db_config: Any, meeting_id: int, priority: Priority) -> LateTurn:
-    """Hold around a write transaction whose versioned statements come last (`LateTurn`)."""
-    return LateTurn(db_config, meeting_id, priority)
-
-
-class Held(IntEnum):
-    """What of a meeting a desk writer holds, before its version, on PostgreSQL."""
-
-    SPEAKING_QUEUE = 1901
-    INCIDENT_REPORTS = 1902
-
-
-async def hold_before_version(session: DbSession, what: Held, meeting_id: int) -> None:
-    """Hold `what` of the meeting until this transaction ends (PostgreSQL: an advisory lock of
-    the transaction, across processes), so its writers read, check and write it in turn
-    without holding the meeting's version meanwhile. Taken before the version, never while
-    holding the writer's turn (a writer waiting for it would then keep the turn from the
-    one holding it). On SQLite the transaction's turn, taken at once, is enough."""
-    if not is_sqlite(session):
-        await session.execute(select(func.pg_advisory_xact_lock(int(what), meeting_id)))
-
-
 def take(waiting: dict[K, list[T]], key: K, limit: int) -> list[T]:
     """The first `limit` of what waits under `key` (the key gone once nothing is left)."""
     items = waiting[key]
@@ -389,12 +320,11 @@ def _settle(answer: _Answer, result: CheckinOutcome | BaseException) -> None:
         answer.done.set_result(result)
 
 
-# The desk's writes from the points (speaking requests, incident reports), gathered into lots
-# of one kind (`write_batched`): each meeting's lots are stored one after another in this
-# process, each in a transaction of its own whose writer turn is taken only when it takes the
-# version (`LateTurn`): what it reads and writes first (a lot's checks, its rows, the speaking
-# queue it tells) keeps nobody waiting, and the roll call's check-ins wait only for its last
-# statements and commit.
+# The desk's writes from the points (speaking requests, incident reports): a few hundred may
+# arrive in a roll call's minute, each its own small transaction in the meeting's one queue, where
+# the roll call's check-ins wait behind them. Group-committed like check-ins instead: those that
+# arrive while the queue is busy are stored together once it is theirs (`Priority.DESK`).
+MAX_GROUP = 100
 
 
 @dataclass
@@ -404,49 +334,75 @@ class _Work:
 
 
 @dataclass
-class _Line:
-    waiting: deque[_Work]
+class _Group:
+    waiting: list[_Work]
     task: asyncio.Task[None] | None = None
 
 
-_lines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[int, int], _Line]] = (
+_groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[int, int], _Group]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-async def write_in_line(
+async def write_grouped(
     db_config: Any, meeting_id: int, work: Callable[[DbSession], Awaitable[T]]
 ) -> T:
-    """Run `work` in a transaction of its own once the meeting's desk works before it in this
-    process are stored (`Priority.DESK` when it takes the version); returns (or raises) its
-    outcome once committed. A refusal (`ConfhubError`) or any failure rolls it back."""
+    """Run `work` in a transaction of the meeting's writer queue, with whatever other grouped
+    work arrived meanwhile; returns (or raises) its own outcome once committed.
+
+    `work` raises a `ConfhubError` (a refusal) only before it writes anything: that work alone
+    is refused and the others are stored. Any other failure fails the transaction, whose works
+    are then tried one by one."""
     loop = asyncio.get_running_loop()
-    lines = _lines.setdefault(loop, {})
-    line = lines.setdefault((id(db_config), meeting_id), _Line(deque()))
+    groups = _groups.setdefault(loop, {})
+    group = groups.setdefault((id(db_config), meeting_id), _Group([]))
     done: asyncio.Future[T] = loop.create_future()
-    line.waiting.append(_Work(work, done))
-    if line.task is None or line.task.done():
-        line.task = asyncio.create_task(
-            _drain_line(db_config, meeting_id, line), name=f"confhub-desk-{meeting_id}"
+    group.waiting.append(_Work(work, done))
+    if group.task is None or group.task.done():
+        group.task = asyncio.create_task(
+            _drain_group(db_config, meeting_id, group), name=f"confhub-desk-{meeting_id}"
         )
     return await asyncio.shield(done)
 
 
-async def _drain_line(db_config: Any, meeting_id: int, line: _Line) -> None:
-    while line.waiting:
-        item = line.waiting.popleft()
-        try:
-            async with (
-                late_writer(db_config, meeting_id, Priority.DESK) as turn,
-                db_config.get_session() as session,
-            ):
-                turn.bind(session)
-                result = await item.work(session)
+async def _drain_group(db_config: Any, meeting_id: int, group: _Group) -> None:
+    while group.waiting:
+        await _store_group(db_config, meeting_id, group)
+
+
+async def _store_group(
+    db_config: Any, meeting_id: int, group: _Group, alone: _Work | None = None
+) -> None:
+    """Store the first `MAX_GROUP` works waiting, taken once the queue is ours (what arrived
+    while it waited is stored too), or `alone`."""
+    batch = [alone] if alone is not None else []
+    results: list[Any] = []
+    try:
+        async with one_writer(db_config, meeting_id, Priority.DESK):
+            if alone is None:
+                batch, group.waiting = group.waiting[:MAX_GROUP], group.waiting[MAX_GROUP:]
+            async with db_config.get_session() as session:
+                for item in batch:
+                    try:
+                        results.append(await item.work(session))
+                    except ConfhubError as exc:
+                        results.append(exc)
                 await session.commit()
-        except Exception as exc:
-            _settle_batched(item.done, exc)
+    except Exception as exc:
+        if len(batch) <= 1:
+            results = [exc] * len(batch)
         else:
-            _settle_batched(item.done, result)
+            logger.warning("%d desk writes failed together (%r); one by one now", len(batch), exc)
+            for one in batch:
+                await _store_group(db_config, meeting_id, group, one)
+            return
+    for item, result in zip(batch, results, strict=True):
+        if item.done.done():
+            continue
+        if isinstance(result, BaseException):
+            item.done.set_exception(result)
+        else:
+            item.done.set_result(result)
 
 
 # Work of one kind gathered into one call (`write_batched`): a burst of speaking requests or
@@ -482,7 +438,7 @@ async def write_batched(
 ) -> Any:
     """Store `item` with the others of its `kind` arriving until their transaction begins, by
     one call of `store_many(session, items)` (which answers each item's outcome, or the
-    `ConfhubError` refusing it, in order) in `write_in_line`'s transaction; returns (or raises)
+    `ConfhubError` refusing it, in order) in `write_grouped`'s transaction; returns (or raises)
     this item's outcome once committed. When the lot fails otherwise, each item is tried alone.
 
     `min_interval`: a lot of this kind begins at least this many seconds after the one before
@@ -524,7 +480,7 @@ async def _store_batch(
     if hold_back > 0:
         await asyncio.sleep(hold_back)  # the lot gathers meanwhile
     try:
-        results = await write_in_line(db_config, meeting_id, work)
+        results = await write_grouped(db_config, meeting_id, work)
     except Exception as exc:
         if len(batch.items) == 1:
             _settle_batched(batch.done[0], exc)
@@ -538,7 +494,7 @@ async def _store_batch(
                 return await store_many(session, [item])
 
             try:
-                result = (await write_in_line(db_config, meeting_id, alone))[0]
+                result = (await write_grouped(db_config, meeting_id, alone))[0]
             except Exception as failure:
                 result = failure
             _settle_batched(done, result)

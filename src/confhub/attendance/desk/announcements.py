@@ -2,7 +2,7 @@
 or to the points not yet present ("5 phút nữa bắt đầu"); each addressed point's page shows it
 until its chair acknowledges it, and boards count how many phones have seen and acknowledged it.
 
-Sending stores the announcement and one receipt per addressed point, and then appends one
+Sending stores the announcement and one receipt per addressed point, and appends one
 `announcement` delta addressed to those points (`to_points`; none means every point) and the
 boards. Receipts (a phone showed it, a chair acknowledged it) are stored a burst per
 transaction by `confhub.attendance.desk.writer`; each burst appends one delta per announcement
@@ -76,13 +76,8 @@ async def send_announcement(
     session: DbSession, meeting: Meeting, principal: Principal, data: AnnouncementWrite
 ) -> SentAnnouncement:
     """Store and address an announcement (once per `announcement_id`). The caller has checked
-    that `principal` manages the meeting.
-
-    The announcement and its receipts (one per addressed point: 3,321 rows in a national
-    meeting) are written before the meeting's version is taken, and only its delta takes one:
-    the roll call's check-ins wait for that statement and the commit, not for the receipts.
-    Nobody sees any of it before the commit. A send racing another under the same id (from
-    another process) fails on the unique id and is answered by the other (`DeskWriter`)."""
+    that `principal` manages the meeting."""
+    version = await events.lock_version(session, meeting.id)
     if data.announcement_id is not None:
         earlier = await _find(session, meeting.id, data.announcement_id)
         if earlier is not None:
@@ -131,13 +126,13 @@ async def send_announcement(
         unit_codes=announcement.unit_codes,
         addressed=announcement.addressed,
     )
-    await session.flush()
     counts = {"addressed": len(point_ids), "seen": 0, "acknowledged": 0}
     payload = announcement_view(announcement, counts)
     if announcement.audience != Audience.ALL.value:
         payload[TO_POINTS] = sorted(point_ids)
-    # The version last: the writer's turn is taken here (`writer.LateTurn`).
-    message = await events.append(session, meeting.id, EventType.ANNOUNCEMENT, payload)
+    message = await events.append(
+        session, meeting.id, EventType.ANNOUNCEMENT, payload, locked_version=version
+    )
     return SentAnnouncement(announcement, True, counts, message)
 
 
@@ -283,16 +278,13 @@ async def store_receipts(
     """Store receipts in the caller's transaction; each gets the version of the delta that told
     the boards (the first one's for a repeat; None when nothing was ever counted), or the error
     refusing it. One `announcement` delta per announcement touched carries its new counts to
-    the boards (`point_ids` empty: no point receives it).
-
-    The receipt rows are read and locked (PostgreSQL: `FOR UPDATE`; another process's burst
-    waits for them) before the meeting's version is taken: only the few statements that store
-    the versions and counts hold it. A burst that changes nothing takes no version at all."""
+    the boards (`point_ids` empty: no point receives it)."""
+    version = await events.lock_version(session, meeting.id)
     announcements = await _announcements(session, meeting.id, {r.announcement_id for r in receipts})
     rows = await _receipt_rows(session, announcements.values(), {r.point_id for r in receipts})
     now = datetime.now(UTC)
     results: list[int | ConfhubError | None] = []
-    # (receipt row, which version it takes, the receipt's place in `results`) for each change.
+    # (receipt row, which version it takes) for each change, and the announcements touched.
     changes: list[tuple[dict[str, Any], str, int]] = []
     for receipt in receipts:
         try:
@@ -318,28 +310,21 @@ async def store_receipts(
             )
     if not changes:
         return results
-    await session.flush()  # the audit entries, before the version
-    version = await events.lock_version(session, meeting.id)
     # Each row's version is known before it is stored (the deltas below take them in this
-    # order): one UPDATE per announcement and change, not one per receipt.
+    # order): one UPDATE a receipt, not two.
     touched = sorted({row["announcement_pk"] for row, _name, _index in changes})
     version_of = {pk: version + 1 + offset for offset, pk in enumerate(touched)}
-    changed: dict[tuple[int, tuple[str, ...]], list[int]] = {}
-    fields_of: dict[int, set[str]] = {}
     for row, name, index in changes:
         row[name] = version_of[row["announcement_pk"]]
         results[index] = version_of[row["announcement_pk"]]
-        fields_of.setdefault(id(row), set()).add(name)
-    for row in {id(row): row for row, _name, _index in changes}.values():
-        key = (row["announcement_pk"], tuple(sorted(fields_of[id(row)])))
-        changed.setdefault(key, []).append(row["id"])
-    for (pk, names), row_ids in sorted(changed.items()):
-        values: dict[str, Any] = {"updated_at": now}
-        for name in names:
-            values[name] = version_of[pk]
-            values[name.replace("_version", "_at")] = now
-        for chunk in chunks(sorted(row_ids)):
-            await session.execute(_receipt_update(names), {"row_ids": chunk, **values})
+    changed = {id(row): row for row, _name, _index in changes}.values()
+    await session.execute(
+        _receipt_update(),
+        [
+            {"row_id": row["id"], "updated_at": now, **{f: row[f] for f in _RECEIPT_STATE}}
+            for row in changed
+        ],
+    )
     counts = await receipt_counts(session, touched)
     by_pk = {a.id: a for a in announcements.values()}
     deltas = [
@@ -390,30 +375,21 @@ async def _receipt_rows(
 @functools.cache
 def _receipt_rows_query() -> Select[Any]:
     # Built once, its values bound at each execution (as the roll call's, attendance/rows.py).
-    # Locked in one order (PostgreSQL; SQLite has one writer anyway) until the burst commits.
     table = AnnouncementReceipt.__table__
     columns = [table.c[name] for name in ("id", "announcement_pk", "point_id", *_RECEIPT_STATE)]
-    return (
-        select(*columns)
-        .where(
-            table.c.announcement_pk.in_(bindparam("pks", expanding=True)),
-            table.c.point_id.in_(bindparam("point_ids", expanding=True)),
-        )
-        .order_by(table.c.id)
-        .with_for_update()
+    return select(*columns).where(
+        table.c.announcement_pk.in_(bindparam("pks", expanding=True)),
+        table.c.point_id.in_(bindparam("point_ids", expanding=True)),
     )
 
 
 @functools.cache
-def _receipt_update(versions: tuple[str, ...]) -> Update:
-    """Receipts' rows (`row_ids`) given the versions named (`seen_version`,
-    `acknowledged_version`) and their times, one value each for all of them."""
+def _receipt_update() -> Update:
     table: Table = AnnouncementReceipt.__table__  # type: ignore[assignment]
-    fields = [*versions, *(name.replace("_version", "_at") for name in versions), "updated_at"]
     return (
         update(table)
-        .where(table.c.id.in_(bindparam("row_ids", expanding=True)))
-        .values({field: bindparam(field) for field in fields})
+        .where(table.c.id == bindparam("row_id"))
+        .values({field: bindparam(field) for field in (*_RECEIPT_STATE, "updated_at")})
     )
 
 

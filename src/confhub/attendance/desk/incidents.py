@@ -21,7 +21,6 @@ from confhub.attendance.desk.models import Incident, IncidentState
 from confhub.attendance.desk.schemas import IncidentChange, IncidentReport
 from confhub.attendance.models import EventType
 from confhub.attendance.rows import chunks, invited_points
-from confhub.attendance.writer import Held, hold_before_version
 from confhub.core.errors import (
     ConfhubError,
     ConflictError,
@@ -107,10 +106,8 @@ async def report_incidents(
 ) -> list[IncidentOutcome | ConfhubError]:
     """Points' reports, in the caller's transaction: each one's incident (a repeated id
     answers the first) or what refused it, in order. What it reads, it reads for all of them
-    at once, and it appends their deltas (one each) together. It reads and checks them while
-    holding the meeting's reports (`writer.hold_before_version`), and takes the meeting's
-    version only to store the new incidents with their deltas."""
-    await hold_before_version(session, Held.INCIDENT_REPORTS, meeting.id)
+    at once, and it appends their deltas (one each) together."""
+    version = await events.lock_version(session, meeting.id)
     ids = sorted({data.incident_id for _, data in reports})
     earlier: dict[str, Incident] = {}
     for chunk in chunks(ids):
@@ -151,8 +148,6 @@ async def report_incidents(
         answers.append((incident, created))
     messages: dict[int, dict[str, Any]] = {}
     if added:
-        await session.flush()  # the audit entries, before the version
-        version = await events.lock_version(session, meeting.id)
         for offset, (incident, _point) in enumerate(added):
             incident.version = version + 1 + offset  # the delta appended below takes it
             session.add(incident)

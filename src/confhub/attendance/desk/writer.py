@@ -4,24 +4,17 @@ in a transaction of its own, in the meeting's one writer queue (`one_writer`, as
 their versions interleave with the roll call's in one order.
 
 Receipts are group-committed as check-ins are: when an announcement reaches 3,321 phones, each
-shows it and says so at once; those arriving while a burst is stored are stored together in the
-next, with one count delta per announcement for the boards. They come last in the queue
+shows it and says so at once; those arriving while the queue is busy are stored together once it
+is theirs, with one count delta per announcement for the boards. They come last in the queue
 (`Priority.BACKGROUND`): the roll call's check-ins and the desk's work go before them.
-
-On PostgreSQL an announcement's receipts, and a burst's reads and row locks, are written before
-the meeting's version is taken (`writer.LateTurn`): the queue, and with it the check-ins, wait
-only for the statements that need the version.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy.exc import IntegrityError
 
 from confhub.accounts.principal import Principal
 from confhub.attendance.desk.announcements import (
@@ -32,7 +25,7 @@ from confhub.attendance.desk.announcements import (
 )
 from confhub.attendance.desk.incidents import IncidentOutcome, change_incident, report_incidents
 from confhub.attendance.desk.schemas import AnnouncementWrite, IncidentChange, IncidentReport
-from confhub.attendance.writer import Priority, late_writer, one_writer, take, write_batched
+from confhub.attendance.writer import Priority, one_writer, take, write_batched
 from confhub.core.errors import ConfhubError, NotFoundError
 from confhub.core.i18n import N_
 from confhub.db import DbSession
@@ -58,10 +51,6 @@ class DeskWriter:
         self.db_config = db_config
         self._waiting: dict[int, list[_Waiting]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
-        # Each meeting's sends in this process, one at a time.
-        self._sending: weakref.WeakValueDictionary[int, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
 
     async def report(self, meeting_id: int, actor: Actor, data: IncidentReport) -> IncidentOutcome:
         """Store a point's incident (or find the one under its id); returns once committed."""
@@ -92,30 +81,11 @@ class DeskWriter:
     async def announce(
         self, meeting_id: int, principal: Principal, data: AnnouncementWrite
     ) -> SentAnnouncement:
-        """Send an announcement; the caller checked that `principal` manages the meeting.
-
-        Its receipts are written before it takes the writer's turn (`LateTurn`): this
-        process's sends to one meeting go one at a time meanwhile, and a send racing one of
-        another process under the same id is answered by that one once it is stored."""
-        sending = self._sending.get(meeting_id)
-        if sending is None:
-            sending = self._sending[meeting_id] = asyncio.Lock()
-        async with sending:
-            try:
-                return await self._announce(meeting_id, principal, data)
-            except IntegrityError:
-                if data.announcement_id is None:
-                    raise
-                return await self._announce(meeting_id, principal, data)
-
-    async def _announce(
-        self, meeting_id: int, principal: Principal, data: AnnouncementWrite
-    ) -> SentAnnouncement:
+        """Send an announcement; the caller checked that `principal` manages the meeting."""
         async with (
-            late_writer(self.db_config, meeting_id, Priority.DESK) as turn,
+            one_writer(self.db_config, meeting_id, Priority.DESK),
             self.db_config.get_session() as session,
         ):
-            turn.bind(session)
             meeting = await _meeting(session, meeting_id)
             sent = await send_announcement(session, meeting, principal, data)
             await session.commit()
@@ -140,14 +110,16 @@ class DeskWriter:
     async def _drain(self, meeting_id: int) -> None:
         try:
             while self._waiting.get(meeting_id):
-                # What arrived while the burst before was stored is stored together.
-                waiting = take(self._waiting, meeting_id, MAX_BATCH)
-                try:
-                    results = await self._store(meeting_id, waiting)
-                except Exception as exc:
-                    failed: Exception | None = exc
-                else:
-                    failed = None
+                async with one_writer(self.db_config, meeting_id, Priority.BACKGROUND):
+                    # Taken once the queue is ours: the receipts that arrived while they waited
+                    # behind the check-ins and the desk are stored in the same transaction.
+                    waiting = take(self._waiting, meeting_id, MAX_BATCH)
+                    try:
+                        results = await self._store(meeting_id, waiting)
+                    except Exception as exc:
+                        failed: Exception | None = exc
+                    else:
+                        failed = None
                 if failed is None:
                     for settled, (one, result) in enumerate(zip(waiting, results, strict=True)):
                         _settle(one, result)
@@ -168,7 +140,8 @@ class DeskWriter:
         logger.warning("%d receipts failed together (%r); one by one now", len(waiting), exc)
         for one in waiting:
             try:
-                (result,) = await self._store(meeting_id, [one])
+                async with one_writer(self.db_config, meeting_id, Priority.BACKGROUND):
+                    (result,) = await self._store(meeting_id, [one])
             except Exception as failure:
                 _settle(one, failure)
             else:
@@ -177,13 +150,8 @@ class DeskWriter:
     async def _store(
         self, meeting_id: int, waiting: list[_Waiting]
     ) -> list[int | ConfhubError | None]:
-        """Store receipts in one transaction, in the meeting's writer queue from the moment it
-        takes the version (`LateTurn`: the rows are read and locked before)."""
-        async with (
-            late_writer(self.db_config, meeting_id, Priority.BACKGROUND) as turn,
-            self.db_config.get_session() as session,
-        ):
-            turn.bind(session)
+        """Store receipts in one transaction (the caller holds the queue)."""
+        async with self.db_config.get_session() as session:
             meeting = await _meeting(session, meeting_id)
             results = await store_receipts(session, meeting, [w.receipt for w in waiting])
             await session.commit()

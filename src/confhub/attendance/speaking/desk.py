@@ -1,14 +1,10 @@
 """The one write path of speaking requests, whatever door they came through (the live channel,
 the JSON API, the check-in page's form): each change is stored in a transaction of its own,
-with the meeting's next version and a `speaking` delta sent at commit; the meeting's audit log
-says it in words.
+in the meeting's one queue of attendance writers (`writer.one_writer`), with the meeting's next
+version and a `speaking` delta sent at commit; the meeting's audit log says it in words.
 
-Each change holds the meeting's speaking queue (`writer.hold_before_version`: on PostgreSQL a
-lock of the transaction, across processes) while it reads, checks and writes the requests, and
-only then takes the meeting's version, in the meeting's one queue of attendance writers
-(`writer.LateTurn`): the roll call's check-ins wait for the delta's statements and the commit,
-not for the queue's work. Limits per point (counted under that lock, so they hold across
-processes): at most `MAX_OPEN_PER_POINT` requests waiting or speaking at once and
+Limits per point (counted in the database under the meeting's version lock, so they hold
+across processes): at most `MAX_OPEN_PER_POINT` requests waiting or speaking at once and
 `MAX_PER_POINT` in a whole meeting; past them a 429 the point's page puts in words.
 """
 
@@ -18,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import func, select
 
 from confhub.attendance import events
 from confhub.attendance.models import EventType
@@ -26,13 +22,7 @@ from confhub.attendance.rows import chunks, invited_points
 from confhub.attendance.speaking import queue
 from confhub.attendance.speaking.models import OPEN, WAITING, SpeakingRequest, SpeakingState
 from confhub.attendance.speaking.schemas import SpeakingChange, SpeakRequestWrite
-from confhub.attendance.writer import (
-    Held,
-    Priority,
-    hold_before_version,
-    late_writer,
-    write_batched,
-)
+from confhub.attendance.writer import Priority, one_writer, write_batched
 from confhub.core.errors import (
     ConfhubError,
     ConflictError,
@@ -67,7 +57,7 @@ class SpeakingLimitError(ConfhubError):
 @dataclass
 class Asked:
     """A stored request, whether this call created it, and the version it took (set when its
-    lot's `speaking` delta is appended, before the commit)."""
+    group's `speaking` delta is appended, before the commit)."""
 
     request: dict[str, Any]
     created: bool
@@ -107,10 +97,9 @@ class SpeakingDesk:
         before); the request, the version, and the storage name of the replaced file (for
         the caller to remove once committed)."""
         async with (
-            late_writer(self.db_config, meeting_id, Priority.DESK) as turn,
+            one_writer(self.db_config, meeting_id, Priority.DESK),
             self.db_config.get_session() as session,
         ):
-            turn.bind(session)
             meeting = await _meeting(session, meeting_id)
             done = await attach(session, meeting, actor, request_id, stored)
             await session.commit()
@@ -122,10 +111,9 @@ class SpeakingDesk:
         """The secretariat's step on a request; the request as it now is, and the version.
         The caller has checked that `actor` manages the meeting."""
         async with (
-            late_writer(self.db_config, meeting_id, Priority.DESK) as turn,
+            one_writer(self.db_config, meeting_id, Priority.DESK),
             self.db_config.get_session() as session,
         ):
-            turn.bind(session)
             meeting = await _meeting(session, meeting_id)
             done = await change(session, meeting, actor, request_id, data)
             await session.commit()
@@ -139,9 +127,8 @@ async def ask_many(
     answers the first) or what refused it, in order. What it reads, it reads for all of them
     at once; those it adds are told in one `speaking` delta (the whole queue once, not once
     each), at the end of the queue: the places of the others are as they were, and only the
-    asking points are told. The requests are stored before the version is taken (the
-    delta's), and given it after."""
-    await hold_before_version(session, Held.SPEAKING_QUEUE, meeting.id)
+    asking points are told."""
+    version = await events.lock_version(session, meeting.id)
     found = {row.request_id: row for row in await _find_many(session, meeting.id, asks)}
     wanted = {data.point_id or actor.link_point_id for actor, data in asks}
     wanted |= {row.point_id for row in found.values()}
@@ -167,20 +154,20 @@ async def ask_many(
             added.append((row, points[row.point_id]))
         answers.append((row, created))
     if added:
-        rows = await queue.open_requests(session, meeting.id)
         for row, point in added:
+            row.version = version + 1  # the delta appended below takes the next version
             session.add(row)
             _audit(session, meeting, actor_of(asks, row), row, point, "requested")
         await session.flush()
+        rows = await queue.open_requests(session, meeting.id)
         changed = [row for row, _ in added]
-        rows = sorted([*rows, *changed], key=queue.order)
-        message = await events.append(
+        await events.append(
             session,
             meeting.id,
             EventType.SPEAKING,
             queue.delta(rows, changed[-1], changed[:-1], others_moved=False, several=changed),
+            locked_version=version,
         )
-        await _set_version(session, changed, message["version"])
     return [
         answer
         if isinstance(answer, ConfhubError)
@@ -251,7 +238,7 @@ async def change(
     """The secretariat's step (see `SpeakingDesk.change`), in the caller's transaction."""
     if meeting.status not in ANSWERING_STATUSES:
         raise ConflictError(N_("The meeting is %(status)s"), status=status_word(meeting.status))
-    await hold_before_version(session, Held.SPEAKING_QUEUE, meeting.id)
+    version = await events.lock_version(session, meeting.id)
     row = await _find(session, meeting.id, request_id)
     if row is None:
         raise NotFoundError(N_("No speaking request %(id)s"), id=request_id[:100])
@@ -290,11 +277,10 @@ async def change(
     if finished is not None:
         _audit(session, meeting, actor, finished, None, "done")
     _audit(session, meeting, actor, row, point, step)
-    await session.flush()
     still_open = sorted((r for r in {*rows, row} if r.state in OPEN), key=queue.order)
     also = [finished] if finished is not None else []
-    version = await _append(session, meeting.id, still_open, row, also)
-    return queue.item(row), version
+    await _append(session, meeting.id, still_open, row, version, also)
+    return queue.item(row), version + 1
 
 
 async def attachable(
@@ -324,7 +310,7 @@ async def attach(
 ) -> tuple[dict[str, Any], int, str | None]:
     """A document for a waiting request (see `SpeakingDesk.attach`), in the caller's
     transaction: by whoever may act for the request's point."""
-    await hold_before_version(session, Held.SPEAKING_QUEUE, meeting.id)
+    version = await events.lock_version(session, meeting.id)
     row, point = await attachable(session, meeting, actor, request_id)
     replaced = row.document_storage
     row.document_storage = stored.storage_name
@@ -333,9 +319,9 @@ async def attach(
     row.document_size = stored.size_bytes
     await session.flush()
     _audit(session, meeting, actor, row, point, "document")
-    rows = await queue.open_requests(session, meeting.id)  # flushes the audit entry
-    version = await _append(session, meeting.id, sorted(rows, key=queue.order), row)
-    return queue.item(row), version, replaced
+    rows = await queue.open_requests(session, meeting.id)
+    await _append(session, meeting.id, sorted(rows, key=queue.order), row, version)
+    return queue.item(row), version + 1, replaced
 
 
 # The steps a request can take: from where to where.
@@ -371,30 +357,18 @@ async def _append(
     meeting_id: int,
     rows: list[SpeakingRequest],
     changed: SpeakingRequest,
+    version: int,
     also: list[SpeakingRequest] | None = None,
     *,
     others_moved: bool = True,
-) -> int:
-    """The `speaking` delta of a change, with the meeting's next version (taken here, last);
-    that version."""
-    message = await events.append(
+) -> None:
+    await events.append(
         session,
         meeting_id,
         EventType.SPEAKING,
         queue.delta(rows, changed, also or [], others_moved=others_moved),
+        locked_version=version,
     )
-    version: int = message["version"]
-    return version
-
-
-async def _set_version(session: DbSession, rows: list[SpeakingRequest], version: int) -> None:
-    """Give new requests the version of the delta that told them (a repeated id is answered
-    with it), in one statement."""
-    table: Table = SpeakingRequest.__table__  # type: ignore[assignment]
-    for chunk in chunks([row.id for row in rows]):
-        await session.execute(update(table).where(table.c.id.in_(chunk)).values(version=version))
-    for row in rows:
-        row.version = version
 
 
 def _audit(
@@ -435,7 +409,7 @@ def _may_see(actor: Actor, meeting: Meeting, row: SpeakingRequest) -> bool:
 
 def _within_limits(by_state: dict[str, int]) -> None:
     """Refuse a point's ask past its limits (`by_state`: its requests in the meeting by state,
-    counted while holding the meeting's speaking queue, so the limits hold across processes)."""
+    counted under the meeting's version lock, so the limits hold across processes)."""
     if sum(n for state, n in by_state.items() if state in OPEN) >= MAX_OPEN_PER_POINT:
         raise SpeakingLimitError(
             N_("This point already has %(n)s requests waiting; wait for them first"),
