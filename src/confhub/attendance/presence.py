@@ -9,7 +9,7 @@ fresh with `touch()`, and `sweep_stale_presence()` marks offline the points whos
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -180,11 +180,12 @@ async def record_presences(
     return await events.append_many(session, meeting_id, deltas, locked_version=version)
 
 
-async def touch(session: DbSession, meeting_id: int, point_ids: Iterable[int]) -> None:
-    """Mark points as still seen (no event: presence did not change). A national meeting
-    touches 3,321 rows every TOUCH_EVERY seconds, one `UPDATE … IN` per 500 points (the caller
-    commits each). Round-trip times are not stored here: boards show the last one published,
-    and so do snapshots.
+async def touch(session: DbSession, meeting_id: int, point_ids: Sequence[int]) -> None:
+    """Mark points as still seen (no event: presence did not change): one `UPDATE … IN` for at
+    most `rows.CHUNK` points. A national meeting touches 3,321 rows every TOUCH_EVERY seconds;
+    the presence loop (confhub.attendance.runtime) calls this once per chunk and commits each.
+    Round-trip times are not stored here: boards show the last one published, and so do
+    snapshots.
 
     On PostgreSQL a row another transaction holds (a check-in storing it) is left for the next
     touch, well within PRESENCE_STALE_AFTER: waiting for it, while holding the rows touched
@@ -193,15 +194,13 @@ async def touch(session: DbSession, meeting_id: int, point_ids: Iterable[int]) -
     one, seconds late)."""
     now = datetime.now(UTC)
     table: Table = PointAttendance.__table__  # type: ignore[assignment]
-    sqlite = is_sqlite(session)
-    for chunk in rows.chunks(sorted(point_ids)):
-        touched: ColumnElement[bool] = and_(
-            table.c.meeting_id == meeting_id, table.c.point_id.in_(chunk)
-        )
-        if not sqlite:
-            free = select(table.c.id).where(touched).with_for_update(skip_locked=True)
-            touched = table.c.id.in_(free.scalar_subquery())
-        await session.execute(update(table).where(touched).values(seen_at=now))
+    touched: ColumnElement[bool] = and_(
+        table.c.meeting_id == meeting_id, table.c.point_id.in_(point_ids)
+    )
+    if not is_sqlite(session):
+        free = select(table.c.id).where(touched).with_for_update(skip_locked=True)
+        touched = table.c.id.in_(free.scalar_subquery())
+    await session.execute(update(table).where(touched).values(seen_at=now))
 
 
 async def sweep_stale_presence(session: DbSession) -> list[dict[str, Any]]:
